@@ -1,0 +1,104 @@
+"""Our own Parquet tables: atomic save, load with metadata, and array columns as fixed-size lists.
+
+Every stage of the study reads and writes one of these. Array columns (``events``, ``mu``, ``sigma``)
+are Arrow fixed-size lists, so a column of n rows of width w loads as ``ndarray of shape (n, w)``
+without a Python loop. Table metadata (a JSON dict) records settings, seeds and the package version.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+
+__all__ = ["save_table", "load_table", "load_metadata", "array_column", "PARTIAL_SUFFIX"]
+
+PARTIAL_SUFFIX = ".partial"
+_META_KEY = b"musicneurons"
+
+
+def _to_arrow(df, array_columns):
+    """DataFrame plus {name: ndarray (n, w)} -> pyarrow Table with fixed-size list columns."""
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    for name, arr in array_columns.items():
+        arr = np.ascontiguousarray(arr)
+        if arr.ndim != 2 or arr.shape[0] != len(df):
+            raise ValueError(f"array column {name!r} must have shape ({len(df)}, w); got {arr.shape}")
+        col = pa.FixedSizeListArray.from_arrays(pa.array(arr.ravel()), arr.shape[1])
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, col)
+        else:
+            table = table.append_column(name, col)
+    return table
+
+
+def save_table(path, df, arrays=None, metadata=None):
+    """Write ``df`` plus array columns atomically to Parquet at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; written to ``path + '.partial'`` first and renamed, so a reader never sees a
+        half-written file.
+    df : DataFrame
+        Scalar columns, one row per item.
+    arrays : dict of str to ndarray of shape (n_rows, w), optional
+        Array columns, stored as fixed-size lists.
+    metadata : dict, optional
+        JSON-serialisable settings; ``version`` is added.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = _to_arrow(df, arrays or {})
+    meta = dict(metadata or {})
+    meta.setdefault("version", __version__)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+    tmp = path.with_name(path.name + PARTIAL_SUFFIX)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_metadata(path):
+    """Our JSON metadata dict of a table written by :func:`save_table` ({} if none)."""
+    raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def load_table(path, columns=None):
+    """Read a table written by :func:`save_table`; fixed-size list columns stay as Arrow-backed objects.
+
+    Returns
+    -------
+    df : DataFrame
+        Scalar columns as usual; use :func:`array_column` for array columns.
+    metadata : dict
+    """
+    table = pq.read_table(path, columns=columns)
+    arrays = {f.name: table.column(f.name) for f in table.schema if pa.types.is_fixed_size_list(f.type)}
+    scalar = table.drop_columns(list(arrays))
+    df = scalar.to_pandas()
+    for name, col in arrays.items():
+        df[name] = list(array_column_from_arrow(col))
+    meta = load_metadata(path)
+    return df, meta
+
+
+def array_column_from_arrow(col):
+    """Arrow fixed-size list column of n rows, width w -> ndarray of shape (n, w)."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    width = col.type.list_size
+    return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), width)
+
+
+def array_column(df, name):
+    """Stack an array column of a loaded table into ``ndarray of shape (n_rows, w)``."""
+    values = df[name].to_numpy()
+    if len(values) == 0:
+        return np.zeros((0, 0))
+    return np.stack(values)
