@@ -16,6 +16,7 @@ __all__ = ["main", "build_parser"]
 
 COMMAND_MODULES = [
     "musicneurons.melody.commands",
+    "musicneurons.model.commands",
 ]
 
 

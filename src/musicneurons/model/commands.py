@@ -1,0 +1,46 @@
+"""The ``train`` command: train a named MusicVAE configuration on the embedded corpus, resumably."""
+
+__all__ = ["register"]
+
+
+def register(sub):
+    """Add the ``train`` command to the ``musicneurons`` subparsers."""
+    p = sub.add_parser("train", help="train a MusicVAE on the embedded corpus (resumes from --out)",
+                       description="Train a named MusicVAE configuration on every unique window of the embedded "
+                                   "music21 corpus (held-out split by tune). Run the same command again to resume.")
+    p.add_argument("--config", required=True, help="configuration name, e.g. mn-mel_2bar")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, log, figure, final model)")
+    p.add_argument("--steps", type=int, default=200000, help="total training steps (default 200000, as Magenta)")
+    p.add_argument("--batch-size", type=int, help="override the config's batch size")
+    p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with bf16 units)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--holdout", type=float, default=0.1, help="share of tunes held out (default 0.1)")
+    p.add_argument("--max-tunes", type=int, help="use only the first N corpus tunes (quick runs)")
+    p.add_argument("--eval-every", type=int, default=1000, help="steps between held-out evaluations")
+    p.add_argument("--checkpoint-secs", type=float, default=60.0, help="seconds between checkpoints")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(handler=_train)
+
+
+def _train(args):
+    import torch
+
+    from .config import get_config
+    from .train import train
+    from .training_data import corpus_split
+
+    config = get_config(args.config)
+    if args.batch_size:
+        config = config.replace(batch_size=args.batch_size)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train_events, heldout = corpus_split(config.bars, args.holdout, args.seed, args.max_tunes)
+    print(f"{config.name}: {len(train_events)} training and {len(heldout)} held-out windows of {config.bars} bars")
+    model = train(config, args.out, train_events, heldout, args.steps, seed=args.seed, bf16=args.bf16,
+                  device=args.device, checkpoint_secs=args.checkpoint_secs, eval_every=args.eval_every,
+                  max_minutes=args.max_minutes, progress=not args.no_progress)
+    print(f"saved {model.config.name} to {args.out}")
+    return 0

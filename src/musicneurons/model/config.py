@@ -1,0 +1,143 @@
+"""Named MusicVAE configurations: Magenta's three melody models and the models shipped here.
+
+A :class:`ModelConfig` fixes the architecture (layer sizes, latent size, bars) and Magenta's training
+hyper-parameters (reference/musicvae.md §1). The registry :data:`CONFIGS` maps a name to its config.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..errors import InvalidParameterError, check_choice
+
+__all__ = ["ModelConfig", "CONFIGS", "get_config"]
+
+SAMPLING_SCHEDULES = ("constant", "inverse_sigmoid", "exponential")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and training hyper-parameters of one MusicVAE.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"cat-mel_2bar_big"``.
+    bars : int
+        Bars in a window, 2 or 16; a window has ``bars * bar_steps`` steps.
+    z_size : int
+        Latent size.
+    enc_sizes : tuple of int
+        Units per direction of each bidirectional encoder layer (all equal).
+    dec_sizes : tuple of int
+        Units of each decoder LSTM layer (the core decoder when hierarchical; all equal).
+    hierarchical : bool
+        True for a conductor plus a per-bar core decoder (Magenta's HierarchicalLstmDecoder).
+    conductor_sizes : tuple of int
+        Units of each conductor layer; empty when flat.
+    bar_steps : int
+        Steps a bar (16 sixteenth notes).
+    n_classes : int
+        Size of the event vocabulary (90).
+    free_bits : float
+        KL free bits; ``free_bits * ln 2`` nats are subtracted from each window's total KL.
+    max_beta, beta_rate : float
+        KL weight ``beta(step) = (1 - beta_rate ** step) * max_beta``.
+    sampling_schedule : str
+        ``"constant"``, ``"inverse_sigmoid"`` or ``"exponential"`` scheduled sampling.
+    sampling_rate : float
+        Rate of the sampling schedule (``k`` of the inverse sigmoid).
+    learning_rate, decay_rate, min_learning_rate : float
+        ``lr(step) = (learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate``.
+    grad_clip : float
+        Global-norm clip of the gradients.
+    grad_norm_clip_to_zero : float
+        A global norm at or above this zeroes every gradient of the step.
+    batch_size : int
+        Windows per training step.
+    transpose_range : int
+        Training augmentation: each window is transposed by a uniform integer in
+        ``[-transpose_range, transpose_range]`` semitones, clamped to keep its pitches in 21..108.
+    """
+
+    name: str
+    bars: int
+    z_size: int
+    enc_sizes: tuple
+    dec_sizes: tuple
+    hierarchical: bool = False
+    conductor_sizes: tuple = ()
+    bar_steps: int = 16
+    n_classes: int = 90
+    free_bits: float = 0.0
+    max_beta: float = 1.0
+    beta_rate: float = 0.0
+    sampling_schedule: str = "constant"
+    sampling_rate: float = 0.0
+    learning_rate: float = 1e-3
+    decay_rate: float = 0.9999
+    min_learning_rate: float = 1e-5
+    grad_clip: float = 1.0
+    grad_norm_clip_to_zero: float = 1e4
+    batch_size: int = 512
+    transpose_range: int = 5
+
+    def __post_init__(self):
+        for field in ("enc_sizes", "dec_sizes", "conductor_sizes"):
+            object.__setattr__(self, field, tuple(int(s) for s in getattr(self, field)))
+        where = f"ModelConfig {self.name!r}"
+        check_choice("bars", self.bars, (2, 16), where)
+        check_choice("sampling_schedule", self.sampling_schedule, SAMPLING_SCHEDULES, where)
+        for field in ("enc_sizes", "dec_sizes") + (("conductor_sizes",) if self.hierarchical else ()):
+            sizes = getattr(self, field)
+            if not sizes or len(set(sizes)) != 1 or sizes[0] < 1:
+                raise InvalidParameterError(
+                    f"The {field!r} of {where} must be a non-empty tuple of equal positive sizes; got {sizes}.")
+        if not self.hierarchical and self.conductor_sizes:
+            raise InvalidParameterError(f"{where} is flat, so 'conductor_sizes' must be empty; got {self.conductor_sizes}.")
+        if self.z_size < 1 or self.batch_size < 1:
+            raise InvalidParameterError(f"'z_size' and 'batch_size' of {where} must be positive.")
+
+    @property
+    def n_steps(self):
+        """Steps in a window: ``bars * bar_steps`` (32 or 256)."""
+        return self.bars * self.bar_steps
+
+    def to_dict(self):
+        """The config as a JSON-ready dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of :meth:`to_dict`; unknown keys raise InvalidParameterError."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidParameterError(f"Unknown ModelConfig keys {unknown}; known keys are {sorted(known)}.")
+        return cls(**data)
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+_MAGENTA_2BAR = dict(bars=2, max_beta=0.5, beta_rate=0.99999, sampling_schedule="inverse_sigmoid",
+                     sampling_rate=1000.0, transpose_range=5)
+
+CONFIGS = {c.name: c for c in [
+    ModelConfig("cat-mel_2bar_small", z_size=256, enc_sizes=(512,), dec_sizes=(256, 256),
+                **{**_MAGENTA_2BAR, "max_beta": 0.2}),
+    ModelConfig("cat-mel_2bar_big", z_size=512, enc_sizes=(2048,), dec_sizes=(2048, 2048, 2048), **_MAGENTA_2BAR),
+    ModelConfig("hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(2048, 2048), dec_sizes=(1024, 1024),
+                hierarchical=True, conductor_sizes=(1024, 1024), free_bits=256.0, max_beta=0.2,
+                transpose_range=0),
+    # The models shipped with the package, trained on 2 CPU cores (see shipped/*/MODEL_CARD.md).
+    ModelConfig("mn-mel_2bar", z_size=512, enc_sizes=(256,), dec_sizes=(256, 256), batch_size=64,
+                **{**_MAGENTA_2BAR, "max_beta": 0.2, "sampling_rate": 400.0}),
+    ModelConfig("mn-hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(256,), dec_sizes=(256, 256),
+                hierarchical=True, conductor_sizes=(256, 256), free_bits=256.0, max_beta=0.2, batch_size=32),
+]}
+
+
+def get_config(name):
+    """The registered :class:`ModelConfig` called ``name``."""
+    return CONFIGS[check_choice("config", name, CONFIGS, "get_config")]

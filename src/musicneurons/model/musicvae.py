@@ -1,0 +1,444 @@
+"""MusicVAE in PyTorch, with Magenta's maths and parameter layout (reference/musicvae.md §3, §4).
+
+Symbols: ``n`` windows, ``T`` steps a window (32 or 256), ``z`` latent size, ``90`` event classes
+(see :mod:`musicneurons.melody.events`). Event arrays are ``int8``; one-hot inputs are float.
+
+LSTM layout: PyTorch gate order i, f, g, o. Magenta's LSTMBlockCell adds a forget bias of 1.0 inside
+the cell; here that 1.0 lives in the f block of ``bias_ih`` and ``bias_hh`` is zero and frozen, so the
+trainable parameters are exactly Magenta's (one bias per cell).
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ..errors import InvalidParameterError, MusicNeuronsError
+from ..melody.events import validate_events
+from .config import CONFIGS, ModelConfig
+
+__all__ = ["MusicVAE", "Encoder", "CategoricalDecoder", "HierarchicalDecoder", "ModelFileError",
+           "save_model", "load_model", "shipped_models", "magenta_parameter_count", "SHIPPED_DIR"]
+
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+class ModelFileError(MusicNeuronsError):
+    """A model directory or name could not be loaded; the message names it and the reason."""
+
+
+def _init_lstm(lstm):
+    """Magenta's LSTMBlockCell init: glorot-uniform kernel [in+H, 4H], bias 0 plus forget bias 1."""
+    hidden = lstm.hidden_size
+    for name, param in lstm.named_parameters():
+        if name.startswith("weight_ih"):
+            n_in = param.shape[1]
+            limit = math.sqrt(6.0 / (n_in + hidden + 4 * hidden))
+            nn.init.uniform_(param, -limit, limit)
+            nn.init.uniform_(getattr(lstm, name.replace("weight_ih", "weight_hh")), -limit, limit)
+        elif name.startswith("bias_ih"):
+            nn.init.zeros_(param)
+            nn.init.ones_(param[hidden:2 * hidden])
+        elif name.startswith("bias_hh"):
+            nn.init.zeros_(param)
+            param.requires_grad_(False)
+
+
+def _init_dense(linear, std=None):
+    """Magenta's dense init: N(0, std) kernel when ``std`` is given, else glorot-uniform; zero bias."""
+    if std is None:
+        nn.init.xavier_uniform_(linear.weight)
+    else:
+        nn.init.normal_(linear.weight, 0.0, std)
+    nn.init.zeros_(linear.bias)
+
+
+def _split_state(flat, layers, hidden):
+    """tanh-dense output (n, 2*L*H) split as [c0, h0, c1, h1, ...] -> (h, c), each (L, n, H)."""
+    state = flat.view(flat.shape[0], layers, 2, hidden).permute(2, 1, 0, 3)
+    return state[1].contiguous(), state[0].contiguous()
+
+
+class Encoder(nn.Module):
+    """Bidirectional LSTM encoder: the last layer's final forward and backward h -> mu, sigma.
+
+    Parameters
+    ----------
+    n_classes : int
+        Input one-hot width (90).
+    sizes : tuple of int
+        Units per direction of each layer (all equal).
+    z_size : int
+        Latent size.
+    """
+
+    def __init__(self, n_classes, sizes, z_size):
+        super().__init__()
+        hidden = sizes[0]
+        self.rnn = nn.LSTM(n_classes, hidden, num_layers=len(sizes), bidirectional=True, batch_first=True)
+        self.mu = nn.Linear(2 * hidden, z_size)
+        self.sigma = nn.Linear(2 * hidden, z_size)
+        _init_lstm(self.rnn)
+        _init_dense(self.mu, 0.001)
+        _init_dense(self.sigma, 0.001)
+
+    def forward(self, onehot):
+        """One-hot windows (n, T, 90) float -> (mu, sigma), each (n, z) float; sigma = softplus."""
+        _, (h_n, _) = self.rnn(onehot)
+        encoding = torch.cat([h_n[-2], h_n[-1]], dim=-1)
+        return self.mu(encoding), F.softplus(self.sigma(encoding))
+
+
+class CategoricalDecoder(nn.Module):
+    """Magenta's CategoricalLstmDecoder: state from tanh(dense(cond)), cond appended to every step input.
+
+    Parameters
+    ----------
+    cond_size : int
+        Width of the conditioning vector (z for a flat model, the bar embedding for a core decoder).
+    sizes : tuple of int
+        Units of each LSTM layer (all equal).
+    n_classes : int
+        Output classes (90).
+    """
+
+    def __init__(self, cond_size, sizes, n_classes):
+        super().__init__()
+        self.layers, self.hidden, self.n_classes = len(sizes), sizes[0], n_classes
+        self.initial_state = nn.Linear(cond_size, 2 * self.layers * self.hidden)
+        self.rnn = nn.LSTM(n_classes + cond_size, self.hidden, num_layers=self.layers, batch_first=True)
+        self.output_projection = nn.Linear(self.hidden, n_classes)
+        _init_dense(self.initial_state, 0.001)
+        _init_lstm(self.rnn)
+        _init_dense(self.output_projection)
+
+    def start_state(self, cond):
+        """Conditioning (n, C) -> initial (h, c), each (L, n, H)."""
+        return _split_state(torch.tanh(self.initial_state(cond)), self.layers, self.hidden)
+
+    def teacher_forced(self, cond, inputs):
+        """Logits (n, S, 90) for one-hot inputs (n, S, 90) (previous tokens) and conditioning (n, C)."""
+        steps = inputs.shape[1]
+        x = torch.cat([inputs, cond.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
+        out, _ = self.rnn(x, self.start_state(cond))
+        return self.output_projection(out)
+
+    def unroll(self, cond, first, n_steps, pick, offset=0):
+        """Run ``n_steps`` steps, feeding back the token ``pick`` chooses from each step's logits.
+
+        Parameters
+        ----------
+        cond : Tensor (n, C) float
+            Conditioning vector, appended to every step input.
+        first : Tensor (n, 90) float
+            First input (zeros, or the previous bar's last token).
+        n_steps : int
+            Steps to run.
+        pick : callable
+            ``pick(step, logits) -> tokens`` with logits (n, 90) and tokens (n,) int64: the next input.
+        offset : int
+            Index of this unroll's first step in the window (passed on to ``pick``).
+
+        Returns
+        -------
+        logits : Tensor (n, n_steps, 90) float
+        tokens : Tensor (n, n_steps) int64
+            The picked tokens.
+        """
+        state, step_input = self.start_state(cond), first
+        all_logits, tokens = [], []
+        for step in range(n_steps):
+            out, state = self.rnn(torch.cat([step_input, cond], dim=-1).unsqueeze(1), state)
+            logits = self.output_projection(out[:, 0])
+            token = pick(offset + step, logits)
+            step_input = F.one_hot(token, self.n_classes).to(logits.dtype)
+            all_logits.append(logits)
+            tokens.append(token)
+        return torch.stack(all_logits, 1), torch.stack(tokens, 1)
+
+
+class HierarchicalDecoder(nn.Module):
+    """Magenta's HierarchicalLstmDecoder (level_lengths [bars, bar_steps], no autoregression).
+
+    A conductor LSTM fed constant zeros of width 1 gives one embedding per bar (its top h); the core
+    decoder restarts from each bar's embedding, and bar k's first input is bar k-1's last token.
+
+    Parameters
+    ----------
+    z_size : int
+        Latent size.
+    conductor_sizes, core_sizes : tuple of int
+        Units of the conductor and core decoder layers.
+    n_classes, bars, bar_steps : int
+        Output classes (90), bars a window, steps a bar.
+    """
+
+    def __init__(self, z_size, conductor_sizes, core_sizes, n_classes, bars, bar_steps):
+        super().__init__()
+        self.conductor_layers, self.conductor_hidden = len(conductor_sizes), conductor_sizes[0]
+        self.bars, self.bar_steps = bars, bar_steps
+        self.conductor_initial_state = nn.Linear(z_size, 2 * self.conductor_layers * self.conductor_hidden)
+        self.conductor = nn.LSTM(1, self.conductor_hidden, num_layers=self.conductor_layers, batch_first=True)
+        self.core = CategoricalDecoder(self.conductor_hidden, core_sizes, n_classes)
+        _init_dense(self.conductor_initial_state, 0.001)
+        _init_lstm(self.conductor)
+
+    def bar_embeddings(self, z):
+        """Latent (n, z) -> bar embeddings (n, bars, H_conductor)."""
+        state = _split_state(torch.tanh(self.conductor_initial_state(z)), self.conductor_layers,
+                             self.conductor_hidden)
+        out, _ = self.conductor(z.new_zeros(z.shape[0], self.bars, 1), state)
+        return out
+
+    def teacher_forced(self, z, inputs):
+        """Logits (n, T, 90) for globally shifted one-hot inputs (n, T, 90); bars run as one batch."""
+        n, classes = inputs.shape[0], inputs.shape[2]
+        emb = self.bar_embeddings(z).reshape(n * self.bars, -1)
+        logits = self.core.teacher_forced(emb, inputs.reshape(n * self.bars, self.bar_steps, classes))
+        return logits.view(n, self.bars * self.bar_steps, -1)
+
+    def unroll(self, z, first, n_steps, pick, offset=0):
+        """As :meth:`CategoricalDecoder.unroll` over the whole window, bar after bar."""
+        emb = self.bar_embeddings(z)
+        all_logits, tokens, step_input = [], [], first
+        for bar in range(self.bars):
+            logits, bar_tokens = self.core.unroll(emb[:, bar], step_input, self.bar_steps, pick,
+                                                  offset + bar * self.bar_steps)
+            step_input = F.one_hot(bar_tokens[:, -1], self.core.n_classes).to(logits.dtype)
+            all_logits.append(logits)
+            tokens.append(bar_tokens)
+        return torch.cat(all_logits, 1), torch.cat(tokens, 1)
+
+
+def _slerp(a, b, t):
+    """Spherical interpolation of rows a, b (z,) at fractions t (m,) -> (m, z) float32."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    cos = np.dot(a64, b64) / (np.linalg.norm(a64) * np.linalg.norm(b64))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-7:
+        return ((1 - t)[:, None] * a64 + t[:, None] * b64).astype(np.float32)
+    wa, wb = np.sin((1 - t) * omega) / np.sin(omega), np.sin(t * omega) / np.sin(omega)
+    return (wa[:, None] * a64 + wb[:, None] * b64).astype(np.float32)
+
+
+class MusicVAE(nn.Module):
+    """Magenta's MusicVAE: bidirectional LSTM encoder and a flat or hierarchical categorical decoder.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        Architecture and training hyper-parameters.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        if not isinstance(config, ModelConfig):
+            raise InvalidParameterError(f"MusicVAE needs a ModelConfig; got {type(config).__name__}.")
+        self.config = config
+        self.encoder = Encoder(config.n_classes, config.enc_sizes, config.z_size)
+        if config.hierarchical:
+            self.decoder = HierarchicalDecoder(config.z_size, config.conductor_sizes, config.dec_sizes,
+                                               config.n_classes, config.bars, config.bar_steps)
+        else:
+            self.decoder = CategoricalDecoder(config.z_size, config.dec_sizes, config.n_classes)
+
+    @property
+    def device(self):
+        """The device of the model's parameters."""
+        return next(self.parameters()).device
+
+    # ----- tensors in, tensors out (training) -----
+
+    def one_hot(self, events):
+        """Event tensor (n, T) int -> one-hot (n, T, 90) float32 on the model's device."""
+        return F.one_hot(events.long().to(self.device), self.config.n_classes).float()
+
+    def shifted_inputs(self, onehot):
+        """Decoder inputs: the one-hot targets (n, T, 90) shifted right by one step, zeros first."""
+        return F.pad(onehot[:, :-1], (0, 0, 1, 0))
+
+    def teacher_forced_logits(self, z, onehot):
+        """Logits (n, T, 90) for latents (n, z) and one-hot targets (n, T, 90), teacher-forced."""
+        return self.decoder.teacher_forced(z, self.shifted_inputs(onehot))
+
+    def unroll(self, z, pick):
+        """Free-running logits (n, T, 90) and tokens (n, T) int64, with ``pick(step, logits) -> tokens``."""
+        first = z.new_zeros(z.shape[0], self.config.n_classes)
+        return self.decoder.unroll(z, first, self.config.n_steps, pick)
+
+    # ----- numpy in, numpy out (analysis) -----
+
+    def _check_events(self, events):
+        arr = validate_events(events)
+        arr = arr[None] if arr.ndim == 1 else arr
+        if arr.shape[1] != self.config.n_steps:
+            raise InvalidParameterError(
+                f"events must have {self.config.n_steps} steps a window for model {self.config.name!r}; "
+                f"got shape {arr.shape}.")
+        return arr
+
+    def _check_z(self, z):
+        arr = np.asarray(z, dtype=np.float32)
+        arr = arr[None] if arr.ndim == 1 else arr
+        if arr.ndim != 2 or arr.shape[1] != self.config.z_size:
+            raise InvalidParameterError(f"z must have shape (n, {self.config.z_size}); got {np.shape(z)}.")
+        return arr
+
+    @torch.no_grad()
+    def encode(self, events, batch_size=512, device=None):
+        """Encode windows to the posterior.
+
+        Parameters
+        ----------
+        events : ndarray (n, T) or (T,) int
+            Event windows of this model's length.
+        batch_size : int
+            Windows per forward pass.
+        device : str or torch.device, optional
+            Where to run; default the model's device.
+
+        Returns
+        -------
+        mu, sigma : ndarray (n, z) float32
+            Posterior mean and standard deviation.
+        """
+        arr = self._check_events(events)
+        if device is not None:
+            self.to(device)
+        self.eval()
+        mus, sigmas = [], []
+        for start in range(0, len(arr), batch_size):
+            mu, sigma = self.encoder(self.one_hot(torch.from_numpy(arr[start:start + batch_size])))
+            mus.append(mu.float().cpu().numpy())
+            sigmas.append(sigma.float().cpu().numpy())
+        empty = np.zeros((0, self.config.z_size), np.float32)
+        return (np.concatenate(mus) if mus else empty), (np.concatenate(sigmas) if sigmas else empty)
+
+    @torch.no_grad()
+    def decode(self, z, temperature=None, seed=None, batch_size=512):
+        """Decode latents to events, step by step, as Magenta samples.
+
+        Parameters
+        ----------
+        z : ndarray (n, z) or (z,) float
+            Latent vectors.
+        temperature : float or None
+            None takes the argmax at every step (magenta.js's default); a float samples from
+            ``softmax(logits / temperature)``.
+        seed : int, optional
+            Seed of the sampling generator (ignored for argmax).
+        batch_size : int
+            Latents per pass.
+
+        Returns
+        -------
+        events : ndarray (n, T) int8
+        """
+        arr = self._check_z(z)
+        if temperature is not None and not temperature > 0:
+            raise InvalidParameterError(f"temperature must be None (argmax) or > 0; got {temperature!r}.")
+        self.eval()
+        generator = torch.Generator(device=self.device).manual_seed(0 if seed is None else int(seed))
+
+        def pick(_step, logits):
+            if temperature is None:
+                return logits.argmax(-1)
+            probs = torch.softmax(logits.float() / temperature, -1)
+            return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+        out = [self.unroll(torch.from_numpy(arr[s:s + batch_size]).to(self.device), pick)[1]
+               for s in range(0, len(arr), batch_size)]
+        return torch.cat(out).cpu().numpy().astype(np.int8) if out else np.zeros((0, self.config.n_steps), np.int8)
+
+    @torch.no_grad()
+    def decoder_logits(self, z, events):
+        """Teacher-forced logits (n, T, 90) float32 ndarray for latents (n, z) and target events (n, T)."""
+        zt = torch.from_numpy(self._check_z(z)).to(self.device)
+        onehot = self.one_hot(torch.from_numpy(self._check_events(events)))
+        self.eval()
+        return self.teacher_forced_logits(zt, onehot).float().cpu().numpy()
+
+    def sample(self, n, temperature=1.0, seed=None):
+        """``n`` windows (n, T) int8 decoded from z ~ N(0, I) drawn with ``seed``."""
+        z = np.random.default_rng(seed).standard_normal((n, self.config.z_size)).astype(np.float32)
+        return self.decode(z, temperature=temperature, seed=seed)
+
+    def reconstruct(self, events, temperature=None, seed=None):
+        """Encode windows (n, T) and decode their mu; argmax by default. Returns (n, T) int8."""
+        mu, _ = self.encode(events)
+        return self.decode(mu, temperature=temperature, seed=seed)
+
+    def interpolate(self, a, b, n, temperature=None, seed=None):
+        """Decode ``n`` points on the slerp between the mu of windows ``a`` and ``b`` (T,), ends included.
+
+        Returns
+        -------
+        events : ndarray (n, T) int8
+        """
+        mu, _ = self.encode(np.stack([self._check_events(a)[0], self._check_events(b)[0]]))
+        return self.decode(_slerp(mu[0], mu[1], np.linspace(0.0, 1.0, n)), temperature=temperature, seed=seed)
+
+
+def magenta_parameter_count(model):
+    """Trainable parameters, i.e. Magenta's count (torch's frozen ``bias_hh`` are excluded)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def save_model(model, directory, dtype=torch.float32):
+    """Write ``config.json`` and ``weights.safetensors`` (tensors cast to ``dtype``) to ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2) + "\n")
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "musicneurons-musicvae"})
+    return directory
+
+
+def shipped_models():
+    """Names of the models installed with the package (folders of ``model/shipped``)."""
+    return sorted(p.name for p in SHIPPED_DIR.glob("*") if (p / WEIGHTS_FILE).is_file())
+
+
+def _load_directory(directory):
+    try:
+        config = ModelConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
+        tensors = load_file(str(directory / WEIGHTS_FILE))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{directory}: not a readable saved model ({exc}).") from exc
+    model = MusicVAE(config)
+    try:
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except RuntimeError as exc:
+        raise ModelFileError(f"{directory}: weights do not match config {config.name!r} ({exc}).") from exc
+    return model.eval()
+
+
+def load_model(name_or_path, device="cpu"):
+    """Load a shipped model by name or a directory written by :func:`save_model`; returns it in eval mode.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A name from :func:`shipped_models`, or a directory holding config.json and weights.safetensors.
+    device : str or torch.device
+        Where to put the model.
+    """
+    path = Path(name_or_path)
+    if str(name_or_path) in shipped_models():
+        return _load_directory(SHIPPED_DIR / str(name_or_path)).to(device)
+    if (path / CONFIG_FILE).is_file():
+        return _load_directory(path).to(device)
+    # ---- MAGENTA IMPORT HOOK (to be wired by the importer: musicneurons.model.magenta) ----
+    # A Magenta TF checkpoint or magenta.js manifest path goes to
+    # ``musicneurons.model.magenta.load_magenta_checkpoint(path)`` here, returning a MusicVAE.
+    # ------------------------------------------------------------------------------------
+    raise ModelFileError(
+        f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
+        f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")

@@ -1,0 +1,268 @@
+"""Training MusicVAE as Magenta trains it (reference/musicvae.md §3.3-3.7), resumable, on CPU or GPU.
+
+Per step: summed cross-entropy over the window plus ``beta * max(KL - free_bits * ln 2, 0)``, averaged
+over the batch; inverse-sigmoid scheduled sampling; Adam with an exponentially decaying learning rate;
+global-norm clipping, and all gradients zeroed when the norm reaches ``grad_norm_clip_to_zero``
+(Adam still steps, as TF's ``apply_gradients`` does).
+
+Every random draw of step ``s`` comes from generators seeded by ``(seed, s)``, so a run resumed from a
+checkpoint continues exactly as the uninterrupted run would.
+"""
+
+import csv
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidParameterError
+from .metrics import reconstruction_metrics, sigma_profile
+from .musicvae import MusicVAE, save_model
+from .schedules import beta, learning_rate, sampling_probability
+from .training_data import transpose_batch
+
+__all__ = ["train", "loss_terms", "train_step", "batch_indices", "CHECKPOINT_FILE", "LOG_FILE", "FIGURE_FILE",
+           "METRICS_FILE"]
+
+CHECKPOINT_FILE = "checkpoint.pt"
+LOG_FILE = "train_log.csv"
+FIGURE_FILE = "loss_curve.png"
+METRICS_FILE = "metrics.json"
+LOG_FIELDS = ["step", "wall_s", "loss", "recon", "kl", "beta", "lr", "sampling_p", "grad_norm", "train_accuracy",
+              "tf_accuracy", "argmax_accuracy", "nonhold_accuracy", "exact_share", "hold_baseline", "mean_sigma"]
+
+
+def batch_indices(n, batch_size, step, seed):
+    """Rows (batch_size,) int64 of step ``step``: consecutive slices of a per-epoch permutation of ``n``."""
+    start = step * batch_size
+    epochs = range(start // n, (start + batch_size - 1) // n + 1)
+    order = np.concatenate([np.random.default_rng([seed, e]).permutation(n) for e in epochs])
+    offset = start - epochs[0] * n
+    return order[offset:offset + batch_size]
+
+
+def _kl(mu, sigma):
+    """KL(N(mu, sigma^2) || N(0, 1)) summed over dims: (n, z) -> (n,)."""
+    return 0.5 * (sigma.square() + mu.square() - 1.0 - 2.0 * torch.log(sigma)).sum(-1)
+
+
+def loss_terms(model, events, step, generator, bf16=False):
+    """Magenta's loss on one batch.
+
+    Parameters
+    ----------
+    model : MusicVAE
+    events : Tensor (n, T) int64
+        Target windows.
+    step : int
+        Global step (sets beta and the sampling probability).
+    generator : torch.Generator
+        Source of the posterior noise and of the scheduled-sampling draws.
+    bf16 : bool
+        Run the network under bfloat16 autocast (CPU) ; the loss itself is float32.
+
+    Returns
+    -------
+    loss : Tensor () float32
+    stats : dict of float
+        recon (summed CE, batch mean), kl (batch mean), beta, sampling_p, train_accuracy.
+    """
+    cfg = model.config
+    p = sampling_probability(cfg, step)
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=bf16):
+        onehot = model.one_hot(events)
+        mu, sigma = model.encoder(onehot)
+        mu, sigma = mu.float(), sigma.float()
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        z = mu + sigma * eps
+        if p > 0:
+            logits, _ = model.unroll(z, _scheduled_pick(events, p, generator))
+        else:
+            logits = model.teacher_forced_logits(z, onehot)
+    logits = logits.float()
+    recon = F.cross_entropy(logits.transpose(1, 2), events, reduction="none").sum(1)
+    kl = _kl(mu, sigma)
+    kl_cost = torch.clamp(kl - cfg.free_bits * math.log(2.0), min=0.0)
+    b = beta(cfg, step)
+    loss = recon.mean() + b * kl_cost.mean()
+    accuracy = (logits.argmax(-1) == events).float().mean()
+    return loss, {"recon": recon.mean().item(), "kl": kl.mean().item(), "beta": b, "sampling_p": p,
+                  "train_accuracy": accuracy.item()}
+
+
+def _scheduled_pick(targets, p, generator):
+    """Next-input rule of scheduled sampling: the model's sample with probability p, else the truth."""
+
+    def pick(step, logits):
+        sampled = torch.multinomial(torch.softmax(logits.detach().float(), -1), 1, generator=generator)[:, 0]
+        use_sample = torch.rand(len(sampled), generator=generator, device=sampled.device) < p
+        return torch.where(use_sample, sampled, targets[:, step])
+
+    return pick
+
+
+def train_step(model, optimizer, events, step, seed, bf16=False):
+    """One optimisation step on a batch (n, T) int64; returns the stats of :func:`loss_terms` plus lr, grad_norm."""
+    cfg = model.config
+    generator = torch.Generator(device=model.device).manual_seed(seed * 1_000_003 + step)
+    lr = learning_rate(cfg, step)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=False)
+    loss, stats = loss_terms(model, events, step, generator, bf16)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item()
+    scale = 0.0 if not norm < cfg.grad_norm_clip_to_zero else cfg.grad_clip / max(norm, cfg.grad_clip)
+    if scale != 1.0:
+        torch._foreach_mul_(grads, scale)
+    optimizer.step()
+    return {"loss": loss.item(), **stats, "lr": lr, "grad_norm": norm}
+
+
+def _optimizer(model):
+    """Adam with TF's defaults (beta1 0.9, beta2 0.999, eps 1e-8) over the trainable parameters."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.Adam(params, lr=model.config.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+
+
+def _save_checkpoint(out, model, optimizer, step, wall_s, log):
+    """Atomically write model, optimizer, step, wall time and the log rows to ``out/checkpoint.pt``."""
+    tmp = out / (CHECKPOINT_FILE + ".tmp")
+    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "step": step, "wall_s": wall_s, "log": log}, tmp)
+    os.replace(tmp, out / CHECKPOINT_FILE)
+    _write_log(out / LOG_FILE, log)
+
+
+def _write_log(path, log):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, LOG_FIELDS, restval="")
+        writer.writeheader()
+        writer.writerows(log)
+
+
+def _resume(out, model, optimizer):
+    """Load ``out/checkpoint.pt`` into model and optimizer if present; returns (step, wall_s, log)."""
+    path = out / CHECKPOINT_FILE
+    if not path.is_file():
+        return 0, 0.0, []
+    state = torch.load(path, map_location=model.device, weights_only=False)
+    if state["config"] != model.config.to_dict():
+        raise InvalidParameterError(f"{path} was written for config {state['config']['name']!r} with other "
+                                    f"settings; use a new --out directory or the same config.")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return state["step"], state["wall_s"], state["log"]
+
+
+def plot_log(log, path):
+    """Loss, reconstruction and KL per step, and held-out accuracies, as a two-panel PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    steps = np.array([r["step"] for r in log])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for key in ("loss", "recon", "kl"):
+        ax1.plot(steps, [r[key] for r in log], label=key, lw=0.8)
+    ax1.set(xlabel="step", ylabel="nats per window", yscale="log", title="training loss")
+    ax1.legend()
+    evals = [r for r in log if r.get("argmax_accuracy", "") != ""]
+    for key in ("tf_accuracy", "argmax_accuracy", "nonhold_accuracy", "exact_share"):
+        ax2.plot([r["step"] for r in evals], [r[key] for r in evals], marker=".", label=key)
+    if evals:
+        ax2.axhline(evals[-1]["hold_baseline"], color="grey", ls="--", label="always-hold baseline")
+    ax2.set(xlabel="step", ylabel="share", ylim=(0, 1), title="held-out reconstruction from mu")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, device="cpu",
+          checkpoint_secs=60.0, eval_every=1000, log_every=50, max_minutes=None, eval_windows=2000,
+          progress=True):
+    """Train (or resume training) a MusicVAE and write its outputs to ``out``.
+
+    Parameters
+    ----------
+    config : ModelConfig
+    out : str or Path
+        Run directory: checkpoint.pt, train_log.csv, loss_curve.png, metrics.json, and at the end
+        config.json + weights.safetensors. A checkpoint already there is resumed.
+    train_events, heldout_events : ndarray (n, T) int8
+        Training windows (transposed on the fly) and held-out windows.
+    steps : int
+        Total steps of the run (counting steps done before a resume).
+    seed : int
+        Seed of the initial weights, the data order, the transpositions and the noise.
+    bf16 : bool
+        bfloat16 autocast for the network (CPUs with bf16 units train about 2-3 times faster).
+    device : str
+    checkpoint_secs : float
+        Seconds between checkpoints.
+    eval_every, log_every : int
+        Steps between held-out evaluations and between log rows.
+    max_minutes : float, optional
+        Stop (and finish normally) once the run's total wall time reaches this.
+    eval_windows : int
+        Held-out windows used by the periodic evaluations (the final one uses all).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    MusicVAE
+        The trained model, in eval mode.
+    """
+    from tqdm import tqdm
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = MusicVAE(config).to(device)
+    optimizer = _optimizer(model)
+    step, wall_s, log = _resume(out, model, optimizer)
+    eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
+    rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
+    started, last_ckpt = time.time() - wall_s, time.time()
+    bar = tqdm(total=steps, initial=step, disable=not progress, desc=config.name, smoothing=0.05)
+    while step < steps and (max_minutes is None or time.time() - started < 60 * max_minutes):
+        model.train()
+        idx = batch_indices(len(train_events), config.batch_size, step, seed)
+        batch = transpose_batch(train_events[idx], config.transpose_range, rng_aug(step))
+        stats = train_step(model, optimizer, torch.from_numpy(batch).long().to(device), step, seed, bf16)
+        step += 1
+        bar.update(1)
+        if step % log_every == 0 or step % eval_every == 0:
+            row = {"step": step, "wall_s": round(time.time() - started, 1), **stats}
+            if step % eval_every == 0:
+                row.update(reconstruction_metrics(model, eval_subset))
+                row.pop("n_windows")
+            bar.set_postfix(loss=f"{stats['loss']:.1f}", acc=f"{stats['train_accuracy']:.3f}", p=f"{stats['sampling_p']:.2f}")
+            log.append(row)
+        if time.time() - last_ckpt >= checkpoint_secs:
+            _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
+            last_ckpt = time.time()
+    bar.close()
+    _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
+    _finish(out, model, heldout_events, step, time.time() - started, log, seed, bf16, len(train_events))
+    return model.eval()
+
+
+def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train):
+    """Final held-out evaluation, metrics.json, loss-curve figure and the saved model."""
+    metrics = reconstruction_metrics(model, heldout_events)
+    profile = sigma_profile(model, heldout_events)
+    metrics.update({"steps": step, "wall_s": round(wall_s, 1), "seed": seed, "bf16": bf16, "n_train_windows": n_train,
+                    "neurons_mean_sigma_below_0.5": int((profile < 0.5).sum()),
+                    "neurons_mean_sigma_above_0.9": int((profile > 0.9).sum()),
+                    "mean_sigma_sorted": [round(float(s), 4) for s in profile]})
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    if log:
+        plot_log(log, out / FIGURE_FILE)
+    save_model(model, out)

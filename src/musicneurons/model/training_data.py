@@ -1,0 +1,86 @@
+"""Training windows for MusicVAE: the corpus split by tune, unique windows, and Magenta's transposition."""
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ..melody.events import N_CLASSES
+from ..tables import array_column
+
+__all__ = ["split_by_tune", "unique_windows", "transpose_batch", "corpus_split"]
+
+
+def unique_windows(events):
+    """Distinct rows of an event array (n, T) int8, in first-seen order -> (m, T) int8."""
+    _, first = np.unique(events, axis=0, return_index=True)
+    return events[np.sort(first)]
+
+
+def _rows_in(rows, reference):
+    """Boolean (n,) mask: which rows of ``rows`` (n, T) also occur in ``reference`` (m, T)."""
+    seen = {r.tobytes() for r in reference}
+    return np.fromiter((r.tobytes() in seen for r in rows), bool, len(rows))
+
+
+def split_by_tune(events, tunes, holdout=0.1, seed=0):
+    """Split windows into training and held-out sets by tune; both deduplicated.
+
+    Parameters
+    ----------
+    events : ndarray (n, T) int8
+        Windows, one per row.
+    tunes : array-like (n,)
+        The tune each window comes from; all windows of a tune fall on the same side.
+    holdout : float
+        Share of tunes held out, in (0, 1).
+    seed : int
+        Seed of the tune draw.
+
+    Returns
+    -------
+    train, heldout : ndarray (n_train, T) and (n_heldout, T) int8
+        Unique windows; a held-out window that also occurs in a training tune is dropped, so the
+        held-out windows are unseen in training.
+    """
+    if not 0.0 < holdout < 1.0:
+        raise InvalidParameterError(f"holdout must lie in (0, 1); got {holdout!r}.")
+    tunes = np.asarray(tunes).astype(str)
+    names = np.unique(tunes)
+    n_held = max(1, int(round(holdout * len(names))))
+    held_names = np.random.default_rng(seed).choice(names, n_held, replace=False)
+    is_held = np.isin(tunes, held_names)
+    train = unique_windows(events[~is_held])
+    heldout = unique_windows(events[is_held])
+    return train, heldout[~_rows_in(heldout, train)]
+
+
+def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None):
+    """The embedded corpus's ``bars``-bar windows split by tune (see :func:`split_by_tune`)."""
+    from ..melody import corpus_melodies
+    df = corpus_melodies(bars=bars, max_tunes=max_tunes)
+    return split_by_tune(array_column(df, "events").astype(np.int8), df["tune"].to_numpy(), holdout, seed)
+
+
+def transpose_batch(events, max_shift, rng):
+    """Transpose each window by a uniform integer in [-max_shift, max_shift], clamped to stay in range.
+
+    Like Magenta's NoteSequenceAugmenter: the shift range of a window is narrowed so that every
+    note-on stays within MIDI 21..108 (events 2..89); holds and note-offs are unchanged.
+
+    Parameters
+    ----------
+    events : ndarray (n, T) int8
+    max_shift : int
+        Largest shift in semitones (0 returns a copy).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray (n, T) int8
+    """
+    notes = events >= 2
+    high = np.where(notes, events, 2).max(axis=1).astype(np.int64)
+    low = np.where(notes, events, N_CLASSES - 1).min(axis=1).astype(np.int64)
+    lo = np.maximum(-max_shift, 2 - low)
+    hi = np.minimum(max_shift, N_CLASSES - 1 - high)
+    shift = lo + np.floor(rng.random(len(events)) * (hi - lo + 1)).astype(np.int64)
+    return np.where(notes, events + shift[:, None], events).astype(np.int8)
