@@ -1,0 +1,22 @@
+"""Melodies: Magenta's vocabulary, Magenta-exact window extraction, sources and random sequences.
+
+Functions
+---------
+corpus_melodies    windows of the embedded music21 folk corpus (cached)
+read_melodies      windows of a MIDI / MusicXML / ABC / kern file or folder (cached, resumable)
+random_windows     the paper's random note sequences (§5.1)
+extract_windows    windows of one NoteSequence, as Magenta's OneHotMelodyConverter makes them
+read_midi, read_score   foreign files -> NoteSequence
+events_to_notes, notes_to_events, events_to_midi   conversions of event arrays
+"""
+
+from .corpus import corpus_melodies, corpus_tunes
+from .events import (HOLD, MAX_PITCH, MIN_PITCH, N_CLASSES, NOTE_OFF, STEPS_PER_BAR, event_to_pitch,
+                     events_to_midi, events_to_notes, notes_to_events, pitch_to_event)
+from .extract import extract_windows
+from .notesequence import NoteSequence
+from .sources import read_midi, read_score
+
+__all__ = ["corpus_melodies", "corpus_tunes", "extract_windows", "NoteSequence", "read_midi", "read_score",
+           "events_to_notes", "notes_to_events", "events_to_midi", "pitch_to_event", "event_to_pitch",
+           "HOLD", "NOTE_OFF", "MIN_PITCH", "MAX_PITCH", "N_CLASSES", "STEPS_PER_BAR"]

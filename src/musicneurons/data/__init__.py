@@ -1,0 +1,1 @@
+"""Package data: the folk-corpus tune index."""

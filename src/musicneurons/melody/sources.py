@@ -1,0 +1,119 @@
+"""Readers of foreign files into :class:`NoteSequence`: MIDI through symusic, scores through music21.
+
+``read_midi`` keeps MIDI's own timing (ticks / ticks-per-quarter). ``read_score`` parses MusicXML, ABC,
+kern and anything else music21 reads; it strips ties, drops grace notes and chord symbols, and shifts a
+pickup (anacrusis) so that bar lines fall on multiples of the bar length, which a MIDI export would not do.
+Off-grid notes (triplets, quintuplets) are kept at their exact times and later rounded to the sixteenth
+grid by Magenta's rule, onset and release each to the nearest step with halves rounding up.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MidiFileError, ScoreFileError
+from .notesequence import NoteSequence
+
+__all__ = ["read_midi", "read_score", "score_to_notesequence", "MIDI_SUFFIXES", "SCORE_SUFFIXES"]
+
+MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+SCORE_SUFFIXES = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
+
+
+def read_midi(path_or_bytes, name=None):
+    """Read a Standard MIDI File (path or bytes) into a NoteSequence; raises MidiFileError naming the file."""
+    import symusic
+
+    name = str(name or path_or_bytes if not isinstance(path_or_bytes, (bytes, bytearray)) else name or "<bytes>")
+    try:
+        if isinstance(path_or_bytes, (bytes, bytearray)):
+            score = symusic.Score.from_midi(bytes(path_or_bytes))
+        else:
+            score = symusic.Score.from_file(str(path_or_bytes))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise MidiFileError(name, f"unreadable MIDI ({exc})") from None
+    tpq = float(score.ticks_per_quarter)
+    if tpq <= 0:
+        raise MidiFileError(name, f"invalid ticks per quarter note ({score.ticks_per_quarter})")
+    cols = {k: [] for k in ("start", "end", "pitch", "velocity", "program", "instrument", "is_drum")}
+    names = {}
+    for inst, track in enumerate(score.tracks):
+        arr = track.notes.numpy()
+        n = len(arr["time"])
+        names[inst] = track.name
+        start = arr["time"].astype(np.float64) / tpq
+        cols["start"].append(start)
+        cols["end"].append(start + arr["duration"].astype(np.float64) / tpq)
+        cols["pitch"].append(arr["pitch"].astype(np.int16))
+        cols["velocity"].append(arr["velocity"].astype(np.int16))
+        cols["program"].append(np.full(n, track.program, np.int16))
+        cols["instrument"].append(np.full(n, inst, np.int32))
+        cols["is_drum"].append(np.full(n, bool(track.is_drum)))
+    dtypes = dict(start=np.float64, end=np.float64, pitch=np.int16, velocity=np.int16, program=np.int16,
+                  instrument=np.int32, is_drum=bool)
+    arrays = {k: np.concatenate(v) if v else np.zeros(0, dtypes[k]) for k, v in cols.items()}
+    return NoteSequence(**arrays,
+                        time_signatures=sorted((ts.time / tpq, ts.numerator, ts.denominator) for ts in score.time_signatures),
+                        tempos=sorted((t.time / tpq, float(t.qpm)) for t in score.tempos),
+                        track_names=names)
+
+
+def _pickup_shift(part):
+    """Quarter notes to add to offsets so that bars align: the first measure's ``paddingLeft``."""
+    from music21 import stream
+
+    first = part.getElementsByClass(stream.Measure).first()
+    return float(first.paddingLeft) if first is not None else 0.0
+
+
+def score_to_notesequence(score):
+    """A music21 Score (or Part) -> NoteSequence, one instrument per part, pickup shifted, grace notes dropped."""
+    from music21 import harmony, meter, stream, tempo
+
+    parts = list(score.parts) if isinstance(score, stream.Score) and score.parts else [score]
+    rows, time_sigs, tempos, names = [], set(), set(), {}
+    for inst, part in enumerate(parts):
+        shift = _pickup_shift(part)
+        flat = part.stripTies().flatten()
+        instrument = part.getInstrument(returnDefault=True)
+        program = instrument.midiProgram or 0
+        names[inst] = part.partName or instrument.instrumentName or ""
+        for el in flat.notes:
+            if isinstance(el, harmony.Harmony) or el.duration.isGrace or not hasattr(el, "pitches"):
+                continue
+            start = float(el.offset) + shift
+            end = start + float(el.quarterLength)
+            velocity = el.volume.velocity if el.volume.velocity is not None else 80
+            rows.extend((start, end, p.midi, velocity, program, inst, False) for p in el.pitches)
+        for ts in flat.getElementsByClass(meter.TimeSignature):
+            time_sigs.add((float(ts.offset) + shift if ts.offset else 0.0, ts.numerator, ts.denominator))
+        for mm in flat.getElementsByClass(tempo.MetronomeMark):
+            if mm.number is not None:
+                tempos.add((float(mm.offset) + shift if mm.offset else 0.0, float(mm.getQuarterBPM())))
+    return NoteSequence.from_notes(rows, time_sigs, tempos, names)
+
+
+def read_score(path, number=None):
+    """Parse a MusicXML, ABC or kern file with music21 -> list of (tune key, NoteSequence).
+
+    A file holding several tunes (an ABC book parsed as an Opus) gives one entry per tune, keyed by its
+    ABC ``X:`` number; ``number`` reads a single tune of such a file. Raises ScoreFileError naming the file.
+    """
+    from music21 import converter, stream
+
+    try:
+        parsed = converter.parse(str(path), number=number) if number is not None else converter.parse(str(path))
+    except Exception as exc:  # music21 raises many unrelated types on bad input
+        raise ScoreFileError(path, f"music21 could not parse it ({type(exc).__name__}: {exc})") from None
+    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    out = []
+    for i, score in enumerate(scores):
+        num = score.metadata.number if score.metadata is not None and score.metadata.number else None
+        out.append((str(num if num is not None else (number if number is not None else i)),
+                    score_to_notesequence(score)))
+    return out
+
+
+def is_midi(path):
+    """True when ``path`` has a MIDI suffix."""
+    return Path(path).suffix.lower() in MIDI_SUFFIXES
