@@ -17,6 +17,7 @@ __all__ = ["main", "build_parser"]
 COMMAND_MODULES = [
     "musicneurons.melody.commands",
     "musicneurons.model.commands",
+    "musicneurons.features.commands",
 ]
 
 

@@ -1,0 +1,113 @@
+"""The ``features`` command: one column per feature for every window of a melody table."""
+
+__all__ = ["register", "write_features"]
+
+_EXAMPLE = """example:
+  musicneurons features melodies_2bar.parquet --out features_2bar.parquet
+  musicneurons features melodies_2bar.parquet --out features_m21.parquet --engine music21"""
+
+
+def register(sub):
+    """Add the ``features`` command to the ``musicneurons`` subparsers."""
+    import argparse
+
+    p = sub.add_parser("features", help="jSymbolic pitch, melody and rhythm features of a melody table",
+                       description="Compute one column per scalar feature (see the catalogue) for every window of "
+                                   "a melody table (Parquet with an 'events' column and optionally 'tempo' in "
+                                   "qpm). NaN values carry their reason in the 'nan_reasons' column.",
+                       epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("melodies", help="melody table (Parquet) with an 'events' fixed-size list column")
+    p.add_argument("--out", required=True, help="output feature table (Parquet)")
+    p.add_argument("--engine", choices=["numpy", "music21"], default="numpy",
+                   help="numpy: all catalogued features, fast (default); music21: music21's 50 features "
+                        "through music21 itself (slow reference)")
+    p.add_argument("--chunk", type=int, default=20000, help="windows per chunk (default 20000)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_features)
+
+
+def _features(args):
+    write_features(args.melodies, args.out, engine=args.engine, chunk=args.chunk, progress=not args.quiet)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _read_melodies(path):
+    """Melody table -> (events ndarray (n, T) int8, tempo ndarray (n,) float64 or None)."""
+    import pyarrow.parquet as pq
+
+    from ..errors import InvalidParameterError
+    from ..tables import array_column_from_arrow
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidParameterError(f"{path}: not a readable Parquet melody table ({exc})") from exc
+    if "events" not in schema.names:
+        raise InvalidParameterError(f"{path}: a melody table needs an 'events' column; found {schema.names}")
+    columns = ["events"] + (["tempo"] if "tempo" in schema.names else [])
+    table = pq.read_table(path, columns=columns)
+    events = array_column_from_arrow(table.column("events")).astype("int8")
+    tempo = table.column("tempo").to_numpy().astype(float) if "tempo" in columns else None
+    return events, tempo
+
+
+def _row_reasons(reasons, n):
+    """Long (row, feature, reason) table -> one ``'ID: reason; ...'`` string per row (``''`` if none)."""
+    import numpy as np
+
+    out = np.full(n, "", dtype=object)
+    if len(reasons):
+        text = reasons["feature"] + ": " + reasons["reason"]
+        joined = text.groupby(reasons["row"]).agg("; ".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+    return out
+
+
+def write_features(melodies, out, engine="numpy", chunk=20000, progress=True):
+    """Compute the features of every window of a melody table and save them as a table.
+
+    Parameters
+    ----------
+    melodies : str or Path
+        Parquet melody table with ``events`` (fixed-size list of int8) and optionally ``tempo`` (qpm).
+    out : str or Path
+        Output Parquet table: ``row`` (position in ``melodies``), one float64 column per feature id and
+        ``nan_reasons`` (str; ``'ID: reason; ...'`` for the row's NaN values).
+    engine : {'numpy', 'music21'}
+        ``numpy``: every catalogued feature; ``music21``: music21's 50 features computed by music21.
+    chunk : int
+        Windows per chunk.
+    progress : bool
+        Show a tqdm progress bar.
+    """
+    import numpy as np
+    import pandas as pd
+    from tqdm import tqdm
+
+    from ..errors import InvalidParameterError, check_choice
+    from ..tables import save_table
+    from .compute import compute_features, nan_reasons
+    from .music21_reference import music21_features
+
+    check_choice("engine", engine, {"numpy", "music21"}, "write_features")
+    if not isinstance(chunk, int) or chunk < 1:
+        raise InvalidParameterError(f"chunk must be a positive integer; got {chunk!r}")
+    events, tempo = _read_melodies(melodies)
+    parts = []
+    with tqdm(total=len(events), unit="window", disable=not progress, desc=f"features ({engine})") as bar:
+        for lo in range(0, len(events), chunk):
+            ev, q = events[lo:lo + chunk], None if tempo is None else tempo[lo:lo + chunk]
+            if engine == "numpy":
+                values = compute_features(ev, q)
+                reasons = nan_reasons(values)
+                bar.update(len(ev))
+            else:
+                values, reasons = music21_features(ev, q, progress=bar.update)
+            values.insert(0, "row", np.arange(lo, lo + len(ev)))
+            values["nan_reasons"] = _row_reasons(reasons, len(ev))
+            parts.append(values)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row": []})
+    save_table(out, table, metadata={"stage": "features", "engine": engine, "source": str(melodies),
+                                     "n_windows": len(events)})
+    return out
