@@ -17,6 +17,8 @@ shared/reference/musicvae.md section 4) for the three layouts with their sizes s
   magenta.js checkpoints of the same weights (``weights_manifest.json`` + shards of 4096 bytes, so weights
   straddle shard boundaries; the real converter uses 4 MiB), Adam/global_step removed as Magenta's
   ``checkpoint_converter.py`` does, and a ``config.json`` as magenta.js ships;
+* ``broken/missing_variable``, ``broken/wrong_shape``, ``broken/bfloat16``: checkpoints an importer must
+  refuse (see :func:`write_broken`);
 * ``reference.npz`` in each folder: ``events`` (n, T) int8 inputs, ``z`` (n, z_size) float32,
   ``mu``/``sigma`` (n, z_size) float32 from the encoder, and ``logits`` (n, T, 90) float32 teacher-forced
   decoder logits for ``z`` and ``events``. They are computed here with ``tf.raw_ops.LSTMBlockCell``
@@ -200,35 +202,36 @@ def reference_outputs(weights, layout, rng, n=3):
 
 # ---- writers ------------------------------------------------------------------------------------------
 
-def build_variable(name, shape, initializer):
+def build_variable(name, shape, initializer, dtype=tf.float32):
     """Create ``name`` through nested ``variable_scope``s, as Magenta's layers do."""
     *scopes, leaf = name.split("/")
 
     def nest(parts):
         if not parts:
-            return tf.compat.v1.get_variable(leaf, shape=shape, initializer=initializer)
+            return tf.compat.v1.get_variable(leaf, shape=shape, initializer=initializer, dtype=dtype)
         with tf.compat.v1.variable_scope(parts[0]):
             return nest(parts[1:])
     return nest(scopes)
 
 
-def write_tf_checkpoint(prefix, initializers, shapes):
-    """Save model variables, their Adam slots, beta powers and global_step with ``tf.compat.v1.train.Saver``."""
+def write_tf_checkpoint(prefix, initializers, shapes, dtypes=None, training_state=True):
+    """Save model variables with ``tf.compat.v1.train.Saver``; with ``training_state`` also their Adam slots,
+    the beta powers and global_step. ``dtypes`` maps a variable name to its dtype (default float32)."""
     graph = tf.Graph()
     with graph.as_default():
         for name, shape in shapes.items():
-            build_variable(name, shape, initializers(name))
-            for slot in ("Adam", "Adam_1"):
-                build_variable(f"{name}/{slot}", shape, tf.compat.v1.random_uniform_initializer(0.0, 1e-3))
-        build_variable("beta1_power", (), tf.compat.v1.constant_initializer(0.9 ** 7))
-        build_variable("beta2_power", (), tf.compat.v1.constant_initializer(0.999 ** 7))
-        step = tf.compat.v1.get_variable("global_step", shape=(), dtype=tf.int64,
-                                         initializer=tf.compat.v1.constant_initializer(7))
+            build_variable(name, shape, initializers(name), (dtypes or {}).get(name, tf.float32))
+            slot_init = tf.compat.v1.random_uniform_initializer(0.0, 1e-3, seed=7)
+            for slot in ("Adam", "Adam_1") if training_state else ():
+                build_variable(f"{name}/{slot}", shape, slot_init)
+        if training_state:
+            build_variable("beta1_power", (), tf.compat.v1.constant_initializer(0.9 ** 7))
+            build_variable("beta2_power", (), tf.compat.v1.constant_initializer(0.999 ** 7))
+            build_variable("global_step", (), tf.compat.v1.constant_initializer(7), tf.int64)
         saver = tf.compat.v1.train.Saver()
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             saver.save(sess, prefix, global_step=None, write_meta_graph=False)
-            assert sess.run(step) == 7
 
 
 def quantize(value, dtype):
@@ -282,12 +285,33 @@ def write_fixtures(out):
         check = tf.train.load_checkpoint(os.path.join(folder, "model.ckpt"))
         assert all(np.array_equal(check.get_tensor(n), v) for n, v in weights.items())
         np.savez(os.path.join(folder, "reference.npz"), **reference_outputs(weights, layout, rng))
+    write_broken(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
     for folder, source, quant in (("mel_2bar_small_js", "cat-mel_2bar_small", None),
                                   ("mel_2bar_small_js_q1", "cat-mel_2bar_small", np.uint8),
                                   ("hierdec_js_q2", "hierdec-mel_16bar", np.uint16)):
         layout = SCALED[source]
         seen = write_tfjs(os.path.join(out, folder), tf_weights[source], layout["bars"], quant)
         np.savez(os.path.join(out, folder, "reference.npz"), **reference_outputs(seen, layout, rng))
+
+
+def write_broken(out, weights, layout):
+    """Checkpoints an importer must refuse with a clear message (no training state, to stay small):
+    ``missing_variable`` lacks decoder/output_projection/bias, ``wrong_shape`` has an encoder/sigma/kernel
+    one column too wide, ``bfloat16`` stores encoder/mu/kernel as bfloat16."""
+    shapes = model_shapes(layout)
+    sigma = weights["encoder/sigma/kernel"]
+    cases = {
+        "missing_variable": ({n: s for n, s in shapes.items() if n != "decoder/output_projection/bias"}, weights, None),
+        "wrong_shape": ({**shapes, "encoder/sigma/kernel": (sigma.shape[0], sigma.shape[1] + 1)},
+                        {**weights, "encoder/sigma/kernel": np.pad(sigma, [(0, 0), (0, 1)])}, None),
+        "bfloat16": (shapes, weights, {"encoder/mu/kernel": tf.bfloat16}),
+    }
+    for case, (case_shapes, values, dtypes) in cases.items():
+        folder = os.path.join(out, "broken", case)
+        os.makedirs(folder, exist_ok=True)
+        write_tf_checkpoint(os.path.join(folder, "model.ckpt"),
+                            lambda n, w=values: tf.compat.v1.constant_initializer(w[n]), case_shapes, dtypes,
+                            training_state=False)
 
 
 def write_full_size(out, name):

@@ -252,8 +252,10 @@ def _prefix_in_directory(directory):
     if os.path.isfile(state):
         with open(state, encoding="utf-8") as fh:
             match = re.search(r'^model_checkpoint_path:\s*"(.*)"', fh.read(), re.MULTILINE)
-        if match:
-            return checkpoint_prefix(os.path.join(directory, match.group(1)))
+        # The state file may hold the training machine's absolute path; TensorFlow then looks beside it.
+        for named in (match.group(1), os.path.basename(match.group(1))) if match else ():
+            if os.path.isfile(os.path.join(directory, named) + ".index"):
+                return os.path.join(directory, named)
     indexes = sorted(name for name in os.listdir(directory) if name.endswith(".index"))
     if len(indexes) != 1:
         raise CheckpointError(directory, f"expected one TensorFlow checkpoint (*.index file) in the directory; "
