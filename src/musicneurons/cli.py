@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "musicneurons.melody.commands",
     "musicneurons.model.commands",
     "musicneurons.features.commands",
+    "musicneurons.model.import_commands",
 ]
 
 

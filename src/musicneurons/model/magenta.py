@@ -26,7 +26,7 @@ import torch
 from ..errors import InvalidParameterError
 from .config import CONFIGS, ModelConfig
 from .musicvae import MusicVAE, save_model
-from .tf_checkpoint import CheckpointError, TFCheckpoint, checkpoint_prefix
+from .tf_checkpoint import CheckpointError, TFCheckpoint
 from .tfjs import MANIFEST, TFJSCheckpoint
 
 __all__ = ["open_magenta_checkpoint", "is_magenta_checkpoint", "infer_config", "parameter_map",
@@ -61,15 +61,23 @@ def open_magenta_checkpoint(path):
 
 
 def is_magenta_checkpoint(path):
-    """True if ``path`` names a magenta.js checkpoint or a TensorFlow checkpoint index (opens nothing)."""
+    """True if ``path`` looks like a Magenta checkpoint: a magenta.js folder or manifest, a TensorFlow
+    ``.index``/``.data-*`` file or prefix, or a folder holding ``.index`` files (nothing is opened).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Candidate path.
+
+    Returns
+    -------
+    bool
+    """
     path = os.fspath(path)
-    if os.path.basename(path) == MANIFEST or os.path.isfile(os.path.join(path, MANIFEST)):
-        return True
-    try:
-        checkpoint_prefix(path)
-    except CheckpointError:
-        return False
-    return True
+    if os.path.isdir(path):
+        return os.path.isfile(os.path.join(path, MANIFEST)) or any(n.endswith(".index") for n in os.listdir(path))
+    return (os.path.basename(path) == MANIFEST or os.path.isfile(path + ".index")
+            or bool(re.search(r"\.(index|data-\d{5}-of-\d{5})$", path)) and os.path.isfile(path))
 
 
 def _stack_sizes(shapes, pattern):

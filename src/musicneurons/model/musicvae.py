@@ -426,7 +426,9 @@ def load_model(name_or_path, device="cpu"):
     Parameters
     ----------
     name_or_path : str or Path
-        A name from :func:`shipped_models`, or a directory holding config.json and weights.safetensors.
+        A name from :func:`shipped_models`, a directory holding config.json and weights.safetensors, or
+        a Magenta checkpoint (TensorFlow prefix, .index file or folder; magenta.js folder), imported by
+        :func:`musicneurons.model.magenta.load_magenta_checkpoint`.
     device : str or torch.device
         Where to put the model.
     """
@@ -435,10 +437,10 @@ def load_model(name_or_path, device="cpu"):
         return _load_directory(SHIPPED_DIR / str(name_or_path)).to(device)
     if (path / CONFIG_FILE).is_file():
         return _load_directory(path).to(device)
-    # ---- MAGENTA IMPORT HOOK (to be wired by the importer: musicneurons.model.magenta) ----
-    # A Magenta TF checkpoint or magenta.js manifest path goes to
-    # ``musicneurons.model.magenta.load_magenta_checkpoint(path)`` here, returning a MusicVAE.
-    # ------------------------------------------------------------------------------------
+    from .magenta import is_magenta_checkpoint, load_magenta_checkpoint
+
+    if is_magenta_checkpoint(path):
+        return load_magenta_checkpoint(path).to(device)
     raise ModelFileError(
         f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
         f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")
