@@ -6,8 +6,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from .catalogue import catalogue, feature_ids
 from .melody import MELODY_FEATURES, MelodyView
-from .music21_reference import _tempo_array
-from .notes import NoteBatch
+from .notes import NoteBatch, tempo_array
 from .pitch import PITCH_FEATURES, PitchView
 from .rhythm import RHYTHM_FEATURES, RhythmView
 
@@ -45,7 +44,7 @@ def compute_features(events, qpm=None, *, features=None):
     if unknown:
         raise InvalidParameterError(f"features: unknown feature ids {unknown}; see catalogue()")
     batch = NoteBatch.from_events(ev)
-    tempo = _tempo_array(qpm, batch.n_windows)
+    tempo = tempo_array(qpm, batch.n_windows)
     columns = {}
     for table, make_view in _FAMILIES:
         wanted = [fid for fid in ids if fid in table]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, events_to_notes, validate_events
+from .notes import tempo_array
 
 __all__ = ["music21_extractors", "window_to_stream", "music21_window_features", "music21_features"]
 
@@ -119,7 +120,7 @@ def music21_features(events, qpm=None, *, features=None, progress=None):
         One row per NaN value, giving music21's exception.
     """
     ev = validate_events(events).reshape(-1, np.shape(events)[-1])
-    tempo = _tempo_array(qpm, len(ev))
+    tempo = tempo_array(qpm, len(ev))
     extractors = music21_extractors()
     if features is not None:
         extractors = {fid: extractors[fid] for fid in features}
@@ -132,19 +133,3 @@ def music21_features(events, qpm=None, *, features=None, progress=None):
             progress(1)
     table = pd.DataFrame(rows, columns=list(extractors), dtype=np.float64)
     return table, pd.DataFrame(failures, columns=["row", "feature", "reason"])
-
-
-def _tempo_array(qpm, n):
-    """Tempo argument -> ndarray of shape (n,), float64, 120 qpm where missing."""
-    from ..errors import InvalidParameterError
-
-    if qpm is None:
-        return np.full(n, DEFAULT_QPM)
-    tempo = np.broadcast_to(np.asarray(qpm, dtype=np.float64), (n,)).copy() if np.ndim(qpm) == 0 \
-        else np.asarray(qpm, dtype=np.float64)
-    if tempo.shape != (n,):
-        raise InvalidParameterError(f"qpm must be a scalar or have shape ({n},); got shape {tempo.shape}")
-    tempo[np.isnan(tempo)] = DEFAULT_QPM
-    if np.any(tempo <= 0):
-        raise InvalidParameterError(f"qpm must be positive; got {tempo[tempo <= 0][:5]}")
-    return tempo

@@ -10,9 +10,10 @@ from functools import cached_property
 
 import numpy as np
 
-from ..melody.events import STEPS_PER_QUARTER, event_to_pitch, validate_events
+from ..errors import InvalidParameterError
+from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, event_to_pitch, validate_events
 
-__all__ = ["NoteBatch", "group_sum", "group_count", "group_max", "group_min", "group_mean",
+__all__ = ["NoteBatch", "tempo_array", "group_sum", "group_count", "group_max", "group_min", "group_mean",
            "sample_std", "upper_median", "median_skewness", "jsymbolic_kurtosis"]
 
 
@@ -106,6 +107,20 @@ class NoteBatch:
     def quarters(steps):
         """Steps (sixteenths) -> quarter notes, float64."""
         return np.asarray(steps, dtype=np.float64) / STEPS_PER_QUARTER
+
+
+def tempo_array(qpm, n):
+    """Tempo argument (None, scalar or (n,) array, qpm) -> ndarray of shape (n,), float64; 120 where missing."""
+    if qpm is None:
+        return np.full(n, DEFAULT_QPM)
+    tempo = np.array(np.broadcast_to(np.asarray(qpm, dtype=np.float64), (n,)) if np.ndim(qpm) == 0 else qpm,
+                     dtype=np.float64)
+    if tempo.shape != (n,):
+        raise InvalidParameterError(f"qpm must be a scalar or have shape ({n},); got shape {tempo.shape}")
+    tempo[np.isnan(tempo)] = DEFAULT_QPM
+    if np.any(tempo <= 0):
+        raise InvalidParameterError(f"qpm must be positive; got {tempo[tempo <= 0][:5]}")
+    return tempo
 
 
 def group_count(rows, n):
