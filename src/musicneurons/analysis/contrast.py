@@ -1,0 +1,149 @@
+"""Real music against random note sequences in latent space (paper §5, Figs 10-11, and beyond).
+
+Symbols: ``n_real``, ``n_random`` windows; ``z`` neurons. Both sets are encoded by the same model; the
+music/noise split comes from the real windows.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .inputs import check_latents
+
+__all__ = ["ACTIVATION_THRESHOLD", "activation_counts", "contrast_auc", "plot_neuron_histograms",
+           "plot_activation_counts"]
+
+ACTIVATION_THRESHOLD = 0.1
+
+
+def activation_counts(mu, music, threshold=ACTIVATION_THRESHOLD):
+    """Per window, the number of music and of noise neurons with ``|mu| > threshold`` (paper §5.3).
+
+    Parameters
+    ----------
+    mu : ndarray of shape (n, z)
+    music : ndarray of shape (z,), dtype=bool
+        Music neurons (``NeuronSplit.music``).
+    threshold : float
+
+    Returns
+    -------
+    DataFrame of n rows
+        Integer columns ``music_active`` and ``noise_active``.
+    """
+    excited = np.abs(np.asarray(mu)) > threshold
+    return pd.DataFrame({"music_active": excited[:, music].sum(axis=1), "noise_active": excited[:, ~music].sum(axis=1)})
+
+
+def _inputs(mu, music, threshold):
+    """The three inputs scored by :func:`contrast_auc`, each (n, k) float64."""
+    return {"activation counts": activation_counts(mu, music, threshold).to_numpy(dtype=np.float64),
+            "mu of music neurons": mu[:, music], "mu of all neurons": mu}
+
+
+def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, folds=5, max_windows=10000,
+                 random_state=0):
+    """How well a logistic regression tells real from random windows, by cross-validated ROC AUC.
+
+    Three inputs are scored: the two activation counts (paper Fig 11), the mu of the music neurons,
+    and the mu of all neurons. Each class is subsampled to ``max_windows`` windows, and the folds are
+    stratified and shuffled with ``random_state``.
+
+    Parameters
+    ----------
+    real_mu : ndarray of shape (n_real, z)
+    random_mu : ndarray of shape (n_random, z)
+    music : ndarray of shape (z,), dtype=bool
+    threshold : float
+    folds : int
+    max_windows : int
+    random_state : int
+
+    Returns
+    -------
+    DataFrame of 3 rows
+        ``input``, ``n_inputs``, ``auc_mean``, ``auc_std`` (over the folds), ``windows``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(random_state)
+    real_mu, _ = check_latents(real_mu, where="contrast_auc")
+    random_mu, _ = check_latents(random_mu, where="contrast_auc")
+    real_mu = real_mu[rng.permutation(len(real_mu))[:max_windows]]
+    random_mu = random_mu[rng.permutation(len(random_mu))[:max_windows]]
+    labels = np.r_[np.ones(len(real_mu)), np.zeros(len(random_mu))]
+    real, rand = _inputs(real_mu, music, threshold), _inputs(random_mu, music, threshold)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    rows = []
+    for name in real:
+        data = np.vstack([real[name], rand[name]])
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+        scores = cross_val_score(model, data, labels, cv=cv, scoring="roc_auc")
+        rows.append({"input": name, "n_inputs": data.shape[1], "auc_mean": scores.mean(), "auc_std": scores.std(),
+                     "windows": len(labels)})
+    return pd.DataFrame(rows)
+
+
+def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first music neurons: real and random"):
+    """Paper Fig 10: histograms of mu of some neurons for real and for random windows.
+
+    Parameters
+    ----------
+    real_mu : ndarray of shape (n_real, z)
+    random_mu : ndarray of shape (n_random, z)
+    neurons : sequence of int
+        Neuron indices, one panel each (the first four music neurons in the paper).
+    title : str
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : ndarray of Axes, one per neuron
+    """
+    from ..report.figures import new_figure
+
+    fig, ax = new_figure(1, len(neurons), figsize=(3.2 * len(neurons), 3.2), squeeze=False)
+    ax = ax[0]
+    for rank, (axis, neuron) in enumerate(zip(ax, neurons)):
+        both = np.r_[real_mu[:, neuron], random_mu[:, neuron]]
+        edges = np.linspace(both.min(), both.max(), 61)
+        axis.hist(real_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="real")
+        axis.hist(random_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="random")
+        axis.set_xlabel(f"mu of neuron {neuron} (music #{rank + 1})")
+    ax[0].set_ylabel("density")
+    ax[0].legend()
+    fig.suptitle(title)
+    return fig, ax
+
+
+def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
+                           title="Neurons with |mu| > 0.1: real and random"):
+    """Paper Fig 11: histograms of the activation counts among music (left) and noise (right) neurons.
+
+    Parameters
+    ----------
+    real_counts, random_counts : DataFrame
+        From :func:`activation_counts`.
+    n_music, n_noise : int
+        Neurons of each kind (the x range).
+    title : str
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : ndarray of 2 Axes
+    """
+    from ..report.figures import new_figure
+
+    fig, ax = new_figure(1, 2, figsize=(10, 3.6))
+    for axis, column, total in ((ax[0], "music_active", n_music), (ax[1], "noise_active", n_noise)):
+        edges = np.arange(total + 2) - 0.5
+        axis.hist(real_counts[column], bins=edges, alpha=0.6, label="real", density=True)
+        axis.hist(random_counts[column], bins=edges, alpha=0.6, label="random", density=True)
+        axis.set_xlabel(f"{column.split('_')[0]} neurons with |mu| > 0.1 (of {total})")
+    ax[0].set_ylabel("share of windows")
+    ax[0].legend()
+    fig.suptitle(title)
+    return fig, ax

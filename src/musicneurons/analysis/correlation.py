@@ -1,0 +1,236 @@
+"""Correlations between neurons and features: Pearson (paper Fig 5), phik (Figs 6-7) and Spearman's sign.
+
+Symbols: ``n`` windows, ``a`` neurons (or row variables), ``b`` features. The phik values come from
+:mod:`.phik_cross` (a cross matrix only, quantile bins); Spearman's rho gives the direction phik lacks.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .phik_cross import phik_cross_matrix, phik_noise_floor, phik_significance
+
+__all__ = ["pearson_matrix", "spearman_cross", "spearman_pvalues", "CrossCorrelation", "correlate",
+           "plot_matrix", "plot_cross_correlation"]
+
+
+def pearson_matrix(values):
+    """Pearson correlation between the columns of ``values`` (paper Fig 5 on the ordered mu).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, a), float, no NaN
+
+    Returns
+    -------
+    ndarray of shape (a, a), dtype=float64
+        NaN in the rows and columns of constant columns; 1 on the diagonal otherwise.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    centred = values - values.mean(axis=0)
+    norm = np.sqrt((centred ** 2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (centred.T @ centred) / np.outer(norm, norm)
+    out[norm == 0, :] = np.nan
+    out[:, norm == 0] = np.nan
+    return np.clip(out, -1.0, 1.0)
+
+
+def _ranks(values):
+    """Average ranks of each column of (m, k) values (no NaN), float64."""
+    return stats.rankdata(values, axis=0)
+
+
+def spearman_cross(x, y):
+    """Spearman's rho of every column of ``x`` with every column of ``y``, NaN rows dropped per pair.
+
+    Columns of ``y`` that share the same rows of NaN share one ranking of ``x``, so the cost is one
+    ranking of ``x`` per distinct NaN pattern of ``y``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, a), float, no NaN
+    y : ndarray of shape (n, b), float, NaN allowed
+
+    Returns
+    -------
+    rho : ndarray of shape (a, b), dtype=float64
+        NaN where a column is constant over the rows kept.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+    out = np.full((x.shape[1], y.shape[1]), np.nan)
+    present = ~np.isnan(y)
+    patterns, group = np.unique(present, axis=1, return_inverse=True)
+    for g in range(patterns.shape[1]):
+        cols = np.flatnonzero(group.ravel() == g)
+        rows = patterns[:, g]
+        if rows.sum() < 3:
+            continue
+        rx, ry = _ranks(x[rows]), _ranks(y[rows][:, cols])
+        rx, ry = rx - rx.mean(axis=0), ry - ry.mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, cols] = (rx.T @ ry) / np.outer(np.sqrt((rx ** 2).sum(0)), np.sqrt((ry ** 2).sum(0)))
+    return np.clip(out, -1.0, 1.0)
+
+
+def spearman_pvalues(rho, n_rows):
+    """Two-sided p-values of Spearman's rho by the t approximation (as ``scipy.stats.spearmanr``).
+
+    Parameters
+    ----------
+    rho : ndarray of shape (a, b)
+    n_rows : int or ndarray of shape (b,)
+        Rows behind each value.
+
+    Returns
+    -------
+    ndarray of shape (a, b), dtype=float64
+    """
+    dof = np.asarray(n_rows, dtype=np.float64) - 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = rho * np.sqrt(dof / ((1.0 - rho) * (1.0 + rho)))
+    return 2 * stats.t.sf(np.abs(t), dof)
+
+
+@dataclass(frozen=True)
+class CrossCorrelation:
+    """phik and Spearman between neurons and features.
+
+    Attributes
+    ----------
+    phik : DataFrame of shape (a, b)
+        Index: neuron indices (in the order given); columns: feature ids; values in [0, 1].
+    spearman : DataFrame of shape (a, b)
+        Spearman's rho, same labels.
+    noise_floor : float
+        phik reached by independent pairs (the 0.99 quantile over shuffled pairs), NaN if not computed.
+    significance : DataFrame of shape (a, b) or None
+        Z score of phik's asymptotic chi2 test, when asked for.
+    """
+
+    phik: pd.DataFrame
+    spearman: pd.DataFrame
+    noise_floor: float
+    significance: pd.DataFrame = None
+
+    def table(self):
+        """Long form: one row per (neuron, feature_id) with ``phik``, ``spearman``, ``sign``,
+        ``above_noise`` and, when computed, ``significance_z``; sorted by decreasing phik."""
+        long = self.phik.stack(future_stack=True).rename("phik").to_frame()
+        long["spearman"] = self.spearman.stack(future_stack=True)
+        long["sign"] = np.sign(long["spearman"]).fillna(0).astype(int)
+        long["above_noise"] = long["phik"] > self.noise_floor
+        if self.significance is not None:
+            long["significance_z"] = self.significance.stack(future_stack=True)
+        long.index.names = ["neuron", "feature_id"]
+        return long.reset_index().sort_values(["phik", "neuron"], ascending=[False, True], kind="stable",
+                                              ignore_index=True)
+
+
+def correlate(x, features, neurons=None, bins=10, significance=False, noise_pairs=200, random_state=0):
+    """phik (cross matrix only) and Spearman between latent neurons and features.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, a), float
+        mu of the neurons analysed (e.g. the music neurons, in order).
+    features : DataFrame of shape (n, b)
+        One float column per feature id, NaN allowed; constant columns give NaN (drop them first with
+        :func:`~musicneurons.analysis.inputs.select_features`).
+    neurons : sequence of int, optional
+        Labels of the columns of ``x`` (default 0..a-1).
+    bins : int
+        Quantile bins per variable for phik.
+    significance : bool
+        Also compute phik's asymptotic significance Z (about 1 ms a pair).
+    noise_pairs : int
+        Shuffled pairs behind the noise floor (0 skips it).
+    random_state : int
+
+    Returns
+    -------
+    CrossCorrelation
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = features.to_numpy(dtype=np.float64)
+    labels = dict(index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
+                  columns=pd.Index(features.columns, name="feature_id"))
+    floor = phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state) if noise_pairs else np.nan
+    return CrossCorrelation(
+        phik=pd.DataFrame(phik_cross_matrix(x, y, bins), **labels),
+        spearman=pd.DataFrame(spearman_cross(x, y), **labels),
+        noise_floor=floor,
+        significance=pd.DataFrame(phik_significance(x, y, bins), **labels) if significance else None)
+
+
+def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=1.0, cmap="RdBu_r",
+                colorbar_label="correlation", signs=None, floor=None):
+    """A correlation matrix as a heat map, optionally with a +/- sign in each cell above a floor.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (a, b)
+    row_labels, col_labels : sequence of str
+        Tick labels (thinned to at most 40 ticks per axis).
+    title : str
+    ax : Axes, optional
+    vmin, vmax : float
+    cmap : str
+    colorbar_label : str
+    signs : ndarray of shape (a, b), optional
+        Spearman's rho; its sign is written in the cells whose value exceeds ``floor``.
+    floor : float, optional
+        Values at or below it are shown in grey as noise.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : Axes
+    """
+    from ..report.figures import new_figure
+
+    if ax is None:
+        fig, ax = new_figure(figsize=(max(6.0, 0.12 * len(col_labels) + 3), max(5.0, 0.12 * len(row_labels) + 2)))
+    fig = ax.figure
+    shown = np.ma.masked_where(np.isnan(matrix) | ((matrix <= floor) if floor is not None else False), matrix)
+    cm = __import__("matplotlib").colormaps[cmap].with_extremes(bad="#dddddd")
+    image = ax.imshow(shown, vmin=vmin, vmax=vmax, cmap=cm, aspect="auto", interpolation="nearest")
+    label = colorbar_label if floor is None else f"{colorbar_label} (grey: at or below noise floor {floor:.3f})"
+    fig.colorbar(image, ax=ax, label=label, shrink=0.8)
+    for axis_ticks, labels in ((ax.set_yticks, row_labels), (ax.set_xticks, col_labels)):
+        step = max(1, int(np.ceil(len(labels) / 40)))
+        idx = np.arange(0, len(labels), step)
+        axis_ticks(idx, [str(labels[i]) for i in idx], fontsize=6)
+    ax.tick_params(axis="x", labelrotation=90)
+    if signs is not None and matrix.size <= 4000:
+        for i, j in zip(*np.nonzero(~np.ma.getmaskarray(shown))):
+            ax.text(j, i, "+" if signs[i, j] > 0 else "\u2212", ha="center", va="center", fontsize=5)
+    ax.set_title(title)
+    return fig, ax
+
+
+def plot_cross_correlation(result, title="phik between music neurons and features", row_prefix="n"):
+    """Paper Fig 7: phik of neurons (rows, in order) against features, Spearman sign in each cell.
+
+    Parameters
+    ----------
+    result : CrossCorrelation
+    title : str
+    row_prefix : str
+        Prefix of the row labels (``n`` + neuron index).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : Axes
+    """
+    floor = result.noise_floor if np.isfinite(result.noise_floor) else None
+    fig, ax = plot_matrix(result.phik.to_numpy(), [f"{row_prefix}{i}" for i in result.phik.index],
+                          list(result.phik.columns), title, vmin=0.0, vmax=1.0, cmap="viridis",
+                          colorbar_label="phik", signs=result.spearman.to_numpy(), floor=floor)
+    ax.set_xlabel("feature")
+    ax.set_ylabel("neuron (order by mean sigma)")
+    return fig, ax
