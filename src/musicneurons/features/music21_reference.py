@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, events_to_notes, validate_events
+from .catalogue import MUSIC21_IDS
 from .notes import tempo_array
 
 __all__ = ["music21_extractors", "window_to_stream", "music21_window_features", "music21_features"]
@@ -109,7 +110,7 @@ def music21_features(events, qpm=None, *, features=None, progress=None):
     qpm : float or ndarray of shape (n_windows,), optional
         Tempo in quarter notes per minute; 120 where missing or NaN.
     features : list of str, optional
-        music21 feature ids to compute (default: all 50).
+        music21 feature ids to compute (default: all 50, in catalogue order).
     progress : callable, optional
         Called with the number of windows done after each window (e.g. ``tqdm.update``).
 
@@ -122,8 +123,7 @@ def music21_features(events, qpm=None, *, features=None, progress=None):
     ev = validate_events(events).reshape(-1, np.shape(events)[-1])
     tempo = tempo_array(qpm, len(ev))
     extractors = music21_extractors()
-    if features is not None:
-        extractors = {fid: extractors[fid] for fid in features}
+    extractors = {fid: extractors[fid] for fid in (MUSIC21_IDS if features is None else features)}
     rows, failures = [], []
     for i, (window, q) in enumerate(zip(ev, tempo)):
         values, reasons = music21_window_features(window, q, extractors)
