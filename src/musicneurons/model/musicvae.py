@@ -435,12 +435,12 @@ def load_model(name_or_path, device="cpu"):
     path = Path(name_or_path)
     if str(name_or_path) in shipped_models():
         return _load_directory(SHIPPED_DIR / str(name_or_path)).to(device)
-    if (path / CONFIG_FILE).is_file():
-        return _load_directory(path).to(device)
     from .magenta import is_magenta_checkpoint, load_magenta_checkpoint
 
-    if is_magenta_checkpoint(path):
+    if is_magenta_checkpoint(path):        # before config.json: magenta.js folders have one of their own
         return load_magenta_checkpoint(path).to(device)
+    if (path / CONFIG_FILE).is_file():
+        return _load_directory(path).to(device)
     raise ModelFileError(
         f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
         f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")
