@@ -30,18 +30,24 @@ class MelodyView:
     @cached_property
     def hist(self):
         """ndarray (n_windows, 128), int64: count of each absolute melodic interval in semitones."""
-        return self.batch.histogram(np.abs(self.batch.interval), _N_INTERVALS, rows=self.batch.interval_row)
+        return self.batch.histogram(self.size, _N_INTERVALS, rows=self.batch.interval_row)
 
     @cached_property
     def total(self):
         """ndarray (n_windows,), float64: melodic intervals per window."""
         return self.batch.n_intervals.astype(np.float64)
 
+    @cached_property
+    def size(self):
+        """ndarray (n_intervals,), int64: absolute melodic intervals in semitones."""
+        return np.abs(self.batch.interval)
+
     def share(self, bins, nan_if_none=True):
         """Fraction of intervals whose size is in ``bins``; NaN (music21) or 0 (jSymbolic) without intervals."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = self.hist[:, bins].sum(axis=1) / self.total
-        return np.where(self.total == 0, np.nan if nan_if_none else 0.0, frac)
+        wanted = np.zeros(_N_INTERVALS, bool)
+        wanted[bins] = True
+        count = group_count(self.batch.interval_row[wanted[self.size]], self.n)
+        return np.where(self.total == 0, np.nan if nan_if_none else 0.0, count / np.maximum(self.total, 1))
 
     @cached_property
     def top(self):
@@ -92,11 +98,9 @@ def _m7(v):
 
 
 def _m8(v):
-    count = v.hist[:, _ARPEGGIO].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = count / v.total
+    frac = v.share(_ARPEGGIO, nan_if_none=False)
     # music21 returns 0 without intervals but raises when none of them is in the arpeggio set.
-    return np.where(v.total == 0, 0.0, np.where(count == 0, np.nan, frac))
+    return np.where((v.total > 0) & (frac == 0), np.nan, frac)
 
 
 def _m9(v):
@@ -155,7 +159,7 @@ def _melodic_pitch_variety(v):
     """M-25: mean number of notes until a note's pitch recurs, over notes that recur within 16 notes."""
     b = v.batch
     idx = np.arange(len(b.pitch))
-    order = np.lexsort((idx, b.pitch, b.row))
+    order = np.argsort(b.row * 128 + b.pitch, kind="stable")  # by window, pitch, then time
     key = (b.row * 128 + b.pitch)[order]
     recur = key[1:] == key[:-1]
     gap = idx[order][1:] - idx[order][:-1]
@@ -166,7 +170,7 @@ def _melodic_pitch_variety(v):
 
 MELODY_FEATURES = {
     # music21 (jSymbolic 1 numbering)
-    "M2": lambda v: group_mean(np.abs(v.batch.interval).astype(np.float64), v.batch.interval_row, v.n),
+    "M2": lambda v: group_mean(v.size.astype(np.float64), v.batch.interval_row, v.n),
     "M3": lambda v: v.top[0].astype(np.float64),
     "M4": _m4,
     "M5": lambda v: np.where(v.total == 0, np.nan, v.top[2] / np.maximum(v.total, 1)),

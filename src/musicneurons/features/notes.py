@@ -13,8 +13,8 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, event_to_pitch, validate_events
 
-__all__ = ["NoteBatch", "tempo_array", "group_sum", "group_count", "group_max", "group_min", "group_mean",
-           "sample_std", "upper_median", "median_skewness", "jsymbolic_kurtosis"]
+__all__ = ["NoteBatch", "Moments", "tempo_array", "group_sum", "group_count", "group_max", "group_min",
+           "group_mean"]
 
 
 @dataclass(frozen=True)
@@ -159,49 +159,77 @@ def group_min(values, rows, n, empty):
     return _group_reduce(np.minimum, values, rows, n, empty)
 
 
-def sample_std(values, rows, n):
-    """jSymbolic's standard deviation per group (divisor n-1; 0 for fewer than 2 items): ndarray (n,)."""
-    count = group_count(rows, n)
-    mean = group_mean(values, rows, n, empty=0.0)
-    ss = group_sum((values - mean[rows]) ** 2, rows, n)
-    return np.where(count >= 2, np.sqrt(ss / np.maximum(count - 1, 1)), 0.0)
+class Moments:
+    """jSymbolic's summary statistics of float values grouped by sorted window rows, computed once.
 
-
-def upper_median(values, rows, n, empty=0.0):
-    """jSymbolic's median per group: the sorted value at index count // 2 (``empty`` if none); ``rows`` sorted."""
-    count = group_count(rows, n)
-    order = np.lexsort((values, rows))
-    first = np.searchsorted(rows, np.arange(n))
-    pick = np.minimum(first + count // 2, max(len(values) - 1, 0))
-    out = np.full(n, empty, dtype=np.float64)
-    has = count > 0
-    out[has] = np.asarray(values, dtype=np.float64)[order][pick[has]]
-    return out
-
-
-def median_skewness(values, rows, n):
-    """jSymbolic's skewness (Pearson's second coefficient 3 (mean - median) / std; 0 below 3 items or std 0)."""
-    count = group_count(rows, n)
-    std = sample_std(values, rows, n)
-    mean = group_mean(values, rows, n, empty=0.0)
-    med = upper_median(values, rows, n)
-    ok = (count >= 3) & (std > 0)
-    return np.where(ok, 3.0 * (mean - med) / np.where(ok, std, 1.0), 0.0)
-
-
-def jsymbolic_kurtosis(values, rows, n):
-    """jSymbolic's "sample excess kurtosis" per group, exactly as jSymbolic 2 computes it.
-
-    ``n(n+1)/((n-1)(n-2)(n-3)) * sum((x-mean)^4) / s^4 + 3(n-1)^2/((n-2)(n-3))`` with ``s`` the n-1
-    standard deviation; 0 below 4 items or when ``s`` is 0. Note the ``+``: the textbook estimator
-    subtracts the last term; jSymbolic's ``MathAndStatsMethods.getSampleExcessKurtosis`` adds it.
+    Parameters
+    ----------
+    values : ndarray of shape (n_items,), float64
+    rows : ndarray of shape (n_items,), int64, sorted
+        Window of each value.
+    n : int
+        Number of windows.
     """
-    count = group_count(rows, n).astype(np.float64)
-    std = sample_std(values, rows, n)
-    mean = group_mean(values, rows, n, empty=0.0)
-    m4 = group_sum((values - mean[rows]) ** 4, rows, n)
-    ok = (count >= 4) & (std > 0)
-    c = np.where(ok, count, 4.0)
-    coef = c * (c + 1) / ((c - 1) * (c - 2) * (c - 3))
-    second = 3 * (c - 1) ** 2 / ((c - 2) * (c - 3))
-    return np.where(ok, coef * m4 / np.where(ok, std, 1.0) ** 4 + second, 0.0)
+
+    def __init__(self, values, rows, n):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.rows = rows
+        self.n = n
+
+    @cached_property
+    def count(self):
+        """ndarray (n,), int64: items per window."""
+        return group_count(self.rows, self.n)
+
+    @cached_property
+    def mean(self):
+        """ndarray (n,), float64: mean per window (0 for an empty window, as jSymbolic's getAverage)."""
+        return group_mean(self.values, self.rows, self.n, empty=0.0)
+
+    @cached_property
+    def sum_sq(self):
+        """ndarray (n,), float64: summed squared deviations from the window mean."""
+        return group_sum((self.values - self.mean[self.rows]) ** 2, self.rows, self.n)
+
+    @cached_property
+    def std(self):
+        """jSymbolic's standard deviation (divisor n-1; 0 below 2 items): ndarray (n,)."""
+        return np.where(self.count >= 2, np.sqrt(self.sum_sq / np.maximum(self.count - 1, 1)), 0.0)
+
+    @cached_property
+    def pstd(self):
+        """Population standard deviation (Python's ``statistics.pstdev``; 0 for an empty window)."""
+        return np.sqrt(self.sum_sq / np.maximum(self.count, 1))
+
+    @cached_property
+    def median(self):
+        """jSymbolic's median: the sorted value at index count // 2 (0 for an empty window)."""
+        width = int(self.count.max(initial=0))
+        if width == 0:
+            return np.zeros(self.n)
+        first = np.searchsorted(self.rows, np.arange(self.n))
+        padded = np.full((self.n, width), np.inf)
+        padded[self.rows, np.arange(len(self.rows)) - first[self.rows]] = self.values
+        padded.sort(axis=1)
+        return np.where(self.count > 0, padded[np.arange(self.n), self.count // 2], 0.0)
+
+    @cached_property
+    def skewness(self):
+        """jSymbolic's skewness, Pearson's second coefficient 3 (mean - median) / std (0 below 3 items or std 0)."""
+        ok = (self.count >= 3) & (self.std > 0)
+        return np.where(ok, 3.0 * (self.mean - self.median) / np.where(ok, self.std, 1.0), 0.0)
+
+    @cached_property
+    def kurtosis(self):
+        """jSymbolic's "sample excess kurtosis", exactly as jSymbolic 2 computes it.
+
+        ``n(n+1)/((n-1)(n-2)(n-3)) * sum((x-mean)^4) / s^4 + 3(n-1)^2/((n-2)(n-3))`` with ``s`` the n-1
+        standard deviation; 0 below 4 items or when ``s`` is 0. Note the ``+``: the textbook estimator
+        subtracts the last term; jSymbolic's ``MathAndStatsMethods.getSampleExcessKurtosis`` adds it.
+        """
+        m4 = group_sum((self.values - self.mean[self.rows]) ** 4, self.rows, self.n)
+        ok = (self.count >= 4) & (self.std > 0)
+        c = np.where(ok, self.count, 4).astype(np.float64)
+        coef = c * (c + 1) / ((c - 1) * (c - 2) * (c - 3))
+        second = 3 * (c - 1) ** 2 / ((c - 2) * (c - 3))
+        return np.where(ok, coef * m4 / np.where(ok, self.std, 1.0) ** 4 + second, 0.0)

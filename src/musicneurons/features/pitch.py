@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .notes import group_mean, jsymbolic_kurtosis, median_skewness, sample_std
+from .notes import Moments
 
 __all__ = ["PitchView", "PITCH_FEATURES"]
 
@@ -84,15 +84,21 @@ class PitchView:
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.nan_if_empty(self.hist[:, mask_pitches].sum(axis=1) / self.total)
 
-    def on_notes(self, values):
-        """Group statistic helper: (per-note values, row, n_windows)."""
-        return values, self.batch.row, self.n
+    @cached_property
+    def moments(self):
+        """Moments of the MIDI pitches, the pitch classes and the fifths-folded pitch classes, by name."""
+        b = self.batch
+        pc = b.pitch % 12
+        series = {"pitch": b.pitch, "pitch class": pc, "folded": (7 * pc) % 12}
+        return {name: Moments(values, b.row, self.n) for name, values in series.items()}
 
     def first_last(self, last):
-        """Pitch of each window's first (or last) note; 0 without notes (jSymbolic's default)."""
+        """MIDI pitch of each window's first (or last) note, int64; 0 without notes (jSymbolic's default)."""
         b = self.batch
-        idx = b.first + (b.n_notes - 1 if last else 0)
-        return np.where(self.empty, 0, b.pitch[np.minimum(idx, max(len(b.pitch) - 1, 0))] if len(b.pitch) else 0)
+        if len(b.pitch) == 0:
+            return np.zeros(self.n, np.int64)
+        idx = np.minimum(b.first + (b.n_notes - 1 if last else 0), len(b.pitch) - 1)
+        return np.where(self.empty, 0, b.pitch[idx])
 
 
 def _ratio(num, den):
@@ -101,7 +107,7 @@ def _ratio(num, den):
 
 
 def _top2_counts(hist):
-    top = np.sort(hist, axis=1)[:, -2:]
+    top = np.sort(np.partition(hist, -2, axis=1)[:, -2:], axis=1)
     return top[:, 1].astype(np.float64), top[:, 0].astype(np.float64)
 
 
@@ -138,20 +144,8 @@ def _pitch_range(v):
     return v.nan_if_empty((hi - lo).astype(np.float64))
 
 
-def _folded(pitch):
-    return (7 * (pitch % 12)) % 12
-
-
-def _stat(stat, transform):
-    return lambda v: stat(*v.on_notes(transform(v.batch.pitch).astype(np.float64)))
-
-
-def _identity(p):
-    return p
-
-
-def _pc(p):
-    return p % 12
+def _moment(series, stat):
+    return lambda v: getattr(v.moments[series], stat)
 
 
 PITCH_FEATURES = {
@@ -167,7 +161,7 @@ PITCH_FEATURES = {
     "P9": lambda v: (v.pc_hist > 0).sum(axis=1).astype(np.float64),
     "P10": _pitch_range,
     "P11": _p11,
-    "P12": lambda v: group_mean(v.batch.pitch.astype(np.float64), v.batch.row, v.n),
+    "P12": lambda v: v.nan_if_empty(v.moments["pitch"].mean),
     "P13": _register(0, 54),
     "P14": _register(55, 72),
     "P15": _register(73, 127),
@@ -175,18 +169,18 @@ PITCH_FEATURES = {
     "P22": lambda v: np.zeros(v.n),
     # jSymbolic 2.2
     "P-7": lambda v: (_ratio(v.pc_hist, v.total[:, None]) >= 0.2).sum(axis=1).astype(np.float64),
-    "P-15": lambda v: group_mean((v.batch.pitch % 12).astype(np.float64), v.batch.row, v.n, empty=0.0),
-    "P-24": _stat(sample_std, _identity),
-    "P-25": _stat(sample_std, _pc),
-    "P-26": _stat(sample_std, _folded),
-    "P-27": _stat(median_skewness, _identity),
-    "P-28": _stat(median_skewness, _pc),
-    "P-29": _stat(median_skewness, _folded),
-    "P-30": _stat(jsymbolic_kurtosis, _identity),
-    "P-31": _stat(jsymbolic_kurtosis, _pc),
-    "P-32": _stat(jsymbolic_kurtosis, _folded),
+    "P-15": _moment("pitch class", "mean"),
+    "P-24": _moment("pitch", "std"),
+    "P-25": _moment("pitch class", "std"),
+    "P-26": _moment("folded", "std"),
+    "P-27": _moment("pitch", "skewness"),
+    "P-28": _moment("pitch class", "skewness"),
+    "P-29": _moment("folded", "skewness"),
+    "P-30": _moment("pitch", "kurtosis"),
+    "P-31": _moment("pitch class", "kurtosis"),
+    "P-32": _moment("folded", "kurtosis"),
     "P-34": lambda v: v.first_last(last=False).astype(np.float64),
-    "P-35": lambda v: np.where(v.empty, 0, v.first_last(last=False) % 12).astype(np.float64),
+    "P-35": lambda v: (v.first_last(last=False) % 12).astype(np.float64),
     "P-36": lambda v: v.first_last(last=True).astype(np.float64),
-    "P-37": lambda v: np.where(v.empty, 0, v.first_last(last=True) % 12).astype(np.float64),
+    "P-37": lambda v: (v.first_last(last=True) % 12).astype(np.float64),
 }

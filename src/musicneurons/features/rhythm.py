@@ -12,8 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .notes import (NoteBatch, group_count, group_max, group_mean, group_min, group_sum,
-                    jsymbolic_kurtosis, median_skewness, sample_std, upper_median)
+from .notes import Moments, NoteBatch, group_max, group_min, group_sum
 
 __all__ = ["RhythmView", "RHYTHM_FEATURES", "RHYTHMIC_VALUES"]
 
@@ -128,10 +127,19 @@ class RhythmView:
         """ndarray (n_windows,), float64: duration of the music (to the end of the last note) in quarters."""
         return NoteBatch.quarters(self.batch.piece_end)
 
-    def rest_stat(self, stat):
-        """A statistic of each window's rest lengths (quarter notes)."""
-        row, length = self.rests
-        return stat(length, row, self.n)
+    @cached_property
+    def moments(self):
+        """Moments of the per-window series the statistics features summarise, by name.
+
+        ``seconds``: note durations (s); ``attacks``: time between onsets (s); ``rhythm``: quantised
+        rhythmic values, ``runs``: run lengths, ``offsets``: quantisation offsets and ``rests``: rest
+        lengths (quarter notes).
+        """
+        b = self.batch
+        series = {"seconds": (self.duration_s, b.row), "attacks": self.attack_gap_s[::-1],
+                  "rhythm": (RHYTHMIC_VALUES[self.rhythm_bin], b.row), "runs": self.runs[::-1],
+                  "offsets": (self.offsets, b.row), "rests": self.rests[::-1]}
+        return {name: Moments(values, rows, self.n) for name, (values, rows) in series.items()}
 
 
 def _zero_if_empty(view, values):
@@ -144,12 +152,11 @@ def _density_variability(v):
     win_steps = _DENSITY_WINDOW_QUARTERS * 4
     n_win = -(-b.piece_end // win_steps)
     offsets = np.concatenate([[0], np.cumsum(n_win)])
-    win_of_note = offsets[b.row] + b.start // win_steps
-    counts = np.bincount(win_of_note, minlength=offsets[-1]).astype(np.float64)
+    counts = np.bincount(offsets[b.row] + b.start // win_steps, minlength=offsets[-1]).astype(np.float64)
     win_row = np.repeat(np.arange(v.n), n_win)
     win_index = np.arange(offsets[-1]) - offsets[win_row]
     length_q = NoteBatch.quarters(np.minimum(win_steps, b.piece_end[win_row] - win_index * win_steps))
-    return sample_std(counts / length_q, win_row, v.n)
+    return Moments(counts / length_q, win_row, v.n).std
 
 
 def _relative_prevalence(v):
@@ -167,91 +174,63 @@ def _rhythm_range(v):
     return np.where(v.empty, 0.0, hi - lo).astype(np.float64)
 
 
-def _quantised_stat(stat):
-    return lambda v: stat(RHYTHMIC_VALUES[v.rhythm_bin], v.batch.row, v.n)
-
-
-def _run_stat(stat):
-    return lambda v: stat(v.runs[1], v.runs[0], v.n)
-
-
-def _offset_stat(stat):
-    return lambda v: stat(v.offsets, v.batch.row, v.n)
-
-
-def _mean0(values, rows, n):
-    return group_mean(values, rows, n, empty=0.0)
-
-
-def _longest_rest(values, rows, n):
-    return group_max(values, rows, n, empty=0.0)
+def _moment(series, stat, min_notes=0):
+    """Feature: a Moments statistic of a series; NaN below ``min_notes`` notes (where music21 raises)."""
+    return lambda v: np.where(v.batch.n_notes < min_notes, np.nan, getattr(v.moments[series], stat))
 
 
 def _rest_fraction(v):
     total = group_sum(v.rests[1], v.rests[0], v.n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(v.music_q > 0, total / np.maximum(v.music_q, 1e-300), 0.0)
+    return np.where(v.music_q > 0, total / np.where(v.music_q > 0, v.music_q, 1.0), 0.0)
 
 
-def _seconds_stat(v, stat, values, rows, min_notes):
-    return v.nan_below(stat(values, rows, v.n), min_notes)
-
-
-def _pstdev(values, rows, n):
-    """Population standard deviation per group (Python's ``statistics.pstdev``): ndarray (n,)."""
-    mean = group_mean(values, rows, n, empty=0.0)
-    count = np.maximum(group_count(rows, n), 1)
-    return np.sqrt(group_sum((values - mean[rows]) ** 2, rows, n) / count)
+def _per_quarter(v):
+    return np.where(v.music_q > 0, v.batch.n_notes / np.where(v.music_q > 0, v.music_q, 1.0), 0.0)
 
 
 def _note_density(v):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        end_s = NoteBatch.quarters(v.batch.piece_end) * v.seconds_per_quarter
-        return np.where(v.empty, 0.0, v.batch.n_notes / end_s)
+    end_s = NoteBatch.quarters(v.batch.piece_end) * v.seconds_per_quarter
+    return np.where(v.empty, 0.0, v.batch.n_notes / np.where(v.empty, 1.0, end_s))
 
 
-def _attacks(stat):
-    return lambda v: _seconds_stat(v, stat, v.attack_gap_s[1], v.attack_gap_s[0], 2)
+def _seconds_extreme(reduce):
+    return lambda v: v.nan_below(reduce(v.duration_s, v.batch.row, v.n, empty=0.0), 1)
 
 
-def _durations(stat):
-    return lambda v: _seconds_stat(v, stat, v.duration_s, v.batch.row, 1)
+def _staccato(v):
+    return v.nan_below(Moments((v.duration_s < 0.10).astype(np.float64), v.batch.row, v.n).mean, 1)
 
 
-def _max_s(values, rows, n):
-    return group_max(values, rows, n, empty=0.0)
+def _longest_rest(v):
+    return group_max(v.rests[1], v.rests[0], v.n, empty=0.0)
 
 
-def _min_s(values, rows, n):
-    return group_min(values, rows, n, empty=0.0)
-
-
-def _staccato(values, rows, n):
-    return group_mean((values < 0.10).astype(np.float64), rows, n)
+def _zeros(v):
+    return np.zeros(v.n)
 
 
 RHYTHM_FEATURES = {
     # music21 (jSymbolic 1 numbering; seconds at the window's tempo)
     "R15": _note_density,
-    "R17": _durations(_mean0),
-    "R18": _durations(_pstdev),
-    "R19": _durations(_max_s),
-    "R20": _durations(_min_s),
-    "R21": _durations(_staccato),
-    "R22": _attacks(_mean0),
-    "R23": _attacks(_pstdev),
-    "R24": _attacks(_mean0),
-    "R25": _attacks(_pstdev),
+    "R17": _moment("seconds", "mean", 1),
+    "R18": _moment("seconds", "pstd", 1),
+    "R19": _seconds_extreme(group_max),
+    "R20": _seconds_extreme(group_min),
+    "R21": _staccato,
+    "R22": _moment("attacks", "mean", 2),
+    "R23": _moment("attacks", "pstd", 2),
+    "R24": _moment("attacks", "mean", 2),
+    "R25": _moment("attacks", "pstd", 2),
     "R30": lambda v: v.qpm.astype(np.float64),
-    "R32": lambda v: np.zeros(v.n),
-    "R33": lambda v: np.zeros(v.n),
-    "R34": lambda v: np.zeros(v.n),
-    "R35": lambda v: np.zeros(v.n),
+    "R32": _zeros,
+    "R33": _zeros,
+    "R34": _zeros,
+    "R35": _zeros,
     "R36": lambda v: v.nan_below(NoteBatch.quarters(v.batch.piece_end) * v.seconds_per_quarter, 1),
     # jSymbolic 2.2 (quarter notes, tempo-free)
     "R-9": lambda v: v.batch.n_notes.astype(np.float64),
-    "R-10": lambda v: np.where(v.music_q > 0, v.batch.n_notes / np.maximum(v.music_q, 1e-300), 0.0),
-    "R-11": lambda v: np.where(v.music_q > 0, v.batch.n_notes / np.maximum(v.music_q, 1e-300), 0.0),
+    "R-10": _per_quarter,
+    "R-11": _per_quarter,
     "R-12": _density_variability,
     "R-14": _rhythm_range,
     "R-15": lambda v: (v.rhythm_hist > 0).sum(axis=1).astype(np.float64),
@@ -264,30 +243,30 @@ RHYTHM_FEATURES = {
     "R-22": lambda v: v.bins_share(_DOTTED),
     "R-23": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[np.argmax(v.rhythm_hist > 0, axis=1)]),
     "R-24": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[11 - np.argmax(v.rhythm_hist[:, ::-1] > 0, axis=1)]),
-    "R-25": _quantised_stat(_mean0),
+    "R-25": _moment("rhythm", "mean"),
     "R-26": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[v.top_bins[0]]),
     "R-27": lambda v: v.rhythm_fraction.max(axis=1),
     "R-28": _relative_prevalence,
     "R-29": lambda v: np.abs(v.top_bins[0] - v.top_bins[1]).astype(np.float64),
-    "R-30": _quantised_stat(sample_std),
-    "R-31": _quantised_stat(median_skewness),
-    "R-32": _quantised_stat(jsymbolic_kurtosis),
-    "R-34": _run_stat(_mean0),
-    "R-35": _run_stat(upper_median),
-    "R-36": _run_stat(sample_std),
-    "R-38": _offset_stat(_mean0),
-    "R-39": _offset_stat(upper_median),
-    "R-40": _offset_stat(sample_std),
+    "R-30": _moment("rhythm", "std"),
+    "R-31": _moment("rhythm", "skewness"),
+    "R-32": _moment("rhythm", "kurtosis"),
+    "R-34": _moment("runs", "mean"),
+    "R-35": _moment("runs", "median"),
+    "R-36": _moment("runs", "std"),
+    "R-38": _moment("offsets", "mean"),
+    "R-39": _moment("offsets", "median"),
+    "R-40": _moment("offsets", "std"),
     "R-41": _rest_fraction,
     "R-42": _rest_fraction,
     "R-43": _rest_fraction,
-    "R-44": lambda v: v.rest_stat(_longest_rest),
-    "R-45": lambda v: v.rest_stat(_longest_rest),
-    "R-46": lambda v: v.rest_stat(_mean0),
-    "R-47": lambda v: v.rest_stat(_mean0),
-    "R-48": lambda v: v.rest_stat(upper_median),
-    "R-49": lambda v: v.rest_stat(upper_median),
-    "R-50": lambda v: v.rest_stat(sample_std),
-    "R-51": lambda v: v.rest_stat(sample_std),
-    "R-52": lambda v: np.zeros(v.n),
+    "R-44": _longest_rest,
+    "R-45": _longest_rest,
+    "R-46": _moment("rests", "mean"),
+    "R-47": _moment("rests", "mean"),
+    "R-48": _moment("rests", "median"),
+    "R-49": _moment("rests", "median"),
+    "R-50": _moment("rests", "std"),
+    "R-51": _moment("rests", "std"),
+    "R-52": _zeros,
 }
