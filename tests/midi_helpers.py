@@ -1,0 +1,47 @@
+"""Write small Standard MIDI Files in tests, from readable note lists (times in quarter notes)."""
+
+import io
+
+import mido
+
+TPQ = 480
+
+
+def midi_bytes(tracks, tempos=((0, 120.0),), time_signatures=((0, 4, 4),)):
+    """MIDI bytes of type 1: a conductor track (tempos, meters) plus one track per entry of ``tracks``.
+
+    ``tracks`` is a list of dicts: ``notes`` [(start_q, end_q, pitch), ...], optional ``program``,
+    ``drum`` (channel 10) and ``name``.
+    """
+    mid = mido.MidiFile(type=1, ticks_per_beat=TPQ)
+    meta = [(round(q * TPQ), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm))) for q, qpm in tempos]
+    meta += [(round(q * TPQ), mido.MetaMessage("time_signature", numerator=n, denominator=d))
+             for q, n, d in time_signatures]
+    mid.tracks.append(_track(meta))
+    for spec in tracks:
+        channel = 9 if spec.get("drum") else 0
+        events = [(0, mido.MetaMessage("track_name", name=spec.get("name", "melody"))),
+                  (0, mido.Message("program_change", program=spec.get("program", 0), channel=channel))]
+        for start, end, pitch in spec["notes"]:
+            events.append((round(start * TPQ), mido.Message("note_on", note=pitch, velocity=80, channel=channel)))
+            events.append((round(end * TPQ), mido.Message("note_off", note=pitch, velocity=0, channel=channel)))
+        mid.tracks.append(_track(events))
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+def _track(events):
+    """Absolute-tick (tick, message) pairs -> a MidiTrack with delta times; note-offs sort first."""
+    track = mido.MidiTrack()
+    now = 0
+    order = sorted(events, key=lambda e: (e[0], 0 if e[1].type == "note_off" else 1))
+    for tick, msg in order:
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    return track
+
+
+def quarters(pitches, start=0.0, length=1.0, gate=1.0):
+    """Consecutive notes of ``length`` quarters from ``start``; each sounds for ``gate * length``."""
+    return [(start + i * length, start + i * length + gate * length, p) for i, p in enumerate(pitches)]
