@@ -167,7 +167,7 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
 
 
 def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=1.0, cmap="RdBu_r",
-                colorbar_label="correlation", signs=None, floor=None):
+                colorbar_label="correlation", signs=None, floor=None, xlabel="", ylabel=""):
     """A correlation matrix as a heat map, optionally with a +/- sign in each cell above a floor.
 
     Parameters
@@ -184,6 +184,7 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
         Spearman's rho; its sign is written in the cells whose value exceeds ``floor``.
     floor : float, optional
         Values at or below it are shown in grey as noise.
+    xlabel, ylabel : str
 
     Returns
     -------
@@ -208,7 +209,7 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
     if signs is not None and matrix.size <= 4000:
         for i, j in zip(*np.nonzero(~np.ma.getmaskarray(shown))):
             ax.text(j, i, "+" if signs[i, j] > 0 else "\u2212", ha="center", va="center", fontsize=5)
-    ax.set_title(title)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig, ax
 
 
@@ -230,7 +231,6 @@ def plot_cross_correlation(result, title="phik between music neurons and feature
     floor = result.noise_floor if np.isfinite(result.noise_floor) else None
     fig, ax = plot_matrix(result.phik.to_numpy(), [f"{row_prefix}{i}" for i in result.phik.index],
                           list(result.phik.columns), title, vmin=0.0, vmax=1.0, cmap="viridis",
-                          colorbar_label="phik", signs=result.spearman.to_numpy(), floor=floor)
-    ax.set_xlabel("feature")
-    ax.set_ylabel("neuron (order by mean sigma)")
+                          colorbar_label="phik", signs=result.spearman.to_numpy(), floor=floor,
+                          xlabel="feature", ylabel="neuron (order by mean sigma)")
     return fig, ax

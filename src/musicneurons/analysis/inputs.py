@@ -79,22 +79,30 @@ def check_features(features, n_rows, catalogue=None, where="the analysis"):
     return features.reset_index(drop=True)
 
 
-def _flagged(catalogue):
-    """Feature ids that the catalogue marks as constant or duplicate (boolean columns named so)."""
+def _flagged(catalogue, present):
+    """Feature ids that the catalogue marks as constant, or as a (scaled) duplicate of a present feature.
+
+    A boolean ``constant`` column flags constants; ``duplicate_of`` and ``scaled_duplicate_of``
+    (feature ids, empty when none) flag duplicates, dropped only while their twin is in ``present``.
+    """
     if catalogue is None:
         return {}
     out = {}
-    for flag in ("constant", "duplicate"):
-        if flag in catalogue.columns:
-            for fid in catalogue.loc[catalogue[flag].fillna(False).astype(bool), "id"]:
-                out[fid] = f"{flag} in the catalogue"
+    if "constant" in catalogue.columns:
+        for fid in catalogue.loc[catalogue["constant"].fillna(False).astype(bool), "id"]:
+            out[fid] = "constant in the catalogue"
+    for column in ("duplicate_of", "scaled_duplicate_of"):
+        if column in catalogue.columns:
+            for fid, twin in zip(catalogue["id"], catalogue[column]):
+                if isinstance(twin, str) and twin in present and fid not in out:
+                    out[fid] = f"{column.replace('_', ' ')} {twin} in the catalogue"
     return out
 
 
 def select_features(features, catalogue=None, max_abs_spearman=None):
     """Keep the informative features: drop all-NaN, constant and duplicate columns by rule.
 
-    Rules, in order: a feature flagged ``constant`` or ``duplicate`` in the catalogue is dropped; a
+    Rules, in order: a feature flagged constant or duplicate in the catalogue is dropped; a
     feature with fewer than two distinct non-NaN values is constant; a feature equal (NaN in the
     same rows) to an earlier kept one is a duplicate; with ``max_abs_spearman`` set, a feature whose
     rank correlation with an earlier kept one reaches it in absolute value is a near duplicate.
@@ -104,7 +112,8 @@ def select_features(features, catalogue=None, max_abs_spearman=None):
     ----------
     features : DataFrame of shape (n, b)
     catalogue : DataFrame, optional
-        With ``id`` and ``category``; optional boolean ``constant`` and ``duplicate`` columns.
+        With ``id`` and ``category``; optional ``constant`` (bool), ``duplicate_of`` and
+        ``scaled_duplicate_of`` (feature ids) columns.
     max_abs_spearman : float, optional
         Threshold of the near-duplicate rule (e.g. 0.95); None keeps near duplicates.
 
@@ -114,7 +123,7 @@ def select_features(features, catalogue=None, max_abs_spearman=None):
     dropped : DataFrame
         Columns ``feature_id`` and ``reason``.
     """
-    reasons = _flagged(catalogue)
+    reasons = {fid: why for fid, why in _flagged(catalogue, set(features.columns)).items() if fid in features}
     kept = []
     for fid in features.columns:
         if fid in reasons:
