@@ -159,7 +159,7 @@ def _melodic_pitch_variety(v):
     """M-25: mean number of notes until a note's pitch recurs, over notes that recur within 16 notes."""
     b = v.batch
     idx = np.arange(len(b.pitch))
-    order = np.argsort(b.row * 128 + b.pitch, kind="stable")  # by window, pitch, then time
+    order = b.by_pitch
     key = (b.row * 128 + b.pitch)[order]
     recur = key[1:] == key[:-1]
     gap = idx[order][1:] - idx[order][:-1]

@@ -73,10 +73,22 @@ class NoteBatch:
         """ndarray of shape (n_notes,), int64: note durations in steps."""
         return self.end - self.start
 
+    def of_note(self, values, last, empty=0):
+        """``values`` (n_notes,) at each window's first or last note: ndarray (n_windows,), ``empty`` if none."""
+        if len(values) == 0:
+            return np.full(self.n_windows, empty, dtype=np.result_type(values, type(empty)))
+        idx = np.clip(self.first + (self.n_notes - 1 if last else 0), 0, len(values) - 1)
+        return np.where(self.n_notes > 0, values[idx], empty)
+
     @cached_property
     def piece_end(self):
         """ndarray of shape (n_windows,), int64: end of each window's last note in steps (0 if none)."""
-        return group_max(self.end, self.row, self.n_windows, empty=0)
+        return self.of_note(self.end, last=True)
+
+    @cached_property
+    def by_pitch(self):
+        """ndarray of shape (n_notes,), int64: note order by window, then pitch, then onset."""
+        return np.argsort(self.row * 128 + self.pitch, kind="stable")
 
     @cached_property
     def same_row_next(self):
@@ -143,9 +155,11 @@ def group_mean(values, rows, n, empty=np.nan):
 def _group_reduce(ufunc, values, rows, n, empty):
     """``ufunc.reduceat`` per group of sorted ``rows``, ``empty`` where a group has no items: ndarray (n,)."""
     out = np.full(n, empty, dtype=np.result_type(values, type(empty)))
+    count = group_count(rows, n)
+    present = count > 0
+    starts = np.cumsum(count) - count
     if len(values):
-        present = np.unique(rows)
-        out[present] = ufunc.reduceat(values, np.searchsorted(rows, present))
+        out[present] = ufunc.reduceat(values, starts[present])
     return out
 
 
@@ -227,7 +241,8 @@ class Moments:
         standard deviation; 0 below 4 items or when ``s`` is 0. Note the ``+``: the textbook estimator
         subtracts the last term; jSymbolic's ``MathAndStatsMethods.getSampleExcessKurtosis`` adds it.
         """
-        m4 = group_sum((self.values - self.mean[self.rows]) ** 4, self.rows, self.n)
+        sq = (self.values - self.mean[self.rows]) ** 2
+        m4 = group_sum(sq * sq, self.rows, self.n)
         ok = (self.count >= 4) & (self.std > 0)
         c = np.where(ok, self.count, 4).astype(np.float64)
         coef = c * (c + 1) / ((c - 1) * (c - 2) * (c - 3))

@@ -52,8 +52,10 @@ class PitchView:
         order among equal counts.
         """
         b = self.batch
-        key = b.row * _N_PITCHES + b.pitch
-        uniq, first_idx = np.unique(key, return_index=True)
+        key = (b.row * _N_PITCHES + b.pitch)[b.by_pitch]
+        is_first = np.ones(len(key), bool)
+        is_first[1:] = key[1:] != key[:-1]
+        uniq, first_idx = key[is_first], b.by_pitch[is_first]
         # Score: count first, then earlier first occurrence (smaller flat index) wins.
         score = np.full(self.n * _N_PITCHES, -1.0)
         score[uniq] = self.hist.ravel()[uniq] * (len(b.pitch) + 1.0) - first_idx
@@ -91,15 +93,6 @@ class PitchView:
         pc = b.pitch % 12
         series = {"pitch": b.pitch, "pitch class": pc, "folded": (7 * pc) % 12}
         return {name: Moments(values, b.row, self.n) for name, values in series.items()}
-
-    def first_last(self, last):
-        """MIDI pitch of each window's first (or last) note, int64; 0 without notes (jSymbolic's default)."""
-        b = self.batch
-        if len(b.pitch) == 0:
-            return np.zeros(self.n, np.int64)
-        idx = np.minimum(b.first + (b.n_notes - 1 if last else 0), len(b.pitch) - 1)
-        return np.where(self.empty, 0, b.pitch[idx])
-
 
 def _ratio(num, den):
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -179,8 +172,8 @@ PITCH_FEATURES = {
     "P-30": _moment("pitch", "kurtosis"),
     "P-31": _moment("pitch class", "kurtosis"),
     "P-32": _moment("folded", "kurtosis"),
-    "P-34": lambda v: v.first_last(last=False).astype(np.float64),
-    "P-35": lambda v: (v.first_last(last=False) % 12).astype(np.float64),
-    "P-36": lambda v: v.first_last(last=True).astype(np.float64),
-    "P-37": lambda v: (v.first_last(last=True) % 12).astype(np.float64),
+    "P-34": lambda v: v.batch.of_note(v.batch.pitch, last=False).astype(np.float64),
+    "P-35": lambda v: (v.batch.of_note(v.batch.pitch, last=False) % 12).astype(np.float64),
+    "P-36": lambda v: v.batch.of_note(v.batch.pitch, last=True).astype(np.float64),
+    "P-37": lambda v: (v.batch.of_note(v.batch.pitch, last=True) % 12).astype(np.float64),
 }

@@ -34,6 +34,7 @@ class RhythmView:
         self.n = batch.n_windows
         self.qpm = qpm
         self.empty = batch.n_notes == 0
+        self._moments = {}
 
     # -- seconds (music21) -------------------------------------------------------------------------
     @cached_property
@@ -127,19 +128,21 @@ class RhythmView:
         """ndarray (n_windows,), float64: duration of the music (to the end of the last note) in quarters."""
         return NoteBatch.quarters(self.batch.piece_end)
 
-    @cached_property
-    def moments(self):
-        """Moments of the per-window series the statistics features summarise, by name.
+    def moments(self, series):
+        """Moments of a per-window series, computed on first use.
 
         ``seconds``: note durations (s); ``attacks``: time between onsets (s); ``rhythm``: quantised
         rhythmic values, ``runs``: run lengths, ``offsets``: quantisation offsets and ``rests``: rest
         lengths (quarter notes).
         """
-        b = self.batch
-        series = {"seconds": (self.duration_s, b.row), "attacks": self.attack_gap_s[::-1],
-                  "rhythm": (RHYTHMIC_VALUES[self.rhythm_bin], b.row), "runs": self.runs[::-1],
-                  "offsets": (self.offsets, b.row), "rests": self.rests[::-1]}
-        return {name: Moments(values, rows, self.n) for name, (values, rows) in series.items()}
+        if series not in self._moments:
+            b = self.batch
+            values, rows = {"seconds": lambda: (self.duration_s, b.row), "attacks": lambda: self.attack_gap_s[::-1],
+                            "rhythm": lambda: (RHYTHMIC_VALUES[self.rhythm_bin], b.row),
+                            "runs": lambda: self.runs[::-1], "offsets": lambda: (self.offsets, b.row),
+                            "rests": lambda: self.rests[::-1]}[series]()
+            self._moments[series] = Moments(values, rows, self.n)
+        return self._moments[series]
 
 
 def _zero_if_empty(view, values):
@@ -176,7 +179,7 @@ def _rhythm_range(v):
 
 def _moment(series, stat, min_notes=0):
     """Feature: a Moments statistic of a series; NaN below ``min_notes`` notes (where music21 raises)."""
-    return lambda v: np.where(v.batch.n_notes < min_notes, np.nan, getattr(v.moments[series], stat))
+    return lambda v: np.where(v.batch.n_notes < min_notes, np.nan, getattr(v.moments(series), stat))
 
 
 def _rest_fraction(v):
