@@ -29,7 +29,7 @@ from .musicvae import MusicVAE, save_model
 from .tf_checkpoint import CheckpointError, TFCheckpoint
 from .tfjs import MANIFEST, TFJSCheckpoint
 
-__all__ = ["open_magenta_checkpoint", "is_magenta_checkpoint", "infer_config", "parameter_map",
+__all__ = ["open_magenta_checkpoint", "is_magenta_checkpoint", "infer_config", "parameter_map", "magenta_shapes",
            "load_magenta_checkpoint", "import_magenta"]
 
 FORGET_BIAS = 1.0
@@ -222,17 +222,6 @@ def parameter_map(config):
     return pairs + _decoder_pairs("decoder.core", "core_decoder/", len(config.dec_sizes))
 
 
-def _magenta_shape(kind, torch_shapes, key):
-    """The Magenta shape a PyTorch parameter implies: dense [in, out]; LSTM kernel [in + H, 4H]."""
-    shape = tuple(torch_shapes[key])
-    if kind == "dense":
-        return shape[::-1]
-    if kind in ("lstm_ih", "lstm_hh"):
-        ih, hh = key.replace("weight_hh", "weight_ih"), key.replace("weight_ih", "weight_hh")
-        return torch_shapes[ih][1] + torch_shapes[hh][1], torch_shapes[ih][0]
-    return shape
-
-
 def _gates_to_torch(rows):
     """Reorder the 4H leading axis from TF's i, j, f, o blocks to PyTorch's i, f, g(=j), o."""
     i, j, f, o = np.split(rows, 4, axis=0)
@@ -257,12 +246,54 @@ def _convert(kind, value):
     return value
 
 
-def _check_variables(reader, pairs, torch_shapes, where):
+def magenta_shapes(config):
+    """The Magenta variables a checkpoint of ``config`` must hold, with their shapes (reference section 4).
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The model's configuration.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Variable name to shape, e.g. ``{"encoder/mu/kernel": (4096, 512), ...}`` for cat-mel_2bar_big:
+        dense kernels ``[in, out]``, LSTM kernels ``[in + H, 4H]``, biases ``[out]`` or ``[4H]``.
+    """
+    shapes = {}
+
+    def dense(prefix, n_in, n_out):
+        shapes.update({prefix + "/kernel": (n_in, n_out), prefix + "/bias": (n_out,)})
+
+    def lstm(prefix, n_in, hidden):
+        shapes.update({prefix + "kernel": (n_in + hidden, 4 * hidden), prefix + "bias": (4 * hidden,)})
+
+    def decoder(scope, cond_size):
+        dense(scope + "decoder/z_to_initial_state", cond_size, 2 * sum(config.dec_sizes))
+        for k, hidden in enumerate(config.dec_sizes):
+            lstm(_FLAT.format(scope).format(k), config.n_classes + cond_size if k == 0 else hidden, hidden)
+        dense(scope + "decoder/output_projection", config.dec_sizes[-1], config.n_classes)
+
+    n_in = config.n_classes
+    for layer, hidden in enumerate(config.enc_sizes):
+        for direction in ("fw", "bw"):
+            lstm(_ENC.format(layer, direction), n_in, hidden)
+        n_in = 2 * hidden
+    dense("encoder/mu", n_in, config.z_size)
+    dense("encoder/sigma", n_in, config.z_size)
+    if not config.hierarchical:
+        decoder("", config.z_size)
+        return shapes
+    dense(_CONDUCTOR + "initial_state", config.z_size, 2 * sum(config.conductor_sizes))
+    for k, hidden in enumerate(config.conductor_sizes):
+        lstm(f"{_CONDUCTOR}cell_{k}/lstm_cell/", 1 if k == 0 else hidden, hidden)
+    decoder("core_decoder/", config.conductor_sizes[-1])
+    return shapes
+
+
+def _check_variables(reader, expected, where):
     """Raise CheckpointError for a missing, misshapen or unplaceable variable, before anything is read."""
     shapes = reader.shapes()
-    expected = {}
-    for key, name, kind in pairs:
-        expected.setdefault(name, _magenta_shape(kind, torch_shapes, key))
     for name, shape in expected.items():
         found = tuple(_require(shapes, name, where))
         if found != shape:
@@ -314,11 +345,11 @@ def load_magenta_checkpoint(path, bars=None, name=None):
     """
     reader = open_magenta_checkpoint(path)
     where = _location(reader)
-    model = MusicVAE(infer_config(reader, bars=bars, name=name))
+    config = infer_config(reader, bars=bars, name=name)
+    _check_variables(reader, magenta_shapes(config), where)
+    model = MusicVAE(config)
     params = model.state_dict()
-    pairs = parameter_map(model.config)
-    _check_variables(reader, pairs, {k: tuple(v.shape) for k, v in params.items()}, where)
-    for key, var, kind in pairs:
+    for key, var, kind in parameter_map(config):
         value = _convert(kind, _read_float(reader, var, where))
         params[key].copy_(torch.from_numpy(np.require(value, np.float32, ["C", "W"])))
     return model.eval()
