@@ -7,7 +7,7 @@ P/R/M features, equal to music21's own values, and jSymbolic 2.2 features music2
 
 from .catalogue import MUSIC21_IDS, catalogue, feature_ids
 from .compute import compute_features, nan_reasons
-from .music21_reference import music21_features, window_to_stream
+from .music21_reference import compare_with_music21, music21_features, window_to_stream
 
 __all__ = ["compute_features", "nan_reasons", "catalogue", "feature_ids", "MUSIC21_IDS", "music21_features",
-           "window_to_stream"]
+           "compare_with_music21", "window_to_stream"]

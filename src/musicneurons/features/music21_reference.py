@@ -15,7 +15,8 @@ from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, events_to_notes, val
 from .catalogue import MUSIC21_IDS
 from .notes import tempo_array
 
-__all__ = ["music21_extractors", "window_to_stream", "music21_window_features", "music21_features"]
+__all__ = ["music21_extractors", "window_to_stream", "music21_window_features", "music21_features",
+           "compare_with_music21"]
 
 
 def music21_extractors():
@@ -133,3 +134,33 @@ def music21_features(events, qpm=None, *, features=None, progress=None):
             progress(1)
     table = pd.DataFrame(rows, columns=list(extractors), dtype=np.float64)
     return table, pd.DataFrame(failures, columns=["row", "feature", "reason"])
+
+
+def compare_with_music21(events, qpm=None, progress=None):
+    """Compare :func:`~musicneurons.features.compute_features` with music21 on the same windows.
+
+    Parameters
+    ----------
+    events : ndarray of shape (n_windows, T), dtype=int8
+    qpm : float or ndarray of shape (n_windows,), optional
+        Tempo in quarter notes per minute (120 where missing).
+    progress : callable, optional
+        Called with 1 after each window music21 has done.
+
+    Returns
+    -------
+    DataFrame
+        One row per music21 feature id: ``max_abs_diff`` (float64, over windows where both are
+        numbers), ``nan_music21`` and ``nan_numpy`` (int, NaN counts) and ``nan_mismatch`` (int,
+        windows where exactly one of them is NaN).
+    """
+    from .compute import compute_features
+
+    ref, _ = music21_features(events, qpm, progress=progress)
+    ours = compute_features(events, qpm, features=MUSIC21_IDS)
+    a, b = ours.to_numpy(), ref.to_numpy()
+    both = ~np.isnan(a) & ~np.isnan(b)
+    diff = np.where(both, np.abs(a - b), 0.0).max(axis=0, initial=0.0)
+    return pd.DataFrame({"max_abs_diff": diff, "nan_music21": np.isnan(b).sum(axis=0),
+                         "nan_numpy": np.isnan(a).sum(axis=0),
+                         "nan_mismatch": (np.isnan(a) != np.isnan(b)).sum(axis=0)}, index=MUSIC21_IDS)
