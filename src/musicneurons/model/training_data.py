@@ -56,8 +56,9 @@ def split_by_tune(events, tunes, holdout=0.1, seed=0):
 def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None):
     """The embedded corpus's ``bars``-bar windows split by tune (see :func:`split_by_tune`)."""
     from ..melody import corpus_melodies
-    df = corpus_melodies(bars=bars, max_tunes=max_tunes)
-    return split_by_tune(array_column(df, "events").astype(np.int8), df["tune"].to_numpy(), holdout, seed)
+    df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes)
+    tunes = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
+    return split_by_tune(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
 
 
 def transpose_batch(events, max_shift, rng):

@@ -1,0 +1,129 @@
+"""MusicVAE training: Magenta's schedules, loss, clipping, data handling, determinism, resume, overfitting."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from musicneurons.model import ModelConfig, MusicVAE, get_config, load_model
+from musicneurons.model.schedules import beta, learning_rate, sampling_probability
+from musicneurons.model.train import batch_indices, loss_terms, train, train_step
+from musicneurons.model.training_data import split_by_tune, transpose_batch
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Train on one thread: on the shared 2-core machine two threads run several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_schedules_follow_magenta():
+    small, hier = get_config("cat-mel_2bar_small"), get_config("hierdec-mel_16bar")
+    assert beta(hier, 0) == 0.0 and beta(hier, 1) == pytest.approx(0.2)
+    assert beta(small, 100_000) == pytest.approx(0.2 * (1 - 0.99999 ** 100_000))
+    assert sampling_probability(small, 0) == pytest.approx(1 - 1000 / 1001)
+    assert sampling_probability(small, round(1000 * math.log(1000))) == pytest.approx(0.5, abs=1e-3)
+    assert sampling_probability(small, 10**7) == 1.0 and sampling_probability(hier, 5000) == 0.0
+    assert learning_rate(small, 0) == pytest.approx(1e-3)
+    assert learning_rate(small, 10_000) == pytest.approx((1e-3 - 1e-5) * 0.9999 ** 10_000 + 1e-5)
+
+
+def test_transpose_batch_stays_in_range_and_moves_only_note_ons():
+    events = np.zeros((400, 32), np.int8)
+    events[:, 0], events[:, 5], events[:, 9] = 87, 1, 4  # pitch 106, note-off, pitch 23
+    out = transpose_batch(events, 5, np.random.default_rng(0))
+    shift = out[:, 0].astype(int) - 87
+    assert set(shift) == {-2, -1, 0, 1, 2}  # clamped: 87 + 2 = 89 (C8 - 0) and 4 - 2 = 2 (A0)
+    np.testing.assert_array_equal(out[:, 9].astype(int) - 4, shift)
+    np.testing.assert_array_equal(out[:, [1, 5]], events[:, [1, 5]])
+    np.testing.assert_array_equal(transpose_batch(events, 0, np.random.default_rng(0)), events)
+
+
+def test_split_by_tune_keeps_tunes_whole_and_held_out_windows_unseen():
+    events = np.arange(40, dtype=np.int8).repeat(32).reshape(40, 32) % 90
+    events[39] = events[0]  # a window shared by two tunes
+    tunes = np.repeat([f"t{i}" for i in range(10)], 4)
+    train_ev, held = split_by_tune(events, tunes, holdout=0.2, seed=0)
+    held_tunes = {tunes[i] for i in range(40) if any((events[i] == h).all() for h in held)}
+    assert len(held_tunes) <= 2 and len(train_ev) + len(held) <= 40
+    assert not {r.tobytes() for r in train_ev} & {r.tobytes() for r in held}
+    assert len({r.tobytes() for r in train_ev}) == len(train_ev)
+
+
+def test_batch_indices_cover_each_epoch_once():
+    rows = np.concatenate([batch_indices(10, 4, step, seed=7) for step in range(5)])
+    assert sorted(rows[:10]) == list(range(10)) and sorted(rows[10:20]) == list(range(10))
+    np.testing.assert_array_equal(batch_indices(10, 4, 3, seed=7), rows[12:16])
+
+
+def _tiny(**changes):
+    base = dict(name="tiny", bars=2, z_size=8, enc_sizes=(16,), dec_sizes=(16,), batch_size=8, transpose_range=0)
+    return ModelConfig(**{**base, **changes})
+
+
+def test_loss_is_summed_cross_entropy_plus_beta_times_free_bits_kl():
+    torch.manual_seed(0)
+    model = MusicVAE(_tiny(free_bits=4.0, max_beta=0.5, beta_rate=0.9))
+    events = torch.randint(0, 90, (3, 32), generator=torch.Generator().manual_seed(0))
+    loss, stats = loss_terms(model, events, 10, torch.Generator().manual_seed(1))
+    mu, sigma = model.encoder(model.one_hot(events))
+    z = mu + sigma * torch.randn(mu.shape, generator=torch.Generator().manual_seed(1))
+    logits = model.teacher_forced_logits(z, model.one_hot(events))
+    recon = torch.nn.functional.cross_entropy(logits.reshape(-1, 90), events.reshape(-1), reduction="sum") / 3
+    kl = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma),
+                                           torch.distributions.Normal(0.0, 1.0)).sum(-1)
+    b = 0.5 * (1 - 0.9 ** 10)
+    expected = recon + b * torch.clamp(kl - 4.0 * math.log(2), min=0).mean()
+    torch.testing.assert_close(loss, expected)
+    assert stats["kl"] == pytest.approx(kl.mean().item(), rel=1e-5) and stats["beta"] == pytest.approx(b)
+
+
+def test_global_norm_clipping_and_zeroing():
+    events = torch.randint(0, 90, (4, 32), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = MusicVAE(_tiny(grad_clip=0.5))
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1.0)
+    stats = train_step(model, opt, events, 0, seed=0)
+    assert stats["grad_norm"] > 0.5
+    norm = torch.linalg.vector_norm(torch.cat([p.grad.ravel() for p in model.parameters() if p.requires_grad]))
+    assert norm.item() == pytest.approx(0.5, rel=1e-5)
+
+    torch.manual_seed(0)
+    model = MusicVAE(_tiny(grad_norm_clip_to_zero=1e-3))
+    before = [p.detach().clone() for p in model.parameters()]
+    train_step(model, torch.optim.SGD(model.parameters(), lr=1.0), events, 0, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_same_seed_same_run_and_resume_is_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    events = rng.integers(0, 90, (40, 32)).astype(np.int8)
+    config = _tiny(sampling_schedule="inverse_sigmoid", sampling_rate=2.0, transpose_range=5)
+    kwargs = dict(eval_every=4, log_every=2, progress=False, eval_windows=8)
+    train(config, tmp_path / "a", events[:32], events[32:], steps=6, **kwargs)
+    train(config, tmp_path / "b", events[:32], events[32:], steps=6, **kwargs)
+    train(config, tmp_path / "c", events[:32], events[32:], steps=3, **kwargs)  # interrupted ...
+    train(config, tmp_path / "c", events[:32], events[32:], steps=6, **kwargs)  # ... and resumed
+    a, b, c = (load_model(tmp_path / x).state_dict() for x in "abc")
+    assert all(torch.equal(a[k], b[k]) and torch.equal(a[k], c[k]) for k in a)
+    logs = [pd.read_csv(tmp_path / x / "train_log.csv").drop(columns="wall_s") for x in "abc"]
+    pd.testing.assert_frame_equal(logs[0], logs[1])
+    pd.testing.assert_frame_equal(logs[0], logs[2])
+    assert list(logs[0]["step"]) == [2, 4, 6] and logs[0]["argmax_accuracy"].notna().tolist() == [False, True, False]
+    assert (tmp_path / "a" / "loss_curve.png").is_file()
+
+
+def test_small_model_overfits_16_corpus_windows(tmp_path):
+    from musicneurons.melody import corpus_melodies
+    from musicneurons.tables import array_column
+    events = np.unique(array_column(corpus_melodies(bars=2, max_tunes=20, progress=False), "events"), axis=0)[:16].astype(np.int8)
+    assert len(events) == 16
+    config = _tiny(z_size=32, enc_sizes=(128,), dec_sizes=(128,), batch_size=16, learning_rate=1e-2, max_beta=0.0,
+                   decay_rate=1.0)  # full batch, teacher forcing, no KL: reaches exact reconstruction at ~225 steps
+    model = train(config, tmp_path, events, events, steps=300, eval_every=1000, progress=False)
+    np.testing.assert_array_equal(model.reconstruct(events), events)
