@@ -9,8 +9,9 @@ numbers come from three steps:
    ``scipy.stats.chi2_contingency`` used by phik) and phik's noise pedestal (the degrees of freedom);
 3. phik's own equation ``chi2 = ped + (chi2_max - ped) * g(rho)`` solved with the same ``brentq``
    call and tolerance as phik, where ``g`` (which depends on the table shape only) is a cubic spline in
-   ``theta = arcsin(rho)`` through 513 exact values from phik's bivariate-normal integrals, cached per
-   shape. The spline is exact to 1e-9, so the result matches phik's to about 1e-9.
+   ``theta = arcsin(rho)`` through 513 values of phik's bivariate-normal cell integrals (computed
+   here with Owen's T function, vectorised; they agree with phik's to 3e-16 per cell), cached per
+   shape. The spline is exact to about 1e-8, so the result matches phik's to about 1e-8.
 """
 
 import functools
@@ -26,22 +27,56 @@ _SPLINE_POINTS = 513
 _BRENTQ_XTOL = 1e-5  # phik's own tolerance, so that the same iterates give the same value
 
 
+def _bvn_cdf(h, k, rho):
+    """Standard bivariate normal CDF Phi2(h, k; rho) by Owen's T function, vectorised.
+
+    Parameters
+    ----------
+    h, k : ndarray, broadcastable
+        Upper limits.
+    rho : ndarray, broadcastable, values in [0, 1]
+        Correlation.
+
+    Returns
+    -------
+    ndarray of the broadcast shape, dtype=float64
+    """
+    from scipy.special import ndtr, owens_t
+
+    h, k, rho = (a.astype(np.float64) for a in np.broadcast_arrays(h, k, rho))
+    out = ndtr(np.minimum(h, k))  # the limit rho = 1
+    r = rho < 1.0
+    h, k, rho = h[r], k[r], rho[r]
+    root = np.sqrt((1.0 - rho) * (1.0 + rho))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_h = np.where(h == 0, np.copysign(np.inf, k - rho * h), (k - rho * h) / (h * root))
+        a_k = np.where(k == 0, np.copysign(np.inf, h - rho * k), (h - rho * k) / (k * root))
+    beta = np.where((h * k < 0) | ((h * k == 0) & (h + k < 0)), 0.5, 0.0)
+    value = 0.5 * (ndtr(h) + ndtr(k)) - owens_t(h, a_h) - owens_t(k, a_k) - beta
+    origin = (h == 0) & (k == 0)
+    value[origin] = 0.25 + np.arcsin(rho[origin]) / (2 * math.pi)
+    out[r] = value
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _g_spline(nx, ny):
-    """Piecewise-cubic coefficients of g(theta) on a uniform theta grid over [0, pi/2] for an nx x ny table."""
-    from phik.bivariate import _mvn_array
+    """Piecewise-cubic coefficients of g(theta) on a uniform theta grid over [0, pi/2] for an nx x ny table.
+
+    phik's bivariate normal lives on [-5, 5]^2 cut in nx x ny equal cells; g is the chi2 of the cell
+    probabilities at rho against rho = 0, divided by its value at rho = 1. g is symmetric in (nx, ny).
+    """
     from scipy.interpolate import CubicSpline
 
-    sx, sy = np.linspace(-5, 5, nx + 1), np.linspace(-5, 5, ny + 1)
-    c0 = _mvn_array(0, sx, sy)
-
-    def chi2_unit(rho):
-        c = _mvn_array(rho, sx, sy)
-        return np.sum(np.divide((c - c0) ** 2, c0, out=np.zeros_like(c0), where=c0 != 0))
-
     theta = np.linspace(0.0, math.pi / 2, _SPLINE_POINTS)
-    values = np.array([chi2_unit(math.sin(t)) for t in theta])
-    spline = CubicSpline(theta, values / chi2_unit(1.0))
+    rho = np.sin(theta)
+    rho[-1] = 1.0
+    sx, sy = np.linspace(-5, 5, nx + 1), np.linspace(-5, 5, ny + 1)
+    cdf = _bvn_cdf(sx[None, :, None], sy[None, None, :], rho[:, None, None])
+    cells = (cdf[:, 1:, 1:] - cdf[:, :-1, 1:] - cdf[:, 1:, :-1] + cdf[:, :-1, :-1]).reshape(len(theta), -1)
+    c0 = cells[0]
+    chi2_unit = np.sum(np.divide((cells - c0) ** 2, c0, out=np.zeros_like(cells), where=c0 != 0), axis=1)
+    spline = CubicSpline(theta, chi2_unit / chi2_unit[-1])
     return theta[1] - theta[0], spline.c.T.tolist()
 
 
@@ -92,7 +127,7 @@ def phik_from_table(table):
         return 0.0
     if chi2 >= chi2_max:
         return 1.0
-    step, coefs = _g_spline(nx, ny)
+    step, coefs = _g_spline(min(nx, ny), max(nx, ny))
     span = chi2_max - pedestal
     return brentq(lambda r: pedestal + span * _g(r, step, coefs) - chi2, 0, 1, xtol=_BRENTQ_XTOL)
 

@@ -1,0 +1,115 @@
+"""Benchmarks of the latent analysis (issue 6). Run: ``python benchmarks/bench_analysis.py [--rows 50000]``.
+
+1. The phik cross matrix of 512 neurons by 80 features on 50,000 rows, against the reference
+   measured in the same run: phik's own ``phik_matrix`` (njobs=1, quantile bins) on a subset of
+   8 neurons and 10 features, scaled per cross pair to the 512 x 80 pairs (phik has no cross mode,
+   so the full 592-column matrix it would compute has 175,528 pairs; the scaled figure is the
+   lower bound of computing the cross pairs alone). The values of the subset are compared too.
+2. ``analyse_study`` on 50,000 real and 50,000 random encodings (z = 512) with 80 features, without
+   and with figures (PNG + SVG of every figure).
+
+Inputs: the features are those of real windows (random note sequences of paper §5.1 through
+``musicneurons.features.compute_features``; the first 80 informative feature ids of the catalogue).
+The encodings are planted (``planted_study``, 37 music neurons) with each music neuron made a noisy
+monotone function of one real feature, so that the dependence structure is realistic.
+"""
+
+import argparse
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def inputs(rows, z, n_features, n_music=37):
+    """Planted encodings (real, random) and real features (n, n_features) with a catalogue."""
+    from scipy.stats import norm, rankdata
+
+    from musicneurons.analysis import planted_study
+    from musicneurons.features import catalogue, compute_features
+    from musicneurons.melody import random_windows
+
+    cat = catalogue()
+    ids = cat.loc[~cat["constant"] & (cat["duplicate_of"] == "") & (cat["scaled_duplicate_of"] == ""), "id"].tolist()
+    events, qpm = random_windows(2 * rows, seed=11)
+    real_features = compute_features(events[:rows], qpm[:rows], features=ids[:n_features])
+    random_features = compute_features(events[rows:], qpm[rows:], features=ids[:n_features])
+    study = planted_study(n_real=rows, n_random=rows, z=z, n_music=n_music, n_features=3, seed=0)
+    rng = np.random.default_rng(0)
+    for k, neuron in enumerate(study.music_order):
+        values = real_features.iloc[:, 2 * k].to_numpy()
+        ok = ~np.isnan(values)
+        scores = np.zeros(rows)
+        scores[ok] = norm.ppf(rankdata(values[ok]) / (ok.sum() + 1))
+        study.real_mu[:, neuron] = (scores + 0.5 * rng.normal(size=rows)).astype(np.float32)
+    return study, real_features, random_features, cat
+
+
+def bench_phik(study, features):
+    import pandas as pd
+    import phik  # noqa: F401
+
+    from musicneurons.analysis import phik_cross_matrix, split_neurons
+
+    x = study.real_mu.astype(np.float64)
+    y = features.to_numpy()
+    ours, t_ours = timed(lambda: phik_cross_matrix(x, y))
+    music = split_neurons(study.real_mu, study.real_sigma).music_neurons
+    rows, cols = [f"n{i}" for i in music[:8]], list(features.columns[:10])
+    df = pd.concat([pd.DataFrame(x[:, music[:8]], columns=rows), features[cols]], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref, t_ref = timed(lambda: df.phik_matrix(interval_cols=rows + cols, bins=10, quantile=True, njobs=1,
+                                                   verbose=False))
+    subset = ours[np.ix_(music[:8], np.arange(10))]
+    n_pairs_ref = len(df.columns) * (len(df.columns) + 1) // 2
+    per_pair = t_ref / n_pairs_ref
+    return {"ours_s": t_ours, "pairs": x.shape[1] * y.shape[1], "ref_subset_s": t_ref, "ref_pairs": n_pairs_ref,
+            "ref_per_pair_ms": 1e3 * per_pair, "ref_cross_scaled_s": per_pair * x.shape[1] * y.shape[1],
+            "max_abs_diff": float(np.nanmax(np.abs(subset - ref.loc[rows, cols].to_numpy())))}
+
+
+def bench_study(study, real_features, random_features, cat):
+    from musicneurons.analysis import analyse_study
+
+    def run(out_dir):
+        return analyse_study(study.real_mu, study.real_sigma, real_features, study.random_mu, study.random_sigma,
+                             random_features, cat, out_dir=out_dir)
+
+    results, t_tables = timed(lambda: run(None))
+    with tempfile.TemporaryDirectory() as tmp:
+        _, t_figures = timed(lambda: run(tmp))
+    return results, t_tables, t_figures
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=50000)
+    ap.add_argument("--z", type=int, default=512)
+    ap.add_argument("--features", type=int, default=80)
+    args = ap.parse_args()
+    (study, real_features, random_features, cat), t_inputs = timed(lambda: inputs(args.rows, args.z, args.features))
+    print(f"inputs: {args.rows} + {args.rows} windows, z = {args.z}, {real_features.shape[1]} features "
+          f"({t_inputs:.1f} s to make)")
+    p = bench_phik(study, real_features)
+    print(f"phik cross matrix {args.z} x {real_features.shape[1]} ({p['pairs']} pairs): {p['ours_s']:.1f} s "
+          f"(target <= 60 s)")
+    print(f"  phik.phik_matrix on 8 neurons + 10 features ({p['ref_pairs']} pairs): {p['ref_subset_s']:.1f} s = "
+          f"{p['ref_per_pair_ms']:.1f} ms a pair -> {p['ref_cross_scaled_s']:.0f} s scaled to the cross pairs; "
+          f"ratio {p['ref_cross_scaled_s'] / p['ours_s']:.0f}x; max |diff| on the subset {p['max_abs_diff']:.1e}")
+    results, t_tables, t_figures = bench_study(study, real_features, random_features, cat)
+    s = results.summary
+    print(f"analyse_study, tables only: {t_tables:.1f} s; with every figure: {t_figures:.1f} s (target <= 180 s)")
+    print(f"  music neurons {s['music_by_sigma']}, features kept {s['features_kept']}, noise floor "
+          f"{s['noise_floor']:.3f}, AUC {s['contrast_auc']}")
+
+
+if __name__ == "__main__":
+    main()
