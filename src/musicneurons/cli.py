@@ -15,6 +15,7 @@ from .errors import MusicNeuronsError
 __all__ = ["main", "build_parser"]
 
 COMMAND_MODULES = [
+    "musicneurons.run_command",
     "musicneurons.melody.commands",
     "musicneurons.model.commands",
     "musicneurons.features.commands",

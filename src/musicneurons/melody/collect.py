@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MelodyError, NoMelodiesError, check_choice
-from ..tables import array_column, load_table, save_table
+from ..tables import load_table, save_table
 from .events import STEPS_PER_BAR
 from .extract import MODES, sample_windows, to_classes, unique_windows
 
-__all__ = ["collect_windows", "assemble", "BARS", "WINDOW_COLUMNS", "ERROR_COLUMNS"]
+__all__ = ["collect_windows", "assemble", "require_windows", "BARS", "WINDOW_COLUMNS", "ERROR_COLUMNS"]
 
 BARS = (2, 16)
 CACHE_VERSION = 1

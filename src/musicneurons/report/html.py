@@ -1,0 +1,145 @@
+"""The self-contained HTML report of a study run: figures embedded as data URIs, no network needed.
+
+Everything that comes from input files or settings (file names, titles, track names, paths, model
+cards) goes through ``html.escape`` or ``DataFrame.to_html(escape=True)``, so markup in a MIDI track name
+shows as text and cannot run.
+"""
+
+import base64
+import json
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["write_report", "CAPTIONS", "figure_order"]
+
+CAPTIONS = {
+    "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
+    "fig3_example_latents": "Fig. 3: the example's sigma, mu and one posterior sample, neurons by increasing sigma.",
+    "fig4_neuron_boxplots": "Fig. 4: sigma and mu per neuron over the real windows, neurons by mean sigma; "
+                            "the dashed line splits music from noise neurons.",
+    "fig5_pearson_mu": "Fig. 5: Pearson correlation of mu between the first 100 neurons in order.",
+    "fig6_feature_phik": "Fig. 6: phik among the jSymbolic features (constants and duplicates dropped).",
+    "fig7_neuron_feature_phik": "Fig. 7: phik between music neurons and features (Spearman sign beside each value).",
+    "scatter": "Figs. 8-9: mu of the neuron with the strongest correlations against its strongest {category} "
+               "features, with local-regression (LOESS) curves.",
+    "attribute_vectors": "Attribute vectors (top minus bottom quartile of a feature) against the best single neuron.",
+    "fig10_real_random_histograms": "Fig. 10: mu of the first four music neurons, real music against random notes.",
+    "fig11_activation_counts": "Fig. 11: neurons with |mu| > 0.1 among music and noise neurons, real against random.",
+}
+_ORDER = ["fig2_example_rolls", "fig3_example_latents", "fig4_neuron_boxplots", "fig5_pearson_mu",
+          "fig6_feature_phik", "fig7_neuron_feature_phik", "scatter", "attribute_vectors",
+          "fig10_real_random_histograms", "fig11_activation_counts"]
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.92em}
+table{border-collapse:collapse;font-size:.88em;margin:.8em 0}th,td{border:1px solid #ddd;padding:.25em .55em;
+text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em;white-space:pre-wrap}
+.key{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:.6em}
+.key div{background:#f4f7fb;padding:.6em;border-radius:6px}.key b{display:block;font-size:1.4em}
+"""
+
+
+def figure_order(names):
+    """Figure names (stems) sorted in the paper's order; scatter plots at their place."""
+    def rank(name):
+        base = "scatter" if name.startswith("scatter_") else name
+        return (_ORDER.index(base) if base in _ORDER else len(_ORDER), name)
+    return sorted(names, key=rank)
+
+
+def _caption(name):
+    if name.startswith("scatter_"):
+        category = name.rsplit("_", 1)[-1]
+        return CAPTIONS["scatter"].format(category=category)
+    return CAPTIONS.get(name, name.replace("_", " "))
+
+
+def _img(path):
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{escape(Path(path).stem)}">'
+
+
+def _table(df, max_rows=20):
+    if df is None or len(df) == 0:
+        return "<p><em>none</em></p>"
+    return df.head(max_rows).to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}", border=0)
+
+
+def _key_numbers(summary):
+    items = [("real windows", summary.get("windows_real")), ("random windows", summary.get("windows_random")),
+             ("music neurons (mean sigma rule)", summary.get("music_by_sigma")),
+             ("active units (var mu > 0.01)", summary.get("active_units")),
+             ("agreement of the two rules", summary.get("agreement")),
+             ("phik noise floor", summary.get("noise_floor")),
+             ("example reconstructed from mu", (summary.get("example") or {}).get("reconstructs"))]
+    cells = "".join(f"<div>{escape(label)}<b>{escape(_fmt(value))}</b></div>" for label, value in items)
+    return f'<div class="key">{cells}</div>'
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _model_card(model_spec):
+    """The model card text of a shipped or saved model, else its configuration."""
+    from ..model import load_model
+    from ..model.musicvae import SHIPPED_DIR
+
+    for folder in (SHIPPED_DIR / str(model_spec), Path(str(model_spec))):
+        card = folder / "MODEL_CARD.md"
+        if card.is_file():
+            return card.read_text()
+    return json.dumps(load_model(model_spec).config.to_dict(), indent=2)
+
+
+def _bars_section(res):
+    d = Path(res.directory)
+    s = res.summary
+    parts = [f'<h2 id="bars{res.bars}">{res.bars}-bar model: {escape(str(res.model))}</h2>', _key_numbers(s)]
+    for name in figure_order(res.figures):
+        parts.append(f"<figure>{_img(res.figures[name])}<figcaption>{escape(_caption(name))}</figcaption></figure>")
+    analysis = d / "analysis"
+    strongest = pd.DataFrame(s.get("strongest_features") or [])
+    parts += ["<h3>Strongest feature of the first music neurons</h3>", _table(strongest)]
+    corr = pd.read_csv(analysis / "correlations.csv")
+    cols = [c for c in ("neuron", "feature_id", "category", "phik", "sign", "spearman", "above_noise") if c in corr]
+    parts += ["<h3>Strongest neuron-feature correlations (phik)</h3>", _table(corr[cols])]
+    for title, name in (("Melody-neuron candidates", "melody_candidates"), ("Real against random: ROC AUC", "contrast"),
+                        ("Attribute vectors against single neurons", "attributes"),
+                        ("Disentanglement scores per feature", "disentanglement")):
+        path = analysis / f"{name}.csv"
+        parts += [f"<h3>{escape(title)}</h3>", _table(pd.read_csv(path) if path.stat().st_size > 1 else None)]
+    melodies, _ = res.load("melodies")
+    sample = melodies[[c for c in ("file", "tune", "track", "program", "first_bar", "tempo") if c in melodies]]
+    parts += ["<h3>A sample of the real windows</h3>", _table(sample, 10)]
+    parts += ["<h3>Model card</h3>", f"<pre>{escape(_model_card(res.model))}</pre>"]
+    return "\n".join(parts)
+
+
+def write_report(directory, results, summary):
+    """Write ``directory/index.html`` for a study (see :func:`musicneurons.pipeline.run_study`); returns its path."""
+    directory = Path(directory)
+    toc = " · ".join(f'<a href="#bars{b}">{b} bars</a>' for b in results)
+    body = [f"<h1>musicneurons study</h1><p>Which latent neurons of a music VAE carry music, and what they mean "
+            f"(after Barenboim, Del Debbio, Hirn and Sanz). Sections: {toc} · <a href=\"#settings\">settings</a></p>"]
+    body += [_bars_section(res) for res in results.values()]
+    body += ['<h2 id="settings">Settings, versions and timings</h2>',
+             f"<pre>{escape(json.dumps({k: summary[k] for k in ('settings', 'versions', 'timings_s')}, indent=2))}</pre>"]
+    page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>musicneurons study</title><style>{_STYLE}</style></head><body>"
+            + "\n".join(body) + "</body></html>")
+    path = directory / "index.html"
+    tmp = directory / "index.html.partial"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+

@@ -1,0 +1,70 @@
+"""The ``musicneurons run`` command: the whole study in one command, resumable."""
+
+__all__ = ["register"]
+
+
+def register(sub):
+    """Add ``run`` to the ``musicneurons`` subparsers."""
+    p = sub.add_parser(
+        "run", help="run the whole study (melodies, random, latents, features, analysis, report)",
+        description="Run the paper's study end to end and write a run directory with an HTML report. "
+                    "Stopping and rerunning the same command resumes it. "
+                    "Example: musicneurons run --out study   |   musicneurons run --model cat-mel_2bar_big/ --data ~/lmd")
+    p.add_argument("--model", action="append", default=None,
+                   help="shipped model name, saved model folder or Magenta checkpoint (repeat for 2 and 16 bars); "
+                        "default: the shipped 2- and 16-bar models")
+    p.add_argument("--data", default=None, help="folder of MIDI, MusicXML, ABC or kern files (default: embedded corpus)")
+    p.add_argument("--bars", type=int, choices=(2, 16), action="append", default=None,
+                   help="window length to study (repeatable; default both)")
+    p.add_argument("--n", type=int, default=None, help="at most N real windows per length (and as many random)")
+    p.add_argument("--max-tunes", type=int, default=None, help="embedded corpus only: an evenly spread slice of tunes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
+    p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=run)
+
+
+def run(args):
+    """Handler of ``musicneurons run``: runs :func:`musicneurons.pipeline.run_study` and prints a summary."""
+    from .model import load_model
+    from .pipeline import run_study
+
+    model = None
+    if args.model:
+        model = {load_model(m).config.bars: m for m in args.model}
+        if args.bars:
+            model = {b: m for b, m in model.items() if b in args.bars}
+    result = run_study(args.out, model=model, data=args.data, bars=tuple(args.bars or (2, 16)), n=args.n,
+                       max_tunes=args.max_tunes, seed=args.seed, device=args.device, progress=not args.quiet)
+    print(closing_table(result.summary))
+    print(f"\nreport: {result.report}")
+    return 0
+
+
+def closing_table(summary):
+    """The terminal summary: one column per window length, one row per key number."""
+    per = summary["per_bars"]
+    rows = [("model", "model"), ("real windows", "windows_real"), ("random windows", "windows_random"),
+            ("music neurons", "music_neurons"), ("active units", "active_units"),
+            ("rule agreement", "split_agreement")]
+    cols = list(per)
+    lines = [f"{'':24s}" + "".join(f"{c:>24s}" for c in cols)]
+    for label, key in rows:
+        lines.append(f"{label:24s}" + "".join(f"{_short(per[c].get(key)):>24s}" for c in cols))
+    lines.append(f"{'strongest (1st neuron)':24s}" + "".join(
+        f"{_short(_first(per[c].get('strongest_features'))):>24s}" for c in cols))
+    auc = [per[c].get("contrast_auc") or {} for c in cols]
+    for name in sorted(set().union(*auc)):
+        lines.append(f"{'AUC ' + name:24s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))
+    lines.append(f"{'total time (s)':24s}{summary['timings_s']['total']:>24.1f}")
+    return "\n".join(lines)
+
+
+def _first(strongest):
+    return f"n{strongest[0]['neuron']}: {strongest[0]['feature_id']} {strongest[0]['phik']:.2f}" if strongest else "-"
+
+
+def _short(value):
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 23 else "…" + text[-22:]
