@@ -166,15 +166,28 @@ def assemble(stems, bars, mode="analysis", seed=0, source=""):
     return table[WINDOW_COLUMNS + ["events"]].reset_index(drop=True), errs
 
 
+def _runs(codes):
+    """Start indices of the runs of equal consecutive values in ``codes`` (1-D), plus the end."""
+    return np.concatenate([[0], np.flatnonzero(np.diff(codes)) + 1, [len(codes)]])
+
+
 def _sample_table(table, mode, seed):
-    """Per piece (file and tune), Magenta's at-most-5 per section then per piece; adds ``window``."""
-    keep = []
-    for n, (_, piece) in enumerate(table.groupby(["file", "tune"], sort=False)):
-        sections = [[(idx, None) for idx in sec.index] for _, sec in piece.groupby("section", sort=False)]
-        picked = [idx for idx, _ in sample_windows(sections, mode, seed + n)]
-        keep.extend(zip(picked, range(len(picked))))
-    out = table.loc[[i for i, _ in keep]].copy()
-    out["window"] = [w for _, w in keep]
+    """Per piece (file and tune), Magenta's at-most-5 per section then per piece; adds ``window``.
+
+    Rows arrive grouped by piece and, within a piece, by section (the order chunks are written in).
+    """
+    piece = pd.factorize(table["file"] + "\0" + table["tune"].astype(str))[0]
+    section = table["section"].to_numpy()
+    bounds = _runs(piece)
+    keep, window = [], []
+    for n, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        cuts = _runs(section[lo:hi]) + lo
+        sections = [[(i, None) for i in range(a, b)] for a, b in zip(cuts[:-1], cuts[1:])]
+        picked = [i for i, _ in sample_windows(sections, mode, seed + n)]
+        keep.extend(picked)
+        window.extend(range(len(picked)))
+    out = table.iloc[keep].copy()
+    out["window"] = window
     return out
 
 
