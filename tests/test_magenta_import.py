@@ -20,6 +20,15 @@ JS_FIXTURES = ["mel_2bar_small_js", "mel_2bar_small_js_q1", "hierdec_js_q2"]
 TOL = 1e-5
 
 
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """Tiny models on one torch thread: two threads on the shared 2-core machine stall for seconds."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def assert_reproduces_tensorflow(model, folder):
     """mu, sigma and teacher-forced logits within 1e-5 of TensorFlow's (reference.npz)."""
     ref = np.load(folder / "reference.npz")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import MusicNeuronsError
 
-__all__ = ["CheckpointError", "TensorEntry", "TFCheckpoint", "checkpoint_prefix", "masked_crc32c"]
+__all__ = ["CheckpointError", "CheckpointReader", "TensorEntry", "TFCheckpoint", "checkpoint_prefix", "masked_crc32c"]
 
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48
@@ -35,18 +35,34 @@ _DTYPE_NAMES = {7: "string", 8: "complex64", 14: "bfloat16", 18: "complex128", 2
 class CheckpointError(MusicNeuronsError, ValueError):
     """A checkpoint file is missing, corrupt, truncated, or holds something this reader cannot use.
 
-    Parameters
-    ----------
-    path : str
-        The file (or ``file:variable``) that failed.
-    reason : str
-        What is wrong with it, in words a user can act on.
+    Built as ``CheckpointError(path, reason)``: ``path`` is the file (or ``file:variable``) that failed,
+    kept as the ``path`` attribute; ``reason`` says what is wrong in words a user can act on.
     """
 
     def __init__(self, path, reason):
         self.path = str(path)
-        self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class CheckpointReader:
+    """What every checkpoint reader offers: ``entries`` (name -> entry with a ``shape``) and ``read(name)``."""
+
+    entries = {}
+
+    def __contains__(self, name):
+        return name in self.entries
+
+    def names(self):
+        """Variable names, in the checkpoint's order."""
+        return list(self.entries)
+
+    def shapes(self):
+        """dict of variable name to shape (tuple of int)."""
+        return {name: entry.shape for name, entry in self.entries.items()}
+
+    def read(self, name):
+        """The value of variable ``name`` as an ndarray (see the subclasses)."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -263,7 +279,7 @@ def _prefix_in_directory(directory):
     return os.path.join(directory, indexes[0][:-len(".index")])
 
 
-class TFCheckpoint:
+class TFCheckpoint(CheckpointReader):
     """A TensorFlow V2 checkpoint opened for reading, without TensorFlow.
 
     Parameters
@@ -276,7 +292,8 @@ class TFCheckpoint:
     prefix : str
         The checkpoint prefix.
     entries : dict of str to TensorEntry
-        Every variable of the checkpoint, by name, in the index's (sorted) order.
+        Every variable of the checkpoint, by name, in the index's (sorted) order; ``names()`` and
+        ``shapes()`` list them.
     num_shards : int
         Number of data shards.
 
@@ -318,17 +335,6 @@ class TFCheckpoint:
         if not os.path.isfile(path):
             raise CheckpointError(path, "the checkpoint's data file is missing")
         return path
-
-    def __contains__(self, name):
-        return name in self.entries
-
-    def names(self):
-        """Variable names, sorted."""
-        return list(self.entries)
-
-    def shapes(self):
-        """dict of variable name to shape (tuple of int)."""
-        return {name: entry.shape for name, entry in self.entries.items()}
 
     def read(self, name, verify=True):
         """One variable's value, read lazily from the data shard.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tf_checkpoint import CheckpointError
+from .tf_checkpoint import CheckpointError, CheckpointReader
 
 __all__ = ["MANIFEST", "TFJSCheckpoint", "TFJSWeight"]
 
@@ -88,7 +88,7 @@ def _weight(spec, group, offset, manifest):
                       float(quant["scale"]), float(quant["min"]))
 
 
-class TFJSCheckpoint:
+class TFJSCheckpoint(CheckpointReader):
     """A magenta.js checkpoint opened for reading.
 
     Parameters
@@ -101,7 +101,7 @@ class TFJSCheckpoint:
     manifest : str
         Path of the manifest.
     entries : dict of str to TFJSWeight
-        Every weight by name, in manifest order.
+        Every weight by name, in manifest order; ``names()`` and ``shapes()`` list them.
 
     Raises
     ------
@@ -144,17 +144,6 @@ class TFJSCheckpoint:
         if group not in self._groups:
             self._groups[group] = np.concatenate([np.fromfile(p, dtype=np.uint8) for p in self._paths[group]])
         return self._groups[group]
-
-    def __contains__(self, name):
-        return name in self.entries
-
-    def names(self):
-        """Weight names, in manifest order."""
-        return list(self.entries)
-
-    def shapes(self):
-        """dict of weight name to shape (tuple of int)."""
-        return {name: weight.shape for name, weight in self.entries.items()}
 
     def read(self, name):
         """One weight's value, dequantised.
