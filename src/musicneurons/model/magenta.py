@@ -147,7 +147,8 @@ def infer_config(reader, bars=None, name=None):
     z_size = _require(shapes, "encoder/mu/bias", where)[0]
     hierarchical = _CONDUCTOR + "initial_state/kernel" in shapes
     core = "core_decoder/" if hierarchical else ""
-    stacks = [_ENC.format("{}", "fw"), _FLAT.format(core)] + ([_CONDUCTOR + "cell_{}/lstm_cell/"] if hierarchical else [])
+    stacks = [_ENC.format("{}", "fw"), _FLAT.format(core)]
+    stacks += [_CONDUCTOR + "cell_{}/lstm_cell/"] if hierarchical else []
     for pattern in stacks:
         _require(shapes, pattern.format(0) + "bias", where)
     enc, dec, *conductor = [_stack_sizes(shapes, pattern) for pattern in stacks]
