@@ -18,7 +18,7 @@ shared/reference/musicvae.md section 4) for the three layouts with their sizes s
   straddle shard boundaries; the real converter uses 4 MiB), Adam/global_step removed as Magenta's
   ``checkpoint_converter.py`` does, and a ``config.json`` as magenta.js ships;
 * ``broken/missing_variable``, ``broken/wrong_shape``, ``broken/bfloat16``: checkpoints an importer must
-  refuse (see :func:`write_broken`);
+  refuse (see :func:`write_broken`); ``sharded/``: the cat-mel_2bar_small weights in two data files;
 * ``reference.npz`` in each folder: ``events`` (n, T) int8 inputs, ``z`` (n, z_size) float32,
   ``mu``/``sigma`` (n, z_size) float32 from the encoder, and ``logits`` (n, T, 90) float32 teacher-forced
   decoder logits for ``z`` and ``events``. They are computed here with ``tf.raw_ops.LSTMBlockCell``
@@ -214,13 +214,15 @@ def build_variable(name, shape, initializer, dtype=tf.float32):
     return nest(scopes)
 
 
-def write_tf_checkpoint(prefix, initializers, shapes, dtypes=None, training_state=True):
+def write_tf_checkpoint(prefix, initializers, shapes, dtypes=None, training_state=True, shards=1):
     """Save model variables with ``tf.compat.v1.train.Saver``; with ``training_state`` also their Adam slots,
-    the beta powers and global_step. ``dtypes`` maps a variable name to its dtype (default float32)."""
+    the beta powers and global_step. ``dtypes`` maps a variable name to its dtype (default float32).
+    ``shards > 1`` spreads the variables over that many CPU devices and saves one data file per device."""
     graph = tf.Graph()
     with graph.as_default():
-        for name, shape in shapes.items():
-            build_variable(name, shape, initializers(name), (dtypes or {}).get(name, tf.float32))
+        for k, (name, shape) in enumerate(shapes.items()):
+            with tf.device(f"/cpu:{k % shards}"):
+                build_variable(name, shape, initializers(name), (dtypes or {}).get(name, tf.float32))
             slot_init = tf.compat.v1.random_uniform_initializer(0.0, 1e-3, seed=7)
             for slot in ("Adam", "Adam_1") if training_state else ():
                 build_variable(f"{name}/{slot}", shape, slot_init)
@@ -228,8 +230,9 @@ def write_tf_checkpoint(prefix, initializers, shapes, dtypes=None, training_stat
             build_variable("beta1_power", (), tf.compat.v1.constant_initializer(0.9 ** 7))
             build_variable("beta2_power", (), tf.compat.v1.constant_initializer(0.999 ** 7))
             build_variable("global_step", (), tf.compat.v1.constant_initializer(7), tf.int64)
-        saver = tf.compat.v1.train.Saver()
-        with tf.compat.v1.Session(graph=graph) as sess:
+        saver = tf.compat.v1.train.Saver(sharded=shards > 1)
+        config = tf.compat.v1.ConfigProto(device_count={"CPU": shards})
+        with tf.compat.v1.Session(graph=graph, config=config) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             saver.save(sess, prefix, global_step=None, write_meta_graph=False)
 
@@ -286,6 +289,7 @@ def write_fixtures(out):
         assert all(np.array_equal(check.get_tensor(n), v) for n, v in weights.items())
         np.savez(os.path.join(folder, "reference.npz"), **reference_outputs(weights, layout, rng))
     write_broken(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
+    write_sharded(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
     for folder, source, quant in (("mel_2bar_small_js", "cat-mel_2bar_small", None),
                                   ("mel_2bar_small_js_q1", "cat-mel_2bar_small", np.uint8),
                                   ("hierdec_js_q2", "hierdec-mel_16bar", np.uint16)):
@@ -312,6 +316,16 @@ def write_broken(out, weights, layout):
         write_tf_checkpoint(os.path.join(folder, "model.ckpt"),
                             lambda n, w=values: tf.compat.v1.constant_initializer(w[n]), case_shapes, dtypes,
                             training_state=False)
+
+
+def write_sharded(out, weights, layout):
+    """The cat-mel_2bar_small weights again, saved in two data shards (``sharded/``)."""
+    folder = os.path.join(out, "sharded")
+    os.makedirs(folder, exist_ok=True)
+    write_tf_checkpoint(os.path.join(folder, "model.ckpt"), lambda n: tf.compat.v1.constant_initializer(weights[n]),
+                        model_shapes(layout), training_state=False, shards=2)
+    assert sorted(f for f in os.listdir(folder) if ".data-" in f) == [
+        "model.ckpt.data-00000-of-00002", "model.ckpt.data-00001-of-00002"]
 
 
 def write_full_size(out, name):

@@ -141,6 +141,13 @@ def test_full_size_layout_takes_magentas_registered_config(tmp_path):
     assert torch.equal(forget, torch.ones(256)) and not model.decoder.rnn.bias_ih_l0[:256].any()
 
 
+def test_two_shard_checkpoint_reads_both_data_files():
+    ckpt = TFCheckpoint(FIXTURES / "sharded")
+    assert ckpt.num_shards == 2 and {e.shard for e in ckpt.entries.values()} == {0, 1}
+    model = load_magenta_checkpoint(FIXTURES / "sharded", name="sharded")
+    assert_reproduces_tensorflow(model, FIXTURES / "cat-mel_2bar_small")
+
+
 def test_bars_override():
     assert load_magenta_checkpoint(FIXTURES / "cat-mel_2bar_small", bars=16, name="x").config.bars == 16
 
