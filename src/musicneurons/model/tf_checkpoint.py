@@ -15,6 +15,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+import google_crc32c
 import numpy as np
 
 from ..errors import MusicNeuronsError
@@ -119,8 +120,6 @@ def masked_crc32c(data):
     int
         ``rotate_right(crc, 15) + 0xa282ead8`` modulo 2**32.
     """
-    import google_crc32c
-
     crc = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + _CRC_MASK_DELTA) & 0xFFFFFFFF
 
