@@ -213,3 +213,19 @@ def test_tfjs_vocabulary_other_than_90_is_refused(js_copy):
     write_manifest(folder, manifest)
     with pytest.raises(CheckpointError, match="45 output classes; only 90-class melody models"):
         load_magenta_checkpoint(folder)
+
+
+def test_tfjs_float16_quantisation_and_several_groups(tmp_path):
+    half = np.array([[0.5, -1.25, 3.0e-3]], np.float16)
+    whole = np.array([7, -2], np.int32)
+    half.tofile(tmp_path / "a.bin")
+    whole.tofile(tmp_path / "b.bin")
+    write_manifest(tmp_path, [
+        {"paths": ["a.bin"], "weights": [{"name": "h", "shape": [1, 3], "dtype": "float32",
+                                          "quantization": {"dtype": "float16"}}]},
+        {"paths": ["b.bin"], "weights": [{"name": "i", "shape": [2], "dtype": "int32"}]}])
+    ckpt = TFJSCheckpoint(tmp_path)
+    assert ckpt.names() == ["h", "i"] and "h" in ckpt and "x" not in ckpt
+    np.testing.assert_array_equal(ckpt.read("h"), half.astype(np.float32))
+    assert ckpt.read("h").dtype == np.float32
+    np.testing.assert_array_equal(ckpt.read("i"), whole)
