@@ -26,6 +26,8 @@ def register(sub):
 
 
 def _train(args):
+    import sys
+
     import torch
 
     from .config import get_config
@@ -41,6 +43,7 @@ def _train(args):
     print(f"{config.name}: {len(train_events)} training and {len(heldout)} held-out windows of {config.bars} bars")
     model = train(config, args.out, train_events, heldout, args.steps, seed=args.seed, bf16=args.bf16,
                   device=args.device, checkpoint_secs=args.checkpoint_secs, eval_every=args.eval_every,
-                  max_minutes=args.max_minutes, progress=not args.no_progress)
+                  max_minutes=args.max_minutes, progress=not args.no_progress,
+                  command="musicneurons " + " ".join(sys.argv[1:]))
     print(f"saved {model.config.name} to {args.out}")
     return 0

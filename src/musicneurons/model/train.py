@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from ..errors import InvalidParameterError
 from .metrics import reconstruction_metrics, sigma_profile
+from .model_card import write_model_card
 from .musicvae import MusicVAE, save_model
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
@@ -186,7 +187,7 @@ def plot_log(log, path):
 
 def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, device="cpu",
           checkpoint_secs=60.0, eval_every=1000, log_every=50, max_minutes=None, eval_windows=2000,
-          progress=True):
+          progress=True, command=""):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
     Parameters
@@ -214,6 +215,8 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
         Held-out windows used by the periodic evaluations (the final one uses all).
     progress : bool
         Show a tqdm progress bar.
+    command : str
+        The command line that reproduces the run, for the model card.
 
     Returns
     -------
@@ -250,11 +253,11 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
             last_ckpt = time.time()
     bar.close()
     _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
-    _finish(out, model, heldout_events, step, time.time() - started, log, seed, bf16, len(train_events))
+    _finish(out, model, heldout_events, step, time.time() - started, log, seed, bf16, len(train_events), command)
     return model.eval()
 
 
-def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train):
+def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train, command):
     """Final held-out evaluation, metrics.json, loss-curve figure and the saved model."""
     metrics = reconstruction_metrics(model, heldout_events)
     profile = sigma_profile(model, heldout_events)
@@ -266,3 +269,4 @@ def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train):
     if log:
         plot_log(log, out / FIGURE_FILE)
     save_model(model, out)
+    write_model_card(out, model, metrics, command)
