@@ -13,7 +13,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
 
 
 def _sets(args):

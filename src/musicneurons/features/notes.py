@@ -14,7 +14,7 @@ from ..errors import InvalidParameterError
 from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, event_to_pitch, validate_events
 
 __all__ = ["NoteBatch", "Moments", "tempo_array", "group_sum", "group_count", "group_max", "group_min",
-           "group_mean"]
+           "group_mean", "occupied_bins"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,14 @@ def tempo_array(qpm, n):
     if np.any(tempo <= 0):
         raise InvalidParameterError(f"qpm must be positive; got {tempo[tempo <= 0][:5]}")
     return tempo
+
+
+def occupied_bins(hist):
+    """Lowest and highest non-empty bin of each histogram row: two ndarrays (n_rows,), int64 (0 if empty)."""
+    present = hist > 0
+    lo = np.argmax(present, axis=1)
+    hi = present.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
+    return lo, np.where(present.any(axis=1), hi, 0)
 
 
 def group_count(rows, n):

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .notes import Moments
+from .notes import Moments, occupied_bins
 
 __all__ = ["PitchView", "PITCH_FEATURES"]
 
@@ -130,10 +130,7 @@ def _register(lo, hi):
 
 
 def _pitch_range(v):
-    b = v.batch
-    present = v.hist > 0
-    hi = _N_PITCHES - 1 - np.argmax(present[:, ::-1], axis=1)
-    lo = np.argmax(present, axis=1)
+    lo, hi = occupied_bins(v.hist)
     return v.nan_if_empty((hi - lo).astype(np.float64))
 
 

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .notes import Moments, NoteBatch, group_max, group_min, group_sum
+from .notes import Moments, NoteBatch, group_max, group_min, group_sum, occupied_bins
 
 __all__ = ["RhythmView", "RHYTHM_FEATURES", "RHYTHMIC_VALUES"]
 
@@ -171,10 +171,8 @@ def _relative_prevalence(v):
 
 
 def _rhythm_range(v):
-    present = v.rhythm_hist > 0
-    lo = np.argmax(present, axis=1)
-    hi = present.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
-    return np.where(v.empty, 0.0, hi - lo).astype(np.float64)
+    lo, hi = occupied_bins(v.rhythm_hist)
+    return (hi - lo).astype(np.float64)
 
 
 def _moment(series, stat, min_notes=0):
@@ -244,8 +242,8 @@ RHYTHM_FEATURES = {
     "R-20": lambda v: v.bins_share([6, 7, 8, 9, 10, 11]),
     "R-21": lambda v: v.bins_share([9, 10, 11]),
     "R-22": lambda v: v.bins_share(_DOTTED),
-    "R-23": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[np.argmax(v.rhythm_hist > 0, axis=1)]),
-    "R-24": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[11 - np.argmax(v.rhythm_hist[:, ::-1] > 0, axis=1)]),
+    "R-23": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[occupied_bins(v.rhythm_hist)[0]]),
+    "R-24": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[occupied_bins(v.rhythm_hist)[1]]),
     "R-25": _moment("rhythm", "mean"),
     "R-26": lambda v: _zero_if_empty(v, RHYTHMIC_VALUES[v.top_bins[0]]),
     "R-27": lambda v: v.rhythm_fraction.max(axis=1),
