@@ -94,6 +94,7 @@ class PitchView:
         series = {"pitch": b.pitch, "pitch class": pc, "folded": (7 * pc) % 12}
         return {name: Moments(values, b.row, self.n) for name, values in series.items()}
 
+
 def _ratio(num, den):
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den
