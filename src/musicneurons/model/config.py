@@ -130,10 +130,10 @@ CONFIGS = {c.name: c for c in [
     ModelConfig("hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(2048, 2048), dec_sizes=(1024, 1024),
                 hierarchical=True, conductor_sizes=(1024, 1024), free_bits=256.0, max_beta=0.2,
                 transpose_range=0),
-    # The models shipped with the package, trained on 2 CPU cores (see shipped/*/MODEL_CARD.md): Magenta's
-    # schedules compressed to a run of about 10k steps (beta and scheduled sampling ramp about 20x faster).
+    # The models shipped with the package, trained on 2 shared CPU cores (see shipped/*/MODEL_CARD.md); the
+    # 2-bar model's beta ramps 20x faster than Magenta's to reach its end value within a short run.
     ModelConfig("mn-mel_2bar", bars=2, z_size=512, enc_sizes=(256,), dec_sizes=(256, 256), max_beta=0.2,
-                beta_rate=0.9998, sampling_schedule="inverse_sigmoid", sampling_rate=500.0, batch_size=64),
+                beta_rate=0.9998, sampling_schedule="inverse_sigmoid", sampling_rate=1000.0, batch_size=64),
     ModelConfig("mn-hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(256,), dec_sizes=(256, 256),
                 hierarchical=True, conductor_sizes=(256, 256), free_bits=256.0, max_beta=0.2, batch_size=32),
 ]}

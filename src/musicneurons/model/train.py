@@ -81,11 +81,16 @@ def loss_terms(model, events, step, generator, bf16=False):
         mu, sigma = mu.float(), sigma.float()
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + sigma * eps
-        if p > 0:
-            logits, _ = model.unroll(z, _scheduled_pick(events, p, generator))
-        else:
-            logits = model.teacher_forced_logits(z, onehot)
-    logits = logits.float()
+        # Scheduled sampling's Bernoulli draws do not depend on the model, so they are drawn up front:
+        # windows that never take a sample are teacher-forced in one pass, the others run step by step.
+        use_sample = torch.rand(events.shape, generator=generator, device=mu.device) < p if p > 0 else None
+        sampled = use_sample.any(1) if p > 0 else torch.zeros(len(events), dtype=torch.bool, device=mu.device)
+        order = torch.cat([torch.nonzero(~sampled)[:, 0], torch.nonzero(sampled)[:, 0]])
+        parts = [model.teacher_forced_logits(z[~sampled], onehot[~sampled])] if not sampled.all() else []
+        if sampled.any():
+            pick = _scheduled_pick(events[sampled], use_sample[sampled], generator)
+            parts.append(model.unroll(z[sampled], pick)[0])
+    logits, events = torch.cat(parts).float(), events[order]
     recon = F.cross_entropy(logits.transpose(1, 2), events, reduction="none").sum(1)
     kl = _kl(mu, sigma)
     kl_cost = torch.clamp(kl - cfg.free_bits * math.log(2.0), min=0.0)
@@ -96,13 +101,12 @@ def loss_terms(model, events, step, generator, bf16=False):
                   "train_accuracy": accuracy.item()}
 
 
-def _scheduled_pick(targets, p, generator):
-    """Next-input rule of scheduled sampling: the model's sample with probability p, else the truth."""
+def _scheduled_pick(targets, use_sample, generator):
+    """Next-input rule of scheduled sampling: the model's sample where ``use_sample`` (n, T) is set, else the truth."""
 
     def pick(step, logits):
         sampled = torch.multinomial(torch.softmax(logits.detach().float(), -1), 1, generator=generator)[:, 0]
-        use_sample = torch.rand(len(sampled), generator=generator, device=sampled.device) < p
-        return torch.where(use_sample, sampled, targets[:, step])
+        return torch.where(use_sample[:, step], sampled, targets[:, step])
 
     return pick
 
