@@ -97,7 +97,7 @@ _ROWS = [
     ("R-9", "Total Number of Notes", "rhythm", "notes in the window", "", "R-9", False, "", "", ""),
     ("R-10", "Note Density per Quarter Note", "rhythm", "notes per quarter note up to the end of the last note (0 without notes)", "", "R-10", False, "", "", ""),
     ("R-11", "Note Density per Quarter Note per Voice", "rhythm", "R-10 divided by the number of voices; equals R-10 for one voice", "", "R-11", False, "R-10", "", ""),
-    ("R-12", "Note Density per Quarter Note Variability", "rhythm", "sd (n-1) of notes per quarter over 8-quarter windows (0 below 2 windows)", "", "R-12", False, "", "", ""),
+    ("R-12", "Note Density per Quarter Note Variability", "rhythm", "sd (n-1) of notes per quarter over 8-quarter spans of the music, the last one shorter (0 below 2 spans)", "", "R-12", False, "", "", ""),
     ("R-14", "Range of Rhythmic Values", "rhythm", "bins between the shortest and longest quantised rhythmic value", "", "R-14", False, "", "", ""),
     ("R-15", "Number of Different Rhythmic Values Present", "rhythm", "distinct quantised rhythmic values", "", "R-15", False, "", "", ""),
     ("R-16", "Number of Common Rhythmic Values Present", "rhythm", "rhythmic values holding at least 15% of the notes", "", "R-16", False, "", "", ""),

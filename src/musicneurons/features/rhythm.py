@@ -117,8 +117,9 @@ class RhythmView:
     def rests(self):
         """(row, length): flat arrays of silent spans inside the music, in quarter notes (>= 0.1)."""
         b = self.batch
-        gap_start = np.concatenate([[0], b.end[:-1]])
-        gap_start[b.first[b.n_notes > 0]] = 0  # the first note's predecessor is the window start
+        gap_start = np.zeros_like(b.start)
+        gap_start[1:] = b.end[:-1]
+        gap_start[b.first[b.n_notes > 0]] = 0  # before a window's first note, silence starts at 0
         length = NoteBatch.quarters(b.start - gap_start)
         keep = length >= _MIN_REST_QUARTERS
         return b.row[keep], length[keep]
