@@ -6,7 +6,8 @@
   stream), on the first ``--sample`` of the same windows; the per-window time is scaled to all.
 * ratio = music21 time / numpy time for the same windows and the same 50 features.
 
-    python benchmarks/bench_features.py                  # 50,000 2-bar and 5,000 16-bar random windows
+    python benchmarks/bench_features.py                  # 50,000 2-bar and 5,000 16-bar random windows,
+                                                         # 2-bar corpus windows of 500 tunes
     python benchmarks/bench_features.py --n2 5000 --n16 500 --sample 100   # quick
 """
 
@@ -46,6 +47,7 @@ def main(argv=None):
     parser.add_argument("--n16", type=int, default=5000, help="random 16-bar windows")
     parser.add_argument("--sample", type=int, default=500, help="windows music21 computes")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--corpus-tunes", type=int, default=500, help="corpus tunes for 2-bar windows (0: skip)")
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("| windows | n | numpy all features (s) | numpy music21's 50 (s) | music21 ms/window | "
@@ -54,6 +56,13 @@ def main(argv=None):
     for bars, n in [(2, args.n2), (16, args.n16)]:
         events, qpm = random_windows(n, bars=bars, seed=0)
         _bench(f"random {bars}-bar", events, qpm, min(args.sample, n), args.repeat)
+    if args.corpus_tunes:
+        from musicneurons.melody import corpus_melodies
+        from musicneurons.tables import array_column
+
+        df = corpus_melodies(bars=2, max_tunes=args.corpus_tunes, progress=False)
+        events = array_column(df, "events")
+        _bench("corpus 2-bar", events, df["tempo"].to_numpy(), min(args.sample, len(events)), args.repeat)
 
 
 if __name__ == "__main__":
