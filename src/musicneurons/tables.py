@@ -7,6 +7,7 @@ without a Python loop. Table metadata (a JSON dict) records settings, seeds and 
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,8 @@ def save_table(path, df, arrays=None, metadata=None):
     Parameters
     ----------
     path : str or Path
-        Destination; written to ``path + '.partial'`` first and renamed, so a reader never sees a
-        half-written file.
+        Destination; written to a temporary ``*.partial`` name beside it and renamed, so a reader
+        never sees a half-written file.
     df : DataFrame
         Scalar columns, one row per item.
     arrays : dict of str to ndarray of shape (n_rows, w), optional
@@ -58,7 +59,8 @@ def save_table(path, df, arrays=None, metadata=None):
     meta = dict(metadata or {})
     meta.setdefault("version", __version__)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
-    tmp = path.with_name(path.name + PARTIAL_SUFFIX)
+    # A name of its own per writer: two processes filling one cache never rename each other's file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
     pq.write_table(table, tmp)
     os.replace(tmp, path)
     return path

@@ -1,0 +1,191 @@
+"""The one-command study: end to end on a corpus slice with tiny models, resume, escaping, the report."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from midi_helpers import midi_bytes, quarters
+from musicneurons.model import MusicVAE, get_config, save_model
+from musicneurons.pipeline import _Stages, run_study
+from musicneurons.run_command import closing_table
+from musicneurons.tables import array_column, load_table
+
+CHROMIUM = "/usr/bin/chromium"
+MAX_TUNES = 40
+STAGE_TABLES = ["melodies", "random", "latents_real", "latents_random", "features_real", "features_random"]
+
+
+def tiny_model(directory, bars, seed=0):
+    """A 16-unit MusicVAE with z = 16 whose first 4 neurons have sigma ~0.05 and the rest ~1."""
+    torch.manual_seed(seed)
+    base = get_config("mn-mel_2bar" if bars == 2 else "mn-hierdec-mel_16bar")
+    extra = {"conductor_sizes": (16, 16)} if bars == 16 else {}
+    model = MusicVAE(base.replace(name=f"tiny-{bars}bar", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16), **extra))
+    with torch.no_grad():
+        model.encoder.sigma.bias[:] = 0.5413   # softplus -> 1.0
+        model.encoder.sigma.bias[:4] = -3.0    # softplus -> 0.049
+        model.encoder.mu.weight.mul_(300)
+    return save_model(model, directory)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    os.environ["MUSICNEURONS_CACHE"] = str(root / "cache")
+    models = {b: str(tiny_model(root / f"tiny{b}", b)) for b in (2, 16)}
+    return root, models
+
+
+@pytest.fixture(scope="module")
+def study(env):
+    root, models = env
+    return run_study(root / "run", model=models, max_tunes=MAX_TUNES, progress=False)
+
+
+def test_every_stage_and_the_summary(study):
+    s = study.summary
+    for b in (2, 16):
+        d = study.directory / f"bars{b}"
+        for name in STAGE_TABLES:
+            assert (d / f"{name}.parquet").is_file(), name
+        real, _ = load_table(d / "melodies.parquet")
+        mu = array_column(load_table(d / "latents_real.parquet")[0], "mu")
+        feats, _ = load_table(d / "features_real.parquet")
+        assert len(real) == len(mu) == len(feats) == s["per_bars"][f"{b}-bar"]["windows_real"] > 0
+        assert s["per_bars"][f"{b}-bar"]["windows_random"] == len(real)
+        assert s["per_bars"][f"{b}-bar"]["music_neurons"] == 4     # planted: neurons 0-3 have sigma 0.05
+        assert real.groupby(["file", "tune"]).size().max() <= 5
+        for fig in ("fig2_example_rolls", "fig3_example_latents", "fig4_neuron_boxplots", "fig5_pearson_mu",
+                    "fig6_feature_phik", "fig7_neuron_feature_phik", "fig10_real_random_histograms",
+                    "fig11_activation_counts"):
+            assert fig in study.results[b].figures, fig
+            assert study.results[b].figures[fig].stat().st_size > 1000
+            assert study.results[b].figures[fig].with_suffix(".svg").is_file()
+    assert {n["neuron"] for n in s["per_bars"]["2-bar"]["strongest_features"]} <= {0, 1, 2, 3}
+    assert json.loads((study.directory / "summary.json").read_text())["per_bars"]["2-bar"]["music_neurons"] == 4
+    assert set(s["versions"]) >= {"musicneurons", "torch", "music21"} and s["timings_s"]["total"] > 0
+    table = closing_table(s)
+    assert "music neurons" in table and "2-bar" in table and "16-bar" in table
+
+
+def test_rerun_is_cached_and_identical(study, env):
+    root, models = env
+    before = {p: p.stat().st_mtime_ns for p in study.directory.rglob("*.parquet")}
+    again = run_study(root / "run", model=models, max_tunes=MAX_TUNES, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in study.directory.rglob("*.parquet")} == before
+    assert again.summary["per_bars"] == study.summary["per_bars"]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+class _FlakyModel:
+    """Wraps a model; its second encode call raises, as a Ctrl-C in the middle of the stage would."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+        self.config = model.config
+
+    def encode(self, events, **kw):
+        self.calls += 1
+        if self.calls == 2:
+            raise _Interrupted
+        return self.model.encode(events, **kw)
+
+    def state_dict(self):
+        return self.model.state_dict()
+
+
+def test_encoding_resumes_chunk_by_chunk(env, tmp_path, monkeypatch):
+    root, models = env
+    monkeypatch.setattr("musicneurons.pipeline.ENCODE_CHUNK", 64)
+    events = np.stack(load_table(root / "run" / "bars2" / "melodies.parquet")[0]["events"]).astype(np.int8)[:200]
+    stages = _Stages(tmp_path, 2, models[2], None, None, None, 0, "cpu", False, {})
+    flaky = _FlakyModel(stages.model)
+    stages._model = flaky
+    with pytest.raises(_Interrupted):
+        stages.latents("real", events, "k")
+    parts = list((tmp_path / "bars2" / "latents_real.parts").rglob("part-*.npz"))
+    assert [p.name for p in parts] == ["part-000000.npz"] and not (tmp_path / "bars2" / "latents_real.parquet").exists()
+    stages._model = flaky.model
+    mu, sigma, _ = stages.latents("real", events, "k")
+    ref_mu, ref_sigma = flaky.model.encode(events)
+    np.testing.assert_array_equal(mu, ref_mu)
+    np.testing.assert_array_equal(sigma, ref_sigma)
+    assert not (tmp_path / "bars2" / "latents_real.parts").exists()
+
+
+def test_killed_run_resumes_to_the_same_results(study, env, tmp_path):
+    root, models = env
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "musicneurons", "run", "--model", models[2], "--max-tunes", str(MAX_TUNES),
+           "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while not (out / "bars2" / "analysis").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # in the middle of the analysis stage
+    assert proc.poll() is None, proc.stderr.read().decode()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "bars2" / "analysis" / "done.json").exists() and not (out / "index.html").exists()
+    assert subprocess.run(cmd, env={**os.environ}, capture_output=True).returncode == 0
+    for name in STAGE_TABLES:
+        resumed, _ = load_table(out / "bars2" / f"{name}.parquet")
+        full, _ = load_table(study.directory / "bars2" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(resumed.drop(columns=[c for c in resumed if resumed[c].dtype == object and
+                                                            isinstance(resumed[c].iloc[0], np.ndarray)]),
+                                      full.drop(columns=[c for c in full if full[c].dtype == object and
+                                                         isinstance(full[c].iloc[0], np.ndarray)]))
+    for name in ("neurons", "correlations", "contrast", "attributes"):
+        pd.testing.assert_frame_equal(pd.read_csv(out / "bars2" / "analysis" / f"{name}.csv"),
+                                      pd.read_csv(study.directory / "bars2" / "analysis" / f"{name}.csv"))
+
+
+def test_markup_in_a_track_name_is_escaped(env, tmp_path):
+    root, models = env
+    data = tmp_path / "midi"
+    data.mkdir()
+    evil = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+    for i in range(6):
+        notes = quarters([60 + (i + k) % 12 for k in range(16)])
+        (data / f"song{i}.mid").write_bytes(midi_bytes([{"notes": notes, "name": evil}]))
+    run = run_study(tmp_path / "run", model=models[2], data=data, progress=False)
+    page = run.report.read_text()
+    assert "<script" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(" in page and "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_report_in_headless_chromium(study):
+    assert Path(CHROMIUM).is_file(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(study.report.as_uri())
+        images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+        text = page.inner_text("body")
+        browser.close()
+    assert errors == [] and requests == []
+    assert len(images) >= 16 and all(images)
+    for b in (2, 16):
+        s = study.summary["per_bars"][f"{b}-bar"]
+        assert f"real windows\n{s['windows_real']}" in text
+        assert f"music neurons (mean sigma rule)\n{s['music_neurons']}" in text
