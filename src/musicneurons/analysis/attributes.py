@@ -43,16 +43,17 @@ def attribute_vectors(mu, features, quantile=0.25):
     return out
 
 
-def compare_attribute_vectors(mu, features, neurons=None, quantile=0.25):
+def compare_attribute_vectors(mu, features, candidates=None, quantile=0.25):
     """How strongly each feature's attribute vector and its best single neuron follow the feature.
 
     Parameters
     ----------
     mu : ndarray of shape (n, z), float
-        The neurons that the vectors combine and among which the best single one is sought.
+        Every neuron: the vectors live in the whole latent space, as MusicVAE's.
     features : DataFrame of shape (n, b)
-    neurons : sequence of int, optional
-        Labels of the columns of ``mu`` (default 0..z-1).
+    candidates : sequence of int, optional
+        Neurons among which the best single one is sought (e.g. the music neurons; noise neurons
+        carry no feature); default all.
     quantile : float
 
     Returns
@@ -63,19 +64,19 @@ def compare_attribute_vectors(mu, features, neurons=None, quantile=0.25):
         (``neuron_rho > vector_rho``); ``cosine`` between the vector and that neuron's axis.
     """
     mu = np.asarray(mu, dtype=np.float64)
-    labels = np.arange(mu.shape[1]) if neurons is None else np.asarray(neurons)
+    candidates = np.arange(mu.shape[1]) if candidates is None else np.asarray(candidates, dtype=np.int64)
     vectors = attribute_vectors(mu, features, quantile)
-    projections = mu @ np.nan_to_num(vectors).T
     values = features.to_numpy(dtype=np.float64)
-    vector_rho = np.abs(np.diag(spearman_cross(projections, values)))
-    neuron_rho = np.abs(spearman_cross(mu, values))
-    best = np.nanargmax(np.nan_to_num(neuron_rho, nan=-1.0), axis=0)
+    columns = np.arange(values.shape[1])
+    projections = mu @ np.nan_to_num(vectors).T
+    vector_rho = np.array([abs(spearman_cross(projections[:, [j]], values[:, [j]])[0, 0]) for j in columns])
+    neuron_rho = np.abs(spearman_cross(mu[:, candidates], values))
+    best = np.argmax(np.nan_to_num(neuron_rho, nan=-1.0), axis=0)
     norms = np.linalg.norm(np.nan_to_num(vectors), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cosine = np.abs(vectors[np.arange(len(best)), best]) / norms
+        cosine = np.abs(vectors[columns, candidates[best]]) / norms
     table = pd.DataFrame({"feature_id": list(features.columns), "vector_rho": vector_rho,
-                          "best_neuron": labels[best], "neuron_rho": neuron_rho[best, np.arange(len(best))],
-                          "cosine": cosine})
+                          "best_neuron": candidates[best], "neuron_rho": neuron_rho[best, columns], "cosine": cosine})
     table["neuron_wins"] = table["neuron_rho"] > table["vector_rho"]
     return table
 

@@ -12,8 +12,20 @@ from scipy import stats
 
 from .phik_cross import phik_cross_matrix, phik_noise_floor, phik_significance
 
-__all__ = ["pearson_matrix", "spearman_cross", "spearman_pvalues", "CrossCorrelation", "correlate",
+__all__ = ["pearson_matrix", "pearson_cross", "spearman_cross", "spearman_pvalues", "CrossCorrelation", "correlate",
            "plot_matrix", "plot_cross_correlation"]
+
+
+def _pearson_columns(a, b):
+    """Pearson correlation of every column of a (m, p) with every column of b (m, q), no NaN; NaN for constants."""
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    norm_a, norm_b = np.sqrt((a ** 2).sum(axis=0)), np.sqrt((b ** 2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (a.T @ b) / np.outer(norm_a, norm_b)
+    out[norm_a == 0, :] = np.nan
+    out[:, norm_b == 0] = np.nan
+    return np.clip(out, -1.0, 1.0)
 
 
 def pearson_matrix(values):
@@ -29,25 +41,50 @@ def pearson_matrix(values):
         NaN in the rows and columns of constant columns; 1 on the diagonal otherwise.
     """
     values = np.asarray(values, dtype=np.float64)
-    centred = values - values.mean(axis=0)
-    norm = np.sqrt((centred ** 2).sum(axis=0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (centred.T @ centred) / np.outer(norm, norm)
-    out[norm == 0, :] = np.nan
-    out[:, norm == 0] = np.nan
-    return np.clip(out, -1.0, 1.0)
+    return _pearson_columns(values, values)
 
 
-def _ranks(values):
-    """Average ranks of each column of (m, k) values (no NaN), float64."""
-    return stats.rankdata(values, axis=0)
+def _nan_patterns(y):
+    """Groups of the columns of y (n, b) that share their NaN rows: list of (rows mask (n,), column indices)."""
+    present = ~np.isnan(y)
+    groups = {}
+    for j in range(y.shape[1]):
+        groups.setdefault(present[:, j].tobytes(), []).append(j)
+    return [(present[:, cols[0]], np.array(cols)) for cols in groups.values()]
+
+
+def _cross(x, y, transform):
+    """Pearson of transform(x) with transform(y) per NaN pattern of y's columns (rows dropped per pattern)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+    out = np.full((x.shape[1], y.shape[1]), np.nan)
+    for rows, cols in _nan_patterns(y):
+        if rows.sum() >= 3:
+            out[:, cols] = _pearson_columns(transform(x[rows]), transform(y[rows][:, cols]))
+    return out
+
+
+def pearson_cross(x, y):
+    """Pearson's r of every column of ``x`` with every column of ``y``, NaN rows of ``y`` dropped per pair.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, a), float, no NaN
+    y : ndarray of shape (n, b), float, NaN allowed
+
+    Returns
+    -------
+    r : ndarray of shape (a, b), dtype=float64
+        NaN where a column is constant over the rows kept.
+    """
+    return _cross(x, y, lambda values: values)
 
 
 def spearman_cross(x, y):
-    """Spearman's rho of every column of ``x`` with every column of ``y``, NaN rows dropped per pair.
+    """Spearman's rho of every column of ``x`` with every column of ``y``, NaN rows of ``y`` dropped per pair.
 
     Columns of ``y`` that share the same rows of NaN share one ranking of ``x``, so the cost is one
-    ranking of ``x`` per distinct NaN pattern of ``y``.
+    ranking of ``x`` per distinct NaN pattern of ``y``. Ties get average ranks.
 
     Parameters
     ----------
@@ -59,21 +96,7 @@ def spearman_cross(x, y):
     rho : ndarray of shape (a, b), dtype=float64
         NaN where a column is constant over the rows kept.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
-    out = np.full((x.shape[1], y.shape[1]), np.nan)
-    present = ~np.isnan(y)
-    patterns, group = np.unique(present, axis=1, return_inverse=True)
-    for g in range(patterns.shape[1]):
-        cols = np.flatnonzero(group.ravel() == g)
-        rows = patterns[:, g]
-        if rows.sum() < 3:
-            continue
-        rx, ry = _ranks(x[rows]), _ranks(y[rows][:, cols])
-        rx, ry = rx - rx.mean(axis=0), ry - ry.mean(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, cols] = (rx.T @ ry) / np.outer(np.sqrt((rx ** 2).sum(0)), np.sqrt((ry ** 2).sum(0)))
-    return np.clip(out, -1.0, 1.0)
+    return _cross(x, y, lambda values: stats.rankdata(values, axis=0))
 
 
 def spearman_pvalues(rho, n_rows):

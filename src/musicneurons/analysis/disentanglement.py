@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 from .contingency import contingency_tables, entropy, mutual_information, quantile_codes
-from .correlation import pearson_matrix, spearman_cross, spearman_pvalues
+from .correlation import pearson_cross, spearman_cross, spearman_pvalues
 
 __all__ = ["mutual_information_matrix", "disentanglement_scores"]
 
@@ -55,16 +55,6 @@ def _top_two_gap(scores):
     """Top-1 minus top-2 of each column of (a, b) scores (the top-1 when a == 1)."""
     ordered = np.sort(scores, axis=0)[::-1]
     return ordered[0] - (ordered[1] if len(ordered) > 1 else 0.0)
-
-
-def _r2_matrix(x, y):
-    """Squared Pearson correlation of every (x column, y column), NaN rows of y dropped per column."""
-    out = np.zeros((x.shape[1], y.shape[1]))
-    for j in range(y.shape[1]):
-        ok = ~np.isnan(y[:, j])
-        r = pearson_matrix(np.c_[x[ok], y[ok, j]])[:-1, -1]
-        out[:, j] = np.nan_to_num(r) ** 2
-    return out
 
 
 def _modularity(mi):
@@ -107,7 +97,7 @@ def disentanglement_scores(x, features, neurons=None, bins=20, alpha=0.05):
     labels = np.arange(x.shape[1]) if neurons is None else np.asarray(neurons)
     y = features.to_numpy(dtype=np.float64)
     mi, h = mutual_information_matrix(x, y, bins)
-    r2 = _r2_matrix(x, y)
+    r2 = np.nan_to_num(pearson_cross(x, y)) ** 2
     best = mi.argmax(axis=0)
     rho = spearman_cross(x, y)
     pvalues = spearman_pvalues(rho, (~np.isnan(y)).sum(axis=0))

@@ -171,7 +171,7 @@ def phik_noise_floor(x, y, bins=10, n_pairs=200, quantile=0.99, random_state=0):
     y : ndarray of shape (n, b), float
     bins : int
     n_pairs : int
-        Random (x column, y column) pairs, each with ``y`` permuted independently of ``x``.
+        Random (x column, y column) pairs, each with the binned ``y`` column permuted.
     quantile : float
         The quantile of the null phik values reported.
     random_state : int
@@ -182,11 +182,13 @@ def phik_noise_floor(x, y, bins=10, n_pairs=200, quantile=0.99, random_state=0):
         The ``quantile`` of the null phik values; phik below it is indistinguishable from noise.
     """
     rng = np.random.default_rng(random_state)
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    i = rng.integers(0, x.shape[1], n_pairs)
-    j = rng.integers(0, y.shape[1], n_pairs)
-    null = [phik_cross_matrix(x[:, [a]], y[rng.permutation(len(y)), b][:, None], bins)[0, 0] for a, b in zip(i, j)]
+    cx, cy = _codes(x, bins), _codes(y, bins)
+    null = []
+    for i, j in zip(rng.integers(0, cx.shape[1], n_pairs), rng.integers(0, cy.shape[1], n_pairs)):
+        a, b = cx[:, i], cy[rng.permutation(len(cy)), j]
+        both = (a >= 0) & (b >= 0)
+        counts = np.bincount(a[both].astype(np.int64) * bins + b[both], minlength=bins * bins)
+        null.append(phik_from_table(counts.reshape(bins, bins)))
     return float(np.nanquantile(null, quantile))
 
 

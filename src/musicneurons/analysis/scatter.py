@@ -6,6 +6,8 @@ hand-chosen indices. LOESS is statsmodels' ``lowess`` (local linear, tricube wei
 (reference features.md §4).
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,7 @@ def loess_curve(x, y, frac=0.3, iterations=1):
     x_sorted : ndarray of shape (m,), dtype=float64
         The distinct x values, increasing.
     y_fit : ndarray of shape (m,), dtype=float64
-        The fitted curve there.
+        The fitted curve there (NaN where a local fit is degenerate, e.g. all its points share one x).
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
@@ -40,7 +42,9 @@ def loess_curve(x, y, frac=0.3, iterations=1):
     x, y = x[keep], y[keep]
     if x.size < 3:
         raise InvalidParameterError(f"loess_curve needs at least 3 points without NaN. Got {x.size}.")
-    fit = lowess(y, x, frac=frac, it=iterations, delta=0.01 * float(np.ptp(x)), return_sorted=True)
+    with warnings.catch_warnings():  # a local fit over one repeated x value divides by zero; its point is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = lowess(y, x, frac=frac, it=iterations, delta=0.01 * float(np.ptp(x)), return_sorted=True)
     xs, first = np.unique(fit[:, 0], return_index=True)
     return xs, fit[first, 1]
 

@@ -216,7 +216,7 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
                                   index=kept.columns, columns=kept.columns),
         correlations=table.assign(category=table["feature_id"].map(categories)),
         random_correlations=random_table,
-        attributes=compare_attribute_vectors(real_mu, kept),
+        attributes=compare_attribute_vectors(real_mu, kept, candidates=music),
         activation=activation, contrast=contrast,
         melody_candidates=melody_candidates(table, categories),
         disentanglement=per_feature)
