@@ -1,0 +1,78 @@
+"""Exact values of the building blocks: correlations, LOESS, attribute vectors, counts, split, scores."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from musicneurons.analysis import (activation_counts, attribute_vectors, disentanglement_scores, loess_curve,
+                                   split_neurons)
+from musicneurons.analysis.correlation import pearson_cross, spearman_cross, spearman_pvalues
+
+
+@pytest.fixture(scope="module")
+def xy():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 3))
+    y = np.c_[x[:, 0] ** 3, np.round(x[:, 1]), rng.normal(size=400), x[:, 2]]
+    y[:30, 1] = np.nan
+    y[200:260, 2] = np.nan
+    y[:30, 3] = np.nan  # same NaN rows as column 1: one shared ranking
+    return x, y
+
+
+def test_spearman_and_pearson_equal_scipy_with_nan(xy):
+    x, y = xy
+    rho, r = spearman_cross(x, y), pearson_cross(x, y)
+    for i in range(3):
+        for j in range(4):
+            ok = ~np.isnan(y[:, j])
+            assert rho[i, j] == pytest.approx(stats.spearmanr(x[ok, i], y[ok, j])[0], abs=1e-12)
+            assert r[i, j] == pytest.approx(stats.pearsonr(x[ok, i], y[ok, j])[0], abs=1e-12)
+
+
+def test_spearman_pvalues_equal_scipy(xy):
+    x, y = xy
+    ok = ~np.isnan(y[:, 1])
+    rho, p = stats.spearmanr(x[ok, 1], y[ok, 1])
+    assert spearman_pvalues(np.array([[rho]]), ok.sum())[0, 0] == pytest.approx(p, rel=1e-9)
+
+
+def test_loess_reproduces_a_line():
+    x = np.linspace(-3, 3, 500)
+    xs, ys = loess_curve(x, 2 * x + 1, frac=0.2)
+    np.testing.assert_allclose(ys, 2 * xs + 1, atol=1e-9)
+    assert xs.size == 500
+
+
+def test_attribute_vector_by_hand():
+    mu = np.array([[1, 0], [3, 0], [0, 1], [0, 1], [0, 2], [0, 3], [5, 4], [7, 6]], dtype=float)
+    feature = pd.DataFrame({"f": np.arange(1.0, 9.0)})  # quartiles: <= 2.75 -> rows 0, 1; >= 6.25 -> rows 6, 7
+    np.testing.assert_allclose(attribute_vectors(mu, feature), [[(5 + 7) / 2 - (1 + 3) / 2, (4 + 6) / 2 - 0]])
+
+
+def test_activation_counts_by_hand():
+    mu = np.array([[0.2, -0.05, 0.11, -0.3], [0.0, 0.1, -0.1, 0.5]])
+    music = np.array([True, True, False, False])
+    counts = activation_counts(mu, music)
+    assert counts.to_dict("list") == {"music_active": [1, 0], "noise_active": [2, 1]}
+
+
+def test_split_thresholds_are_strict():
+    sigma = np.tile([0.2, 0.5, 0.9, 0.49], (4, 1))
+    mu = np.array([[1.0, 0, 0, 0.05], [-1, 0, 0, -0.05], [1, 0.2, 0, 0.05], [-1, -0.2, 0, -0.05]])
+    split = split_neurons(mu, sigma)
+    assert split.order.tolist() == [0, 3, 1, 2]
+    assert split.music.tolist() == [True, False, False, True]
+    assert split.active.tolist() == [True, True, False, False]  # variances 1, 0.02, 0, 0.0025
+    assert split.summary()["agreement"] == 0.5
+
+
+def test_mig_of_a_perfect_code_is_one():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 2))
+    features = pd.DataFrame({"a": x[:, 0], "b": x[:, 1]})
+    per_feature, summary = disentanglement_scores(x, features)
+    np.testing.assert_allclose(per_feature["interpretability"], 1.0)
+    assert per_feature["best_neuron"].tolist() == [0, 1]
+    assert summary["mig"] > 0.95 and summary["modularity"] > 0.99 and summary["sap"] > 0.99
