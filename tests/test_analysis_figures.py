@@ -3,6 +3,7 @@
 import html
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from musicneurons.analysis import analyse_study, planted_study
@@ -15,7 +16,7 @@ EXPECTED = {  # figure stem -> (title fragment, y label of the first axes)
     "fig6_feature_phik": ("phik among features (test)", "feature"),
     "fig7_neuron_feature_phik": ("phik between music neurons and features (test)", "neuron (order by mean sigma)"),
     "attribute_vectors": ("Attribute vectors against the best single neuron (test)", "|Spearman| of the attribute vector"),
-    "fig10_real_random_histograms": ("mu of the first music neurons: real and random (test)", "density"),
+    "fig10_real_random_histograms": ("mu of the first neurons: real and random (test)", "density"),
     "fig11_activation_counts": ("Neurons with |mu| > 0.1: real and random (test)", "share of windows"),
 }
 
@@ -72,3 +73,15 @@ def test_piano_roll_draws_each_note(tmp_path):
     assert ax.get_xlabel() == "step (sixteenth notes)" and ax.get_ylabel() == "MIDI pitch"
     assert ax.get_xlim() == (0.0, 32.0) and ax.get_ylim() == (58.0, 71.0)
     check_files(save_figure(fig, tmp_path / "roll"))
+
+
+def test_study_without_music_neurons(tmp_path):
+    """An untrained model: every neuron echoes the prior; the study still completes and says so."""
+    rng = np.random.default_rng(0)
+    mu, sigma = rng.normal(0, 0.05, (300, 16)), rng.uniform(0.97, 1.0, (300, 16))
+    features = pd.DataFrame({"P1": rng.normal(size=300), "R2": rng.integers(0, 3, 300).astype(float)})
+    results = analyse_study(mu, sigma, features, rng.normal(0, 0.3, (300, 16)), sigma, None, None, out_dir=tmp_path)
+    assert results.summary["music_by_sigma"] == 0 and results.correlations.empty
+    assert results.contrast["input"].tolist() == ["activation counts", "mu of all neurons"]
+    assert np.isnan(results.summary["noise_floor"]) and results.disentanglement.empty
+    assert (tmp_path / "fig7_neuron_feature_phik.png").stat().st_size > 0

@@ -60,8 +60,9 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
 
     Returns
     -------
-    DataFrame of 3 rows
-        ``input``, ``n_inputs``, ``auc_mean``, ``auc_std`` (over the folds), ``windows``.
+    DataFrame of up to 3 rows
+        ``input``, ``n_inputs``, ``auc_mean``, ``auc_std`` (over the folds), ``windows``; an input
+        without columns (no music neuron) is left out.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -79,6 +80,8 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
     rows = []
     for name in real:
         data = np.vstack([real[name], rand[name]])
+        if data.shape[1] == 0:  # no music neuron
+            continue
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         scores = cross_val_score(model, data, labels, cv=cv, scoring="roc_auc")
         rows.append({"input": name, "n_inputs": data.shape[1], "auc_mean": scores.mean(), "auc_std": scores.std(),
@@ -86,7 +89,7 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
     return pd.DataFrame(rows)
 
 
-def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first music neurons: real and random"):
+def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first neurons: real and random"):
     """Paper Fig 10: histograms of mu of some neurons for real and for random windows.
 
     Parameters
@@ -94,7 +97,7 @@ def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first m
     real_mu : ndarray of shape (n_real, z)
     random_mu : ndarray of shape (n_random, z)
     neurons : sequence of int
-        Neuron indices, one panel each (the first four music neurons in the paper).
+        Neuron indices, one panel each (the first four in the order by mean sigma in the paper).
     title : str
 
     Returns
@@ -111,7 +114,7 @@ def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first m
         edges = np.linspace(both.min(), both.max(), 61)
         axis.hist(real_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="real")
         axis.hist(random_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="random")
-        axis.set_xlabel(f"mu of neuron {neuron} (music #{rank + 1})")
+        axis.set_xlabel(f"mu of neuron {neuron} (rank {rank + 1})")
     ax[0].set_ylabel("density")
     ax[0].legend()
     fig.suptitle(title)

@@ -170,7 +170,7 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
     significance : bool
         Also compute phik's asymptotic significance Z (about 1 ms a pair).
     noise_pairs : int
-        Shuffled pairs behind the noise floor (0 skips it).
+        Shuffled pairs behind the noise floor (0 skips it; NaN then, as with no neuron or feature).
     random_state : int
 
     Returns
@@ -181,7 +181,8 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
     y = features.to_numpy(dtype=np.float64)
     labels = dict(index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
                   columns=pd.Index(features.columns, name="feature_id"))
-    floor = phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state) if noise_pairs else np.nan
+    floor = (phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state)
+             if noise_pairs and x.shape[1] and y.shape[1] else np.nan)
     return CrossCorrelation(
         phik=pd.DataFrame(phik_cross_matrix(x, y, bins), **labels),
         spearman=pd.DataFrame(spearman_cross(x, y), **labels),
@@ -219,6 +220,10 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
     if ax is None:
         fig, ax = new_figure(figsize=(max(6.0, 0.12 * len(col_labels) + 3), max(5.0, 0.12 * len(row_labels) + 2)))
     fig = ax.figure
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if matrix.size == 0:
+        ax.text(0.5, 0.5, "nothing to show: no rows or no columns", ha="center", va="center", transform=ax.transAxes)
+        return fig, ax
     shown = np.ma.masked_where(np.isnan(matrix) | ((matrix <= floor) if floor is not None else False), matrix)
     cm = __import__("matplotlib").colormaps[cmap].with_extremes(bad="#dddddd")
     image = ax.imshow(shown, vmin=vmin, vmax=vmax, cmap=cm, aspect="auto", interpolation="nearest")
@@ -232,7 +237,6 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
     if signs is not None and matrix.size <= 4000:
         for i, j in zip(*np.nonzero(~np.ma.getmaskarray(shown))):
             ax.text(j, i, "+" if signs[i, j] > 0 else "\u2212", ha="center", va="center", fontsize=5)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig, ax
 
 

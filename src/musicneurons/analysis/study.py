@@ -118,7 +118,6 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
     from ..report.figures import save_figure
 
     out_dir = Path(out_dir)
-    music = split.music_neurons
     shown = split.order[:N_SHOWN]
     figures = {
         "fig4_neuron_boxplots": plot_neuron_boxplots(real_mu, real_sigma, split, N_SHOWN,
@@ -132,8 +131,8 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
         "fig7_neuron_feature_phik": plot_cross_correlation(corr, f"phik between music neurons and features ({label})")[0],
         "attribute_vectors": plot_attribute_comparison(results.attributes,
                                                        f"Attribute vectors against the best single neuron ({label})")[0],
-        "fig10_real_random_histograms": plot_neuron_histograms(real_mu, random_mu, music[:4],
-                                                               f"mu of the first music neurons: real and random ({label})")[0],
+        "fig10_real_random_histograms": plot_neuron_histograms(real_mu, random_mu, split.order[:4],
+                                                               f"mu of the first neurons: real and random ({label})")[0],
         "fig11_activation_counts": plot_activation_counts(
             results.activation[results.activation["set"] == "real"], results.activation[results.activation["set"] == "random"],
             int(split.music.sum()), int((~split.music).sum()), f"Neurons with |mu| > 0.1: real and random ({label})")[0],
@@ -216,7 +215,7 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
                                   index=kept.columns, columns=kept.columns),
         correlations=table.assign(category=table["feature_id"].map(categories)),
         random_correlations=random_table,
-        attributes=compare_attribute_vectors(real_mu, kept, candidates=music),
+        attributes=compare_attribute_vectors(real_mu, kept, candidates=music if music.size else None),
         activation=activation, contrast=contrast,
         melody_candidates=melody_candidates(table, categories),
         disentanglement=per_feature)
