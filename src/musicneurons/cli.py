@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "musicneurons.model.commands",
     "musicneurons.features.commands",
     "musicneurons.model.import_commands",
+    "musicneurons.analysis.commands",
 ]
 
 

@@ -1,0 +1,68 @@
+"""The ``analyse`` command: every analysis of the paper on encoded and featured tables."""
+
+__all__ = ["register"]
+
+
+def register(sub):
+    """Add the ``analyse`` subcommand to an argparse subparsers object."""
+    p = sub.add_parser(
+        "analyse", help="every analysis of the paper on latent and feature tables (tables, figures, summary)",
+        description="Neuron order and music/noise split, correlations (Pearson, phik, Spearman), scatter plots, "
+                    "attribute vectors, real against random, melody-neuron candidates and disentanglement scores.",
+        epilog="example: musicneurons analyse run/latents_real.parquet run/features_real.parquet "
+               "run/latents_random.parquet --random-features run/features_random.parquet --out run/analysis")
+    p.add_argument("real_latents", help="table (Parquet) with 'mu' and 'sigma' array columns of real windows")
+    p.add_argument("real_features", help="feature table (Parquet) of the same windows, one column per feature id")
+    p.add_argument("random_latents", help="table (Parquet) with 'mu' and 'sigma' of random windows")
+    p.add_argument("--random-features", help="feature table of the random windows (adds random_correlations)")
+    p.add_argument("--out", required=True, help="output folder: CSV tables, summary.json, PNG + SVG figures")
+    p.add_argument("--label", default="2-bar", help="model label in figure titles (default 2-bar)")
+    p.add_argument("--sigma-threshold", type=float, default=0.5,
+                   help="music neurons have mean sigma below it (default 0.5)")
+    p.add_argument("--significance", action="store_true", help="add phik's asymptotic significance Z")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise floor and the cross-validation folds")
+    p.set_defaults(handler=_run)
+
+
+def _latents(path):
+    """mu, sigma (n, z) of a latent table."""
+    from ..errors import InvalidParameterError
+    from ..tables import array_column, load_table
+
+    table, _ = load_table(path)
+    if not {"mu", "sigma"} <= set(table.columns):
+        raise InvalidParameterError(f"{path}: a latent table needs 'mu' and 'sigma' array columns; got {list(table.columns)}.")
+    return array_column(table, "mu"), array_column(table, "sigma")
+
+
+def _features(path):
+    """The numeric feature columns of a feature table (without its 'row' index column)."""
+    from ..tables import load_table
+
+    table, _ = load_table(path)
+    return table[[c for c in table.select_dtypes("number").columns if c != "row"]]
+
+
+def _run(args):
+    import json
+
+    from ..features import catalogue
+    from .study import analyse_study
+
+    real_mu, real_sigma = _latents(args.real_latents)
+    random_mu, random_sigma = _latents(args.random_latents)
+    real_features = _features(args.real_features)
+    random_features = _features(args.random_features) if args.random_features else None
+    known = catalogue()
+    if not set(real_features.columns) <= set(known["id"]):
+        print("features outside the catalogue: categories taken from the first letter of each id (P, R, M)")
+        known = None
+    results = analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, random_features, known,
+                            out_dir=args.out, sigma_threshold=args.sigma_threshold, significance=args.significance,
+                            label=args.label, random_state=args.seed)
+    s = results.summary
+    print(f"music neurons: {s['music_by_sigma']} by mean sigma < {s['sigma_threshold']}, {s['active_units']} active "
+          f"units (agreement {s['agreement']:.3f}); features kept {s['features_kept']}, dropped {s['features_dropped']}")
+    print(f"contrast AUC: {json.dumps(s['contrast_auc'])}")
+    print(f"wrote {len(results.tables())} tables and {len(results.figures)} figures to {args.out}")
+    return 0
