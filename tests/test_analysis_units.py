@@ -76,3 +76,11 @@ def test_mig_of_a_perfect_code_is_one():
     np.testing.assert_allclose(per_feature["interpretability"], 1.0)
     assert per_feature["best_neuron"].tolist() == [0, 1]
     assert summary["mig"] > 0.95 and summary["modularity"] > 0.99 and summary["sap"] > 0.99
+
+
+def test_public_names_are_exported_with_docstrings():
+    import musicneurons.analysis as analysis
+
+    assert len(set(analysis.__all__)) == len(analysis.__all__)
+    for name in analysis.__all__:
+        assert getattr(analysis, name).__doc__, name

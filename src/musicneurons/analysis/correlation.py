@@ -64,8 +64,10 @@ def _cross(x, y, transform):
     return out
 
 
-def pearson_cross(x, y):
-    """Pearson's r of every column of ``x`` with every column of ``y``, NaN rows of ``y`` dropped per pair.
+_CROSS_DOC = """{what} of every column of ``x`` with every column of ``y``, NaN rows of ``y`` dropped per pair.
+
+    Columns of ``y`` that share the same rows of NaN are computed together, so the cost is one pass
+    over ``x`` per distinct NaN pattern of ``y``.{extra}
 
     Parameters
     ----------
@@ -74,29 +76,21 @@ def pearson_cross(x, y):
 
     Returns
     -------
-    r : ndarray of shape (a, b), dtype=float64
+    ndarray of shape (a, b), dtype=float64
         NaN where a column is constant over the rows kept.
     """
+
+
+def pearson_cross(x, y):
     return _cross(x, y, lambda values: values)
 
 
 def spearman_cross(x, y):
-    """Spearman's rho of every column of ``x`` with every column of ``y``, NaN rows of ``y`` dropped per pair.
-
-    Columns of ``y`` that share the same rows of NaN share one ranking of ``x``, so the cost is one
-    ranking of ``x`` per distinct NaN pattern of ``y``. Ties get average ranks.
-
-    Parameters
-    ----------
-    x : ndarray of shape (n, a), float, no NaN
-    y : ndarray of shape (n, b), float, NaN allowed
-
-    Returns
-    -------
-    rho : ndarray of shape (a, b), dtype=float64
-        NaN where a column is constant over the rows kept.
-    """
     return _cross(x, y, lambda values: stats.rankdata(values, axis=0))
+
+
+pearson_cross.__doc__ = _CROSS_DOC.format(what="Pearson's r", extra="")
+spearman_cross.__doc__ = _CROSS_DOC.format(what="Spearman's rho", extra=" Ties get average ranks.")
 
 
 def spearman_pvalues(rho, n_rows):
