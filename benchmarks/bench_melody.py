@@ -41,7 +41,8 @@ def main():
     workers = min(os.cpu_count() or 1, 4)
     tunes = corpus_tunes()
     sample = corpus_tunes(args.sample)
-    _, ref = timed(lambda: [converter.parse(Path(common.getCorpusFilePath()) / t["file"], number=t["number"])
+    _, ref = timed(lambda: [converter.parse(Path(common.getCorpusFilePath()) / t["file"], number=t["number"],
+                                            forceSource=True)
                             for t in sample])
     ref_total = ref / len(sample) * len(tunes) / workers
     w2, cold = timed(lambda: corpus_melodies(2, progress=False))

@@ -74,7 +74,8 @@ def score_to_notesequence(score):
     rows, time_sigs, tempos, names = [], set(), set(), {}
     for inst, part in enumerate(parts):
         shift = _pickup_shift(part)
-        flat = part.stripTies().flatten()
+        part.stripTies(inPlace=True)  # in place: a copy would cost more than the parse
+        flat = part.flatten()
         instrument = part.getInstrument(returnDefault=True)
         program = instrument.midiProgram or 0
         names[inst] = part.partName or instrument.instrumentName or ""
@@ -102,7 +103,8 @@ def read_score(path, number=None):
     from music21 import converter, stream
 
     try:
-        parsed = converter.parse(str(path), number=number) if number is not None else converter.parse(str(path))
+        # forceSource: music21 would otherwise write a pickle of every file to its scratch folder.
+        parsed = converter.parse(str(path), number=number, forceSource=True)
     except Exception as exc:  # music21 raises many unrelated types on bad input
         raise ScoreFileError(path, f"music21 could not parse it ({type(exc).__name__}: {exc})") from None
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
