@@ -84,3 +84,22 @@ def test_public_names_are_exported_with_docstrings():
     assert len(set(analysis.__all__)) == len(analysis.__all__)
     for name in analysis.__all__:
         assert getattr(analysis, name).__doc__, name
+
+
+def test_contrast_auc_on_few_windows():
+    from musicneurons.analysis import contrast_auc
+
+    rng = np.random.default_rng(0)
+    real, rand = rng.normal(0, 0.01, (3, 4)), rng.normal(0, 1.0, (3, 4))
+    music = np.array([True, False, False, False])
+    table = contrast_auc(real, rand, music)
+    assert table["input"].tolist() == ["activation counts", "mu of music neurons", "mu of all neurons"]
+    assert table["windows"].tolist() == [6, 6, 6]
+    assert contrast_auc(real[:1], rand, music).empty
+
+
+def test_infinite_features_count_as_missing():
+    from musicneurons.analysis.inputs import check_features
+
+    checked = check_features(pd.DataFrame({"P1": [1.0, np.inf, -np.inf, 2.0]}), 4)
+    assert checked["P1"].isna().tolist() == [False, True, True, False]

@@ -61,13 +61,14 @@ def check_features(features, n_rows, catalogue=None, where="the analysis"):
     Returns
     -------
     DataFrame of shape (n, b), float64 columns
+        Infinite values become NaN (missing).
     """
     if not isinstance(features, pd.DataFrame):
         raise InvalidParameterError(f"The 'features' parameter of {where} must be a pandas DataFrame. Got {type(features).__name__}.")
     if len(features) != n_rows:
         raise InvalidParameterError(f"The 'features' parameter of {where} must have one row per window ({n_rows}). Got {len(features)}.")
     try:
-        features = features.astype(np.float64)
+        features = features.astype(np.float64).replace([np.inf, -np.inf], np.nan)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"The 'features' parameter of {where} must hold numbers only: {exc}") from exc
     if catalogue is not None:
