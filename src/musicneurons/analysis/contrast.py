@@ -55,7 +55,7 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
     music : ndarray of shape (z,), dtype=bool
     threshold : float
     folds : int
-        At most this many folds; fewer when a class has fewer windows, none (an empty table) below 2.
+        At most this many folds; fewer when a class has fewer windows (each has at least 2).
     max_windows : int
     random_state : int
 
@@ -77,11 +77,8 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
     random_mu = random_mu[rng.permutation(len(random_mu))[:max_windows]]
     labels = np.r_[np.ones(len(real_mu)), np.zeros(len(random_mu))]
     real, rand = _inputs(real_mu, music, threshold), _inputs(random_mu, music, threshold)
-    folds = min(folds, len(real_mu), len(random_mu))
+    cv = StratifiedKFold(min(folds, len(real_mu), len(random_mu)), shuffle=True, random_state=random_state)
     rows = []
-    if folds < 2:
-        return pd.DataFrame(rows, columns=["input", "n_inputs", "auc_mean", "auc_std", "windows"])
-    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     for name in real:
         data = np.vstack([real[name], rand[name]])
         if data.shape[1] == 0:  # no music neuron
