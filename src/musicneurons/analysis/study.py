@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .attributes import compare_attribute_vectors, plot_attribute_comparison
 from .contrast import activation_counts, contrast_auc, plot_activation_counts, plot_neuron_histograms
-from .correlation import CrossCorrelation, correlate, pearson_matrix, plot_cross_correlation, plot_matrix
+from .correlation import correlate, pearson_matrix, plot_cross_correlation, plot_matrix
 from .disentanglement import disentanglement_scores
 from .inputs import check_features, check_latents, feature_categories, select_features
 from .neurons import SIGMA_THRESHOLD, neuron_statistics, plot_neuron_boxplots, split_neurons
