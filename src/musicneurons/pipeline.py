@@ -311,7 +311,9 @@ def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=N
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     models = _models_by_bars(model, bars)
-    timings = {}
+    timings_path = directory / "timings.json"
+    # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
+    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     started = time.perf_counter()
     results = {}
     for b, spec in models.items():
@@ -319,6 +321,7 @@ def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=N
     settings = {"out": str(directory), "models": {str(b): str(s) for b, s in models.items()},
                 "data": str(data) if data is not None else "music21 folk corpus (embedded)", "n": n,
                 "max_tunes": max_tunes, "seed": seed, "device": device}
+    _write_json(timings_path, timings)
     summary = _study_summary(results, settings, timings, time.perf_counter() - started)
     _write_json(directory / "summary.json", summary)
     report = write_report(directory, results, summary)
@@ -357,7 +360,8 @@ def _study_summary(results, settings, timings, wall):
     return {"study": "musicneurons", "per_bars": per_bars, "settings": settings,
             "versions": {"musicneurons": __version__, "python": platform.python_version(), "numpy": np.__version__,
                          "torch": torch.__version__, "music21": music21.__version__, "pandas": pd.__version__},
-            "timings_s": {**timings, "total": round(wall, 3)}}
+            "timings_s": {**timings, "total": round(wall, 3)},
+            "timings_note": "seconds of each stage when it last ran; total = this invocation"}
 
 
 def _write_json(path, obj):
