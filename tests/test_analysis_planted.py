@@ -27,6 +27,8 @@ def test_split_and_order_are_exact(study, results):
     np.testing.assert_array_equal(split.active, split.music)
     assert results.summary["music_by_sigma"] == 8 and results.summary["active_units"] == 8
     assert results.summary["agreement"] == 1.0
+    ranks = results.correlations.groupby("neuron")["rank"].first()
+    assert ranks.sort_values().index.tolist() == study.music_order.tolist() and ranks.max() == 7
 
 
 def test_neuron_statistics_are_the_column_statistics(study, results):

@@ -199,7 +199,8 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
     cmap : str
     colorbar_label : str
     signs : ndarray of shape (a, b), optional
-        Spearman's rho; its sign is written in the cells whose value exceeds ``floor``.
+        Spearman's rho; its sign is written in the cells whose value exceeds ``floor`` (matrices of
+        at most 10,000 cells).
     floor : float, optional
         Values at or below it are shown in grey as noise.
     xlabel, ylabel : str
@@ -228,7 +229,7 @@ def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=
         idx = np.arange(0, len(labels), step)
         axis_ticks(idx, [str(labels[i]) for i in idx], fontsize=6)
     ax.tick_params(axis="x", labelrotation=90)
-    if signs is not None and matrix.size <= 4000:
+    if signs is not None and matrix.size <= 10000:
         for i, j in zip(*np.nonzero(~np.ma.getmaskarray(shown))):
             ax.text(j, i, "+" if signs[i, j] > 0 else "\u2212", ha="center", va="center", fontsize=5)
     return fig, ax

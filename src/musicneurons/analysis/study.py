@@ -40,7 +40,9 @@ class StudyResults:
     feature_phik : DataFrame
         phik among the kept features.
     correlations : DataFrame
-        Long table music neuron x feature: ``phik``, ``spearman``, ``sign``, ``above_noise``, ...
+        Long table music neuron x feature: ``neuron``, ``feature_id``, ``phik``, ``spearman``, ``sign``,
+        ``above_noise``, (``significance_z``), ``category`` and ``rank`` (the neuron's place in the order by
+        mean sigma, 0 = most specific).
     random_correlations : DataFrame or None
         The same on the random windows.
     attributes : DataFrame
@@ -100,14 +102,15 @@ def melody_candidates(correlations, categories):
     Returns
     -------
     DataFrame
-        ``neuron``, ``feature_id``, ``phik``, and ``best_other`` (the highest phik of that neuron with a
-        pitch or rhythm feature), one row per candidate in decreasing phik.
+        ``neuron``, ``rank`` (when ``correlations`` has it), ``feature_id``, ``phik``, and ``best_other``
+        (the highest phik of that neuron with a pitch or rhythm feature), one row per candidate in
+        decreasing phik.
     """
     top = correlations.dropna(subset=["phik"]).drop_duplicates("neuron")
     top = top[top["above_noise"] & (top["feature_id"].map(categories) == "melody")]
     other = correlations[correlations["feature_id"].map(categories).isin(["pitch", "rhythm"])]
     best_other = other.groupby("neuron")["phik"].max()
-    out = top[["neuron", "feature_id", "phik"]].reset_index(drop=True)
+    out = top[[c for c in ("neuron", "rank", "feature_id", "phik") if c in top]].reset_index(drop=True)
     out["best_other"] = out["neuron"].map(best_other).to_numpy()
     return out
 
@@ -190,6 +193,8 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
     corr = correlate(real_mu[:, music], kept, neurons=music, bins=bins, significance=significance,
                      random_state=random_state)
     table = corr.table()
+    correlations = table.assign(category=table["feature_id"].map(categories),
+                                rank=table["neuron"].map(dict(zip(split.order.tolist(), range(split.order.size)))))
     random_table = None
     if random_features is not None:
         random_features = check_features(random_features, len(random_mu), catalogue, "analyse_study")
@@ -212,11 +217,11 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
         features_dropped=dropped,
         feature_phik=pd.DataFrame(phik_cross_matrix(kept.to_numpy(), kept.to_numpy(), bins),
                                   index=kept.columns, columns=kept.columns),
-        correlations=table.assign(category=table["feature_id"].map(categories)),
+        correlations=correlations,
         random_correlations=random_table,
         attributes=compare_attribute_vectors(real_mu, kept, candidates=music if music.size else None),
         activation=activation, contrast=contrast,
-        melody_candidates=melody_candidates(table, categories),
+        melody_candidates=melody_candidates(correlations, categories),
         disentanglement=per_feature)
     if out_dir is not None:
         results.figures = _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, corr, kept,
