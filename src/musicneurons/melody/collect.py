@@ -9,7 +9,7 @@ the at-most-5 sampling is applied when the chunks are assembled, so one cache se
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +118,7 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
         with ProcessPoolExecutor(workers) as pool:
             futures = {pool.submit(_process_chunk, reader, chunk): (stem, chunk) for stem, chunk in todo}
             try:
-                for fut in _as_completed(futures):
+                for fut in as_completed(futures):
                     stem, chunk = futures[fut]
                     _save_chunk(stem, fut.result())
                     bar.update(len(chunk))
@@ -128,12 +128,6 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
                 raise
     bar.close()
     return stems
-
-
-def _as_completed(futures):
-    """``concurrent.futures.as_completed`` (imported here to keep module import light)."""
-    from concurrent.futures import as_completed
-    return as_completed(futures)
 
 
 def assemble(stems, bars, mode="analysis", seed=0, source=""):
