@@ -8,6 +8,7 @@ random_windows     the paper's random note sequences (§5.1)
 extract_windows    windows of one NoteSequence, as Magenta's OneHotMelodyConverter makes them
 read_midi, read_score   foreign files -> NoteSequence
 events_to_notes, notes_to_events, events_to_midi   conversions of event arrays
+plot_piano_roll    a piano roll of one window (returns fig, ax)
 """
 
 from .corpus import corpus_melodies, corpus_tunes
@@ -16,11 +17,12 @@ from .events import (HOLD, MAX_PITCH, MIN_PITCH, N_CLASSES, NOTE_OFF, STEPS_PER_
 from .extract import extract_windows
 from .files import read_melodies
 from .notesequence import NoteSequence
+from .plot import plot_piano_roll
 from .random_notes import random_windows
 from .sources import read_midi, read_score
 from .tables import load_melodies, random_melodies, save_melodies
 
 __all__ = ["corpus_melodies", "corpus_tunes", "read_melodies", "random_windows", "random_melodies",
-           "load_melodies", "save_melodies", "extract_windows", "NoteSequence", "read_midi", "read_score",
+           "load_melodies", "save_melodies", "plot_piano_roll", "extract_windows", "NoteSequence", "read_midi", "read_score",
            "events_to_notes", "notes_to_events", "events_to_midi", "pitch_to_event", "event_to_pitch",
            "HOLD", "NOTE_OFF", "MIN_PITCH", "MAX_PITCH", "N_CLASSES", "STEPS_PER_BAR"]
