@@ -249,15 +249,28 @@ class _Stages:
         return {k: v for k, v in json.loads(marker.read_text()).items() if k != "key"}
 
     def run(self):
-        """All stages in order -> BarsResult."""
-        events, table, real_key = self.melodies()
-        random_events, random_table, random_key = self.random(len(events), real_key)
-        mu, sigma, lat_key = self.latents("real", events, real_key)
-        rmu, rsigma, rlat_key = self.latents("random", random_events, random_key)
-        feats, feat_key = self.features("real", events, table["tempo"].to_numpy(), real_key)
-        rfeats, rfeat_key = self.features("random", random_events, random_table["tempo"].to_numpy(), random_key)
-        summary = self.analysis((mu, sigma, feats), (rmu, rsigma, rfeats), (lat_key, rlat_key, feat_key, rfeat_key))
-        summary["example"] = self.example()
+        """All stages in order -> BarsResult, with a progress bar over the stages."""
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=8, desc=f"{self.bars}-bar study", unit="stage", disable=not self.progress)
+
+        def step(name, fn, *args):
+            bar.set_postfix_str(name)
+            out = fn(*args)
+            bar.update()
+            return out
+
+        events, table, real_key = step("melodies", self.melodies)
+        random_events, random_table, random_key = step("random", self.random, len(events), real_key)
+        mu, sigma, lat_key = step("latents real", self.latents, "real", events, real_key)
+        rmu, rsigma, rlat_key = step("latents random", self.latents, "random", random_events, random_key)
+        feats, feat_key = step("features real", self.features, "real", events, table["tempo"].to_numpy(), real_key)
+        rfeats, rfeat_key = step("features random", self.features, "random", random_events,
+                                 random_table["tempo"].to_numpy(), random_key)
+        summary = step("analysis", self.analysis, (mu, sigma, feats), (rmu, rsigma, rfeats),
+                       (lat_key, rlat_key, feat_key, rfeat_key))
+        summary["example"] = step("example", self.example)
+        bar.close()
         summary["strongest_features"] = _strongest_features(self.dir / "analysis")
         figures = {p.stem: p for p in sorted((self.dir / "example").glob("*.png"))}
         figures.update({p.stem: p for p in sorted((self.dir / "analysis").glob("*.png"))})
