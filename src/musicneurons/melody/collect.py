@@ -143,7 +143,7 @@ def assemble(stems, bars, mode="analysis", seed=0, source=""):
     """
     check_choice("bars", bars, BARS, "assemble")
     check_choice("mode", mode, MODES, "assemble")
-    frames, events, errors = [], [], []
+    frames, errors = [], []
     for stem in stems:
         df, _ = load_table(stem.with_name(f"{stem.name}.bars{bars}.parquet"))
         frames.append(df)
