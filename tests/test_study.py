@@ -40,9 +40,10 @@ def tiny_model(directory, bars, seed=0):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
-    os.environ["MUSICNEURONS_CACHE"] = str(root / "cache")
-    models = {b: str(tiny_model(root / f"tiny{b}", b)) for b in (2, 16)}
-    return root, models
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MUSICNEURONS_CACHE", str(root / "cache"))  # subprocesses inherit it too
+    yield root, {b: str(tiny_model(root / f"tiny{b}", b)) for b in (2, 16)}
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
