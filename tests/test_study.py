@@ -107,10 +107,10 @@ class _FlakyModel:
         return self.model.state_dict()
 
 
-def test_encoding_resumes_chunk_by_chunk(env, tmp_path, monkeypatch):
+def test_encoding_resumes_chunk_by_chunk(study, env, tmp_path, monkeypatch):
     root, models = env
     monkeypatch.setattr("musicneurons.pipeline.ENCODE_CHUNK", 64)
-    events = np.stack(load_table(root / "run" / "bars2" / "melodies.parquet")[0]["events"]).astype(np.int8)[:200]
+    events = np.stack(load_table(study.directory / "bars2" / "melodies.parquet")[0]["events"]).astype(np.int8)[:200]
     stages = _Stages(tmp_path, 2, models[2], None, None, None, 0, "cpu", False, {})
     flaky = _FlakyModel(stages.model)
     stages._model = flaky
