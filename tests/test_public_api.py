@@ -7,7 +7,7 @@ import pytest
 
 from musicneurons.cli import build_parser
 
-PACKAGES = ["musicneurons.melody", "musicneurons.model", "musicneurons.features", "musicneurons.analysis",
+PACKAGES = ["musicneurons", "musicneurons.melody", "musicneurons.model", "musicneurons.features", "musicneurons.analysis",
             "musicneurons.errors", "musicneurons.tables", "musicneurons.pipeline"]
 
 
@@ -24,3 +24,13 @@ def test_all_names_exist_and_have_docstrings(name):
 def test_cli_has_every_stage():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     assert {"run", "melodies", "random", "train", "import-magenta", "features", "analyse"} <= set(sub.choices)
+
+
+def test_top_level_entry_points():
+    import musicneurons
+    from musicneurons.model import load_model
+    from musicneurons.pipeline import run_study
+
+    assert musicneurons.run_study is run_study and musicneurons.load_model is load_model
+    with pytest.raises(AttributeError):
+        musicneurons.no_such_name
