@@ -92,20 +92,20 @@ def _fresh(path, key):
 
 def default_model(bars):
     """Name of the shipped model for ``bars`` bars."""
-    from .model import load_model, shipped_models
+    from .model import load_config, shipped_models
 
     for name in shipped_models():
-        if load_model(name).config.bars == bars:
+        if load_config(name).bars == bars:
             return name
     raise InvalidParameterError(f"no shipped model for {bars} bars; give one with --model")
 
 
 def _model_key(spec, model):
-    """Key of a model: its name or path plus a hash of its weights."""
+    """Key of a model: its name or path, its config and a hash of all its weights."""
     digest = hashlib.sha1()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().numpy().tobytes()[:4096])
+        digest.update(tensor.detach().cpu().numpy().tobytes())
     return _key(str(spec), model.config.to_dict(), digest.hexdigest())
 
 
@@ -118,6 +118,14 @@ class _Stages:
         self.bars, self.model_spec, self.data, self.n, self.max_tunes = bars, model_spec, data, n, max_tunes
         self.seed, self.device, self.progress, self.timings = seed, device, progress, timings
         self._model = None
+        self._model_key = None
+
+    @property
+    def model_key(self):
+        """:func:`_model_key` of this length's model, hashed once."""
+        if self._model_key is None:
+            self._model_key = _model_key(self.model_spec, self.model)
+        return self._model_key
 
     @property
     def model(self):
@@ -174,7 +182,7 @@ class _Stages:
         from tqdm.auto import tqdm
 
         path = self.dir / f"latents_{name}.parquet"
-        key = _key("latents", upstream, _model_key(self.model_spec, self.model))
+        key = _key("latents", upstream, self.model_key)
         if not _fresh(path, key):
             parts = self.dir / f"latents_{name}.parts" / key
             parts.mkdir(parents=True, exist_ok=True)
@@ -233,7 +241,7 @@ class _Stages:
         from .report.figures import save_figure
 
         out = self.dir / "example"
-        key = _key("example", _model_key(self.model_spec, self.model), self.seed)
+        key = _key("example", self.model_key, self.seed)
         marker = out / "example.json"
         if not (marker.is_file() and json.loads(marker.read_text()).get("key") == key):
             def make():
@@ -300,9 +308,10 @@ def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=N
     ----------
     out : str or Path
         Run directory; reused on a rerun (finished stages are skipped).
-    model : str or Path or dict of int to str, optional
+    model : str or Path, list of them, or dict of int to str, optional
         A shipped model name, a saved model directory or a Magenta checkpoint; its window length picks
-        the bars. A dict maps bars to models. Default: the shipped 2- and 16-bar models.
+        the bars. Several models: each runs at its own length, those not in ``bars`` left out. A dict
+        maps bars to models. Default: the shipped 2- and 16-bar models.
     data : str or Path, optional
         A folder (or file) of MIDI, MusicXML, ABC or kern files; default the embedded folk corpus.
     bars : sequence of {2, 16}
@@ -343,16 +352,21 @@ def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=N
 
 def _models_by_bars(model, bars):
     """{bars: model spec} from the ``model`` and ``bars`` arguments of :func:`run_study`."""
+    from .model import load_config
+
     for b in bars:
         if b not in (2, 16):
             raise InvalidParameterError(f"The 'bars' parameter of run_study must hold 2 and/or 16. Got {list(bars)!r}.")
+    if model is None:
+        return {b: default_model(b) for b in sorted(set(bars))}
     if isinstance(model, dict):
         return {int(b): m for b, m in sorted(model.items())}
-    if model is not None:
-        from .model import load_model
-
-        return {load_model(model).config.bars: model}
-    return {b: default_model(b) for b in sorted(set(bars))}
+    if isinstance(model, (str, Path)):
+        return {load_config(model).bars: model}
+    chosen = {b: m for b, m in sorted((load_config(m).bars, m) for m in model) if b in bars}
+    if not chosen:
+        raise InvalidParameterError(f"none of the models {list(model)!r} is a {' or '.join(map(str, bars))}-bar model")
+    return chosen
 
 
 def _study_summary(results, settings, timings, wall):

@@ -27,15 +27,9 @@ def register(sub):
 
 def run(args):
     """Handler of ``musicneurons run``: runs :func:`musicneurons.pipeline.run_study` and prints a summary."""
-    from .model import load_model
     from .pipeline import run_study
 
-    model = None
-    if args.model:
-        model = {load_model(m).config.bars: m for m in args.model}
-        if args.bars:
-            model = {b: m for b, m in model.items() if b in args.bars}
-    result = run_study(args.out, model=model, data=args.data, bars=tuple(args.bars or (2, 16)), n=args.n,
+    result = run_study(args.out, model=args.model, data=args.data, bars=tuple(args.bars or (2, 16)), n=args.n,
                        max_tunes=args.max_tunes, seed=args.seed, device=args.device, progress=not args.quiet)
     print(closing_table(result.summary))
     print(f"\nreport: {result.report}")

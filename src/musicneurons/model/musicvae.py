@@ -406,9 +406,17 @@ def shipped_models():
     return sorted(p.name for p in SHIPPED_DIR.glob("*") if (p / WEIGHTS_FILE).is_file())
 
 
-def _load_directory(directory):
+def _read_config(directory):
+    """The ModelConfig of a saved-model directory (its config.json)."""
     try:
-        config = ModelConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
+        return ModelConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{directory}: not a readable saved model ({exc}).") from exc
+
+
+def _load_directory(directory):
+    config = _read_config(directory)
+    try:
         tensors = load_file(str(directory / WEIGHTS_FILE))
     except (OSError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{directory}: not a readable saved model ({exc}).") from exc
@@ -418,6 +426,32 @@ def _load_directory(directory):
     except RuntimeError as exc:
         raise ModelFileError(f"{directory}: weights do not match config {config.name!r} ({exc}).") from exc
     return model.eval()
+
+
+def _locate(name_or_path):
+    """Where a model lives: ('dir', Path) for a shipped or saved model, ('magenta', Path) for a checkpoint."""
+    path = Path(name_or_path)
+    if str(name_or_path) in shipped_models():
+        return "dir", SHIPPED_DIR / str(name_or_path)
+    from .magenta import is_magenta_checkpoint
+
+    if is_magenta_checkpoint(path):        # before config.json: magenta.js folders have one of their own
+        return "magenta", path
+    if (path / CONFIG_FILE).is_file():
+        return "dir", path
+    raise ModelFileError(
+        f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
+        f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")
+
+
+def load_config(name_or_path):
+    """The ModelConfig of anything :func:`load_model` accepts, without reading the weights."""
+    kind, path = _locate(name_or_path)
+    if kind == "dir":
+        return _read_config(path)
+    from .magenta import infer_config, open_magenta_checkpoint
+
+    return infer_config(open_magenta_checkpoint(path))
 
 
 def load_model(name_or_path, device="cpu"):
@@ -432,15 +466,9 @@ def load_model(name_or_path, device="cpu"):
     device : str or torch.device
         Where to put the model.
     """
-    path = Path(name_or_path)
-    if str(name_or_path) in shipped_models():
-        return _load_directory(SHIPPED_DIR / str(name_or_path)).to(device)
-    from .magenta import is_magenta_checkpoint, load_magenta_checkpoint
-
-    if is_magenta_checkpoint(path):        # before config.json: magenta.js folders have one of their own
-        return load_magenta_checkpoint(path).to(device)
-    if (path / CONFIG_FILE).is_file():
+    kind, path = _locate(name_or_path)
+    if kind == "dir":
         return _load_directory(path).to(device)
-    raise ModelFileError(
-        f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
-        f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")
+    from .magenta import load_magenta_checkpoint
+
+    return load_magenta_checkpoint(path).to(device)

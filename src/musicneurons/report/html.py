@@ -90,14 +90,14 @@ def _fmt(value):
 
 def _model_card(model_spec):
     """The model card text of a shipped or saved model, else its configuration."""
-    from ..model import load_model
+    from ..model import load_config
     from ..model.musicvae import SHIPPED_DIR
 
     for folder in (SHIPPED_DIR / str(model_spec), Path(str(model_spec))):
         card = folder / "MODEL_CARD.md"
         if card.is_file():
             return card.read_text()
-    return json.dumps(load_model(model_spec).config.to_dict(), indent=2)
+    return json.dumps(load_config(model_spec).to_dict(), indent=2)
 
 
 def _bars_section(res):
