@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["N_CLASSES", "HOLD", "NOTE_OFF", "MIN_PITCH", "MAX_PITCH", "STEPS_PER_BAR", "STEPS_PER_QUARTER",
            "DEFAULT_QPM", "pitch_to_event", "event_to_pitch", "events_to_notes", "notes_to_events",
-           "events_to_midi", "canonical_events", "validate_events"]
+           "events_to_midi", "validate_events"]
 
 N_CLASSES = 90
 HOLD = 0
@@ -76,8 +76,8 @@ def notes_to_events(notes, n_steps):
     """Monophonic note list (n_notes, 3) [start, end, pitch] in steps -> event array (n_steps,), int8.
 
     Notes are written in order of onset; a note-off is written at a note's end unless the next note
-    starts there or the end lies at or past ``n_steps``. Inverse of :func:`events_to_notes` on
-    canonical event arrays (see :func:`canonical_events`).
+    starts there or the end lies at or past ``n_steps``. Inverse of :func:`events_to_notes` on event
+    arrays whose every note-off directly ends a sounding note (as Magenta's ``Melody`` stores them).
     """
     notes = np.asarray(notes, dtype=np.int64).reshape(-1, 3)
     notes = notes[np.argsort(notes[:, 0], kind="stable")]
@@ -91,26 +91,6 @@ def notes_to_events(notes, n_steps):
             ev[end] = NOTE_OFF
     # A later onset overwrites the previous note-off; restore onsets that a note-off overwrote.
     ev[notes[:, 0]] = pitch_to_event(notes[:, 2])
-    return ev
-
-
-def canonical_events(events):
-    """Event array (T,) or (n, T) -> the same notes in canonical form (int8, same shape).
-
-    Canonical means what Magenta's ``Melody`` stores: a note-off only directly ends a sounding note,
-    so a note-off before the first note-on or after another note-off becomes a hold.
-    """
-    ev = validate_events(events).copy()
-    flat = ev.reshape(-1, ev.shape[-1])
-    for row in flat:
-        sounding = False
-        for t, e in enumerate(row):
-            if e >= 2:
-                sounding = True
-            elif e == NOTE_OFF:
-                if not sounding:
-                    row[t] = HOLD
-                sounding = False
     return ev
 
 

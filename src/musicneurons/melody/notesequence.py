@@ -66,16 +66,3 @@ class NoteSequence:
     def total_time(self):
         """End of the last note, in quarters (0.0 when empty)."""
         return float(self.end.max()) if len(self) else 0.0
-
-    def select(self, mask):
-        """A copy holding only the notes where ``mask`` (bool, shape (n_notes,)) is True."""
-        return NoteSequence(self.start[mask], self.end[mask], self.pitch[mask], self.velocity[mask],
-                            self.program[mask], self.instrument[mask], self.is_drum[mask],
-                            list(self.time_signatures), list(self.tempos), dict(self.track_names))
-
-    def transpose(self, semitones):
-        """A copy transposed by ``semitones``; drum notes are not transposed, notes leaving 0..127 are dropped."""
-        shifted = np.where(self.is_drum, self.pitch, self.pitch + semitones).astype(np.int16)
-        out = self.select((shifted >= 0) & (shifted <= 127))
-        out.pitch = shifted[(shifted >= 0) & (shifted <= 127)]
-        return out
