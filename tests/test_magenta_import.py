@@ -20,13 +20,7 @@ JS_FIXTURES = ["mel_2bar_small_js", "mel_2bar_small_js_q1", "hierdec_js_q2"]
 TOL = 1e-5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny models on one torch thread: two threads on the shared 2-core machine stall for seconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def assert_reproduces_tensorflow(model, folder):

@@ -13,13 +13,7 @@ from musicneurons.model.train import batch_indices, loss_terms, train, train_ste
 from musicneurons.model.training_data import split_by_tune, transpose_batch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Train on one thread: on the shared 2-core machine two threads run several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_schedules_follow_magenta():
