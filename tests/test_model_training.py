@@ -118,6 +118,8 @@ def test_small_model_overfits_16_corpus_windows(tmp_path):
     events = np.unique(array_column(corpus_melodies(bars=2, max_tunes=20, progress=False), "events"), axis=0)[:16].astype(np.int8)
     assert len(events) == 16
     config = _tiny(z_size=32, enc_sizes=(128,), dec_sizes=(128,), batch_size=16, learning_rate=1e-2, max_beta=0.0,
-                   decay_rate=1.0)  # full batch, teacher forcing, no KL: reaches exact reconstruction at ~225 steps
-    model = train(config, tmp_path, events, events, steps=300, eval_every=1000, progress=False)
+                   decay_rate=1.0)
+    # Full batch, teacher forcing, no KL: exact reconstruction arrives at 225-300 steps on Intel and AMD CPUs (their
+    # float32 kernels round differently); 600 steps leave a margin of 2x on both, and the model stays exact after.
+    model = train(config, tmp_path, events, events, steps=600, eval_every=1000, progress=False)
     np.testing.assert_array_equal(model.reconstruct(events), events)

@@ -12,6 +12,9 @@ def register(sub):
     p.add_argument("--out", required=True, help="run directory (checkpoints, log, figure, final model)")
     p.add_argument("--steps", type=int, default=200000, help="total training steps (default 200000, as Magenta)")
     p.add_argument("--batch-size", type=int, help="override the config's batch size")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set max_beta=1.0 --set dec_sizes=128,128 (repeatable); "
+                        "the overridden config keeps the name unless --set name=... is given")
     p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with bf16 units)")
@@ -34,7 +37,7 @@ def _train(args):
     from .train import train
     from .training_data import corpus_split
 
-    config = get_config(args.config)
+    config = _with_overrides(get_config(args.config), args.set)
     if args.batch_size:
         config = config.replace(batch_size=args.batch_size)
     if args.threads:
@@ -47,3 +50,26 @@ def _train(args):
                   command="musicneurons " + " ".join(sys.argv[1:]))
     print(f"saved {model.config.name} to {args.out}")
     return 0
+
+
+def _with_overrides(config, pairs):
+    """``config`` with ``KEY=VALUE`` overrides parsed by the type of each field (tuples as comma lists)."""
+    from ..errors import InvalidParameterError
+
+    current = config.to_dict()
+    changes = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in current:
+            raise InvalidParameterError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {sorted(current)}.")
+        kind = type(current[key])
+        try:
+            if kind is list:
+                changes[key] = tuple(int(v) for v in value.split(",") if v)
+            elif kind is bool:
+                changes[key] = {"true": True, "false": False}[value.lower()]
+            else:
+                changes[key] = kind(value)
+        except (KeyError, ValueError) as exc:
+            raise InvalidParameterError(f"--set {pair!r}: {value!r} is not a valid {kind.__name__}.") from exc
+    return config.replace(**changes)

@@ -1,10 +1,22 @@
-"""Held-out reconstruction metrics of a MusicVAE and the mean-sigma profile of its latent neurons."""
+"""Held-out metrics of a MusicVAE: reconstruction, the latent neurons' profile and the acceptance figures.
+
+The acceptance figures are those the shipped models are held to (issue 10; printed in each model card):
+argmax-from-mu token accuracy against the always-hold baseline, a clear split in sorted mean sigma, and
+noise neurons that are noise (tiny spread of mu, and zeroing their mu costs almost no accuracy).
+"""
 
 import numpy as np
 
 from ..melody.events import HOLD
 
-__all__ = ["reconstruction_metrics", "sigma_profile"]
+__all__ = ["reconstruction_metrics", "sigma_profile", "latent_profile", "sigma_jump", "ablation_accuracy",
+           "acceptance_metrics", "ACCEPTANCE"]
+
+#: Thresholds of the acceptance figures: the smallest jump in sorted mean sigma that counts as a split, the
+#: smallest mean sigma of every neuron above it, the largest median var(mu) and the largest accuracy cost of
+#: zeroing the noise neurons' mu, and the smallest margin of token accuracy over the always-hold baseline.
+ACCEPTANCE = {"min_jump": 0.25, "min_noise_sigma": 0.9, "max_noise_var_mu": 0.005, "max_ablation_cost": 0.01,
+              "min_margin_over_hold": 0.15, "min_accuracy": {2: 0.90, 16: 0.80}}
 
 
 def reconstruction_metrics(model, events, batch_size=512):
@@ -13,7 +25,7 @@ def reconstruction_metrics(model, events, batch_size=512):
     Parameters
     ----------
     model : MusicVAE
-    events : ndarray (n, T) int8
+    events : ndarray of shape (n, T), dtype=int8
         Held-out windows.
     batch_size : int
 
@@ -42,3 +54,102 @@ def sigma_profile(model, events, batch_size=512):
     """Mean posterior sigma of each latent neuron over ``events`` (n, T), sorted ascending -> (z,) float32."""
     _, sigma = model.encode(events, batch_size=batch_size)
     return np.sort(sigma.mean(axis=0))
+
+
+def latent_profile(mu, sigma):
+    """Per-neuron mean sigma, var(mu) and mean KL(N(mu, sigma^2) || N(0, 1)) in nats.
+
+    Parameters
+    ----------
+    mu, sigma : ndarray of shape (n, z), dtype=float32
+
+    Returns
+    -------
+    mean_sigma, var_mu, kl : ndarray of shape (z,), dtype=float64
+    """
+    mu, sigma = mu.astype(np.float64), sigma.astype(np.float64)
+    kl = 0.5 * (sigma ** 2 + mu ** 2 - 1.0 - 2.0 * np.log(sigma))
+    return sigma.mean(axis=0), mu.var(axis=0), kl.mean(axis=0)
+
+
+def sigma_jump(mean_sigma):
+    """The largest jump in sorted mean sigma: (neurons below it, jump size); (0, 0.0) for fewer than 2 neurons.
+
+    Parameters
+    ----------
+    mean_sigma : ndarray of shape (z,)
+        Mean posterior sigma per neuron, in any order.
+    """
+    s = np.sort(np.asarray(mean_sigma, np.float64))
+    if len(s) < 2:
+        return 0, 0.0
+    gaps = np.diff(s)
+    k = int(np.argmax(gaps))
+    return k + 1, float(gaps[k])
+
+
+def ablation_accuracy(model, events, mu, zero, batch_size=512):
+    """Argmax-decoding token accuracy and exact share with the mu of neurons ``zero`` set to 0.
+
+    Parameters
+    ----------
+    model : MusicVAE
+    events : ndarray of shape (n, T), dtype=int8
+        The windows ``mu`` encodes (the targets).
+    mu : ndarray of shape (n, z), dtype=float32
+    zero : ndarray of int
+        Neuron indices whose mu is set to 0 (the prior mean) before decoding.
+
+    Returns
+    -------
+    accuracy, exact_share : float
+    """
+    z = mu.copy()
+    z[:, np.asarray(zero, np.int64)] = 0.0
+    hits = model.decode(z, batch_size=batch_size) == events
+    return float(hits.mean()), float(hits.all(axis=1).mean())
+
+
+def acceptance_metrics(model, events, batch_size=512):
+    """The acceptance figures of a model on held-out windows, each with its verdict.
+
+    Music neurons are those below the largest jump of sorted mean sigma; the rest are noise neurons.
+
+    Parameters
+    ----------
+    model : MusicVAE
+    events : ndarray of shape (n, T), dtype=int8
+        Held-out windows.
+
+    Returns
+    -------
+    dict
+        ``argmax_accuracy``, ``hold_baseline``, ``exact_share``, ``kl_total`` (nats a window),
+        ``n_music`` (neurons below the jump), ``jump``, ``min_noise_sigma``, ``noise_median_var_mu``,
+        ``noise_ablation_accuracy`` / ``music_ablation_accuracy`` (music neurons' mu zeroed instead),
+        ``ablation_cost``, ``n_sigma_below_0.9``, ``kl_share_music`` and ``passes``: one bool per criterion.
+    """
+    mu, sigma = model.encode(events, batch_size=batch_size)
+    mean_sigma, var_mu, kl = latent_profile(mu, sigma)
+    order = np.argsort(mean_sigma, kind="stable")
+    n_music, jump = sigma_jump(mean_sigma)
+    music, noise = order[:n_music], order[n_music:]
+    acc, exact = ablation_accuracy(model, events, mu, [], batch_size)
+    noise_acc, _ = ablation_accuracy(model, events, mu, noise, batch_size)
+    music_acc, _ = ablation_accuracy(model, events, mu, music, batch_size)
+    baseline = float((events == HOLD).mean())
+    out = {"n_windows": int(len(events)), "argmax_accuracy": acc, "hold_baseline": baseline, "exact_share": exact,
+           "kl_total": float(kl.sum()), "kl_share_music": float(kl[music].sum() / max(kl.sum(), 1e-12)),
+           "n_music": n_music, "jump": jump, "min_noise_sigma": float(mean_sigma[noise].min()) if len(noise) else 1.0,
+           "n_sigma_below_0.9": int((mean_sigma < 0.9).sum()),
+           "noise_median_var_mu": float(np.median(var_mu[noise])) if len(noise) else 0.0,
+           "noise_ablation_accuracy": noise_acc, "music_ablation_accuracy": music_acc,
+           "ablation_cost": acc - noise_acc}
+    a = ACCEPTANCE
+    out["passes"] = {
+        "accuracy": acc >= a["min_accuracy"][model.config.bars],
+        "margin_over_hold": acc >= baseline + a["min_margin_over_hold"],
+        "clear_split": jump >= a["min_jump"] and out["min_noise_sigma"] >= a["min_noise_sigma"],
+        "noise_var_mu": out["noise_median_var_mu"] <= a["max_noise_var_mu"],
+        "noise_ablation": out["ablation_cost"] <= a["max_ablation_cost"]}
+    return out

@@ -10,32 +10,40 @@ checkpoint continues exactly as the uninterrupted run would.
 """
 
 import csv
+import functools
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 from ..errors import InvalidParameterError
-from .metrics import reconstruction_metrics, sigma_profile
+from .metrics import acceptance_metrics, reconstruction_metrics
 from .model_card import write_model_card
-from .musicvae import MusicVAE, save_model
+from .musicvae import ModelFileError, MusicVAE, save_model
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
 
-__all__ = ["train", "loss_terms", "train_step", "batch_indices", "CHECKPOINT_FILE", "LOG_FILE", "FIGURE_FILE",
-           "METRICS_FILE"]
+__all__ = ["train", "loss_terms", "train_step", "batch_indices", "bf16_supported", "CHECKPOINT_FILE", "LOG_FILE",
+           "FIGURE_FILE", "METRICS_FILE"]
 
-CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+LEGACY_CHECKPOINT = "checkpoint.pt"
 LOG_FILE = "train_log.csv"
 FIGURE_FILE = "loss_curve.png"
 METRICS_FILE = "metrics.json"
+EVAL_FIELDS = ["n_music", "jump", "min_noise_sigma", "n_sigma_below_0.9", "noise_median_var_mu", "ablation_cost",
+               "kl_total"]
 LOG_FIELDS = ["step", "wall_s", "loss", "recon", "kl", "beta", "lr", "sampling_p", "grad_norm", "train_accuracy",
-              "tf_accuracy", "argmax_accuracy", "nonhold_accuracy", "exact_share", "hold_baseline", "mean_sigma"]
+              "tf_accuracy", "argmax_accuracy", "nonhold_accuracy", "exact_share", "hold_baseline", "mean_sigma",
+              *EVAL_FIELDS]
 
 
 def batch_indices(n, batch_size, step, seed):
@@ -45,6 +53,19 @@ def batch_indices(n, batch_size, step, seed):
     order = np.concatenate([np.random.default_rng([seed, e]).permutation(n) for e in epochs])
     offset = start - epochs[0] * n
     return order[offset:offset + batch_size]
+
+
+@functools.cache
+def bf16_supported(device_type="cpu"):
+    """Whether an LSTM trains under bfloat16 autocast here (AVX2-only CPUs fail in oneDNN); probed once."""
+    try:
+        lstm = torch.nn.LSTM(4, 4, batch_first=True).to(device_type)
+        with torch.autocast(device_type, dtype=torch.bfloat16):
+            out, _ = lstm(torch.zeros(1, 2, 4, device=device_type))
+        out.float().sum().backward()
+        return True
+    except RuntimeError:
+        return False
 
 
 def _kl(mu, sigma):
@@ -137,10 +158,21 @@ def _optimizer(model):
 
 
 def _save_checkpoint(out, model, optimizer, step, wall_s, log):
-    """Atomically write model, optimizer, step, wall time and the log rows to ``out/checkpoint.pt``."""
+    """Atomically write the training state to ``out/checkpoint.safetensors`` (tensors; the rest as JSON metadata).
+
+    Tensors: ``model/<name>`` for the weights and ``optim/<index>/<slot>`` for Adam's state; the metadata
+    entry ``state`` holds the config, step, wall time, the optimizer's parameter groups and the log rows.
+    No pickle: resuming a planted file can never run code.
+    """
+    opt = optimizer.state_dict()
+    tensors = {f"model/{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for index, slots in opt["state"].items():
+        tensors.update({f"optim/{index}/{slot}": torch.as_tensor(v).detach().cpu().contiguous()
+                        for slot, v in slots.items()})
+    state = {"config": model.config.to_dict(), "step": step, "wall_s": wall_s, "log": log,
+             "param_groups": opt["param_groups"]}
     tmp = out / (CHECKPOINT_FILE + ".tmp")
-    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "step": step, "wall_s": wall_s, "log": log}, tmp)
+    save_file(tensors, str(tmp), metadata={"format": "musicneurons-training-state", "state": json.dumps(state)})
     os.replace(tmp, out / CHECKPOINT_FILE)
     _write_log(out / LOG_FILE, log)
 
@@ -153,17 +185,32 @@ def _write_log(path, log):
 
 
 def _resume(out, model, optimizer):
-    """Load ``out/checkpoint.pt`` into model and optimizer if present; returns (step, wall_s, log)."""
+    """Load ``out/checkpoint.safetensors`` into model and optimizer if present; returns (step, wall_s, log)."""
     path = out / CHECKPOINT_FILE
+    if (out / LEGACY_CHECKPOINT).exists() and not path.is_file():
+        print(f"note: {out / LEGACY_CHECKPOINT} is a pickle from an older version and is never loaded (pickle can "
+              "run code); training starts from scratch.", file=sys.stderr)
     if not path.is_file():
         return 0, 0.0, []
-    state = torch.load(path, map_location=model.device, weights_only=False)
-    if state["config"] != model.config.to_dict():
-        raise InvalidParameterError(f"{path} was written for config {state['config']['name']!r} with other "
-                                    f"settings; use a new --out directory or the same config.")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    return state["step"], state["wall_s"], state["log"]
+    try:
+        from safetensors import safe_open
+        with safe_open(str(path), "pt") as fh:
+            state = json.loads(fh.metadata()["state"])
+        tensors = load_file(str(path))
+        if state["config"] != model.config.to_dict():
+            raise InvalidParameterError(f"{path} was written for config {state['config']['name']!r} with other "
+                                        f"settings; use a new --out directory or the same config.")
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model/")})
+        slots = {}
+        for key, value in tensors.items():
+            if key.startswith("optim/"):
+                _, index, slot = key.split("/")
+                slots.setdefault(int(index), {})[slot] = value
+        optimizer.load_state_dict({"state": slots, "param_groups": state["param_groups"]})
+        return int(state["step"]), float(state["wall_s"]), list(state["log"])
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
+        raise ModelFileError(f"{path}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it "
+                             "away to start afresh.") from exc
 
 
 def plot_log(log, path):
@@ -228,6 +275,10 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
         The trained model, in eval mode.
     """
     from tqdm import tqdm
+    if bf16 and not bf16_supported(torch.device(device).type):
+        print(f"note: this {device} cannot run an LSTM in bfloat16 (no bf16 support in oneDNN); training in "
+              "float32 instead.", file=sys.stderr)
+        bf16 = False
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
@@ -248,8 +299,7 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
         if step % log_every == 0 or step % eval_every == 0:
             row = {"step": step, "wall_s": round(time.time() - started, 1), **stats}
             if step % eval_every == 0:
-                row.update(reconstruction_metrics(model, eval_subset))
-                row.pop("n_windows")
+                row.update(_eval_row(model, eval_subset))
             bar.set_postfix(loss=f"{stats['loss']:.1f}", acc=f"{stats['train_accuracy']:.3f}", p=f"{stats['sampling_p']:.2f}")
             log.append(row)
         if time.time() - last_ckpt >= checkpoint_secs:
@@ -261,14 +311,25 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
     return model.eval()
 
 
+def _eval_row(model, events):
+    """Held-out figures of a periodic evaluation: reconstruction plus the acceptance figures (rounded)."""
+    row = reconstruction_metrics(model, events)
+    row.pop("n_windows")
+    acc = acceptance_metrics(model, events)
+    row.update({k: round(acc[k], 6) if isinstance(acc[k], float) else acc[k] for k in EVAL_FIELDS})
+    return row
+
+
 def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train, command):
-    """Final held-out evaluation, metrics.json, loss-curve figure and the saved model."""
+    """Final held-out evaluation, metrics.json, loss-curve figure, the saved model and its card."""
     metrics = reconstruction_metrics(model, heldout_events)
-    profile = sigma_profile(model, heldout_events)
+    mu, sigma = model.encode(heldout_events)
+    profile = np.sort(sigma.mean(axis=0))
     metrics.update({"steps": step, "wall_s": round(wall_s, 1), "seed": seed, "bf16": bf16, "n_train_windows": n_train,
                     "neurons_mean_sigma_below_0.5": int((profile < 0.5).sum()),
                     "neurons_mean_sigma_above_0.9": int((profile > 0.9).sum()),
-                    "mean_sigma_sorted": [round(float(s), 4) for s in profile]})
+                    "mean_sigma_sorted": [round(float(s), 4) for s in profile],
+                    "acceptance": acceptance_metrics(model, heldout_events)})
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     if log:
         plot_log(log, out / FIGURE_FILE)
