@@ -10,7 +10,7 @@ import torch
 from musicneurons.model import ModelConfig, MusicVAE, get_config, load_model
 from musicneurons.model.schedules import beta, learning_rate, sampling_probability
 from musicneurons.model.train import batch_indices, loss_terms, train, train_step
-from musicneurons.model.training_data import split_by_tune, transpose_batch
+from musicneurons.model.training_data import held_out_pieces, split_by_piece, transpose_batch
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -38,15 +38,25 @@ def test_transpose_batch_stays_in_range_and_moves_only_note_ons():
     np.testing.assert_array_equal(transpose_batch(events, 0, np.random.default_rng(0)), events)
 
 
-def test_split_by_tune_keeps_tunes_whole_and_held_out_windows_unseen():
+def test_split_by_piece_keeps_pieces_whole_and_held_out_windows_unseen():
     events = np.arange(40, dtype=np.int8).repeat(32).reshape(40, 32) % 90
-    events[39] = events[0]  # a window shared by two tunes
-    tunes = np.repeat([f"t{i}" for i in range(10)], 4)
-    train_ev, held = split_by_tune(events, tunes, holdout=0.2, seed=0)
-    held_tunes = {tunes[i] for i in range(40) if any((events[i] == h).all() for h in held)}
-    assert len(held_tunes) <= 2 and len(train_ev) + len(held) <= 40
+    events[39] = events[0]  # a window shared by two pieces
+    pieces = np.repeat([f"t{i}" for i in range(10)], 4)
+    train_ev, held = split_by_piece(events, pieces, holdout=0.3, seed=0)
+    is_held = held_out_pieces(pieces, 0.3, seed=0)
+    assert 0 < is_held.sum() < 40 and all(is_held[pieces == p].all() or not is_held[pieces == p].any() for p in pieces)
+    assert {r.tobytes() for r in train_ev} == {r.tobytes() for r in events[~is_held]}
+    assert {r.tobytes() for r in held} == {r.tobytes() for r in events[is_held]} - {r.tobytes() for r in train_ev}
     assert not {r.tobytes() for r in train_ev} & {r.tobytes() for r in held}
     assert len({r.tobytes() for r in train_ev}) == len(train_ev)
+
+
+def test_held_out_pieces_are_stable_when_the_corpus_grows():
+    names = np.array([f"essen/tune{i}" for i in range(2000)])
+    small = held_out_pieces(names, 0.1, seed=0)
+    grown = held_out_pieces(np.concatenate([names, [f"bach/chorale{i}" for i in range(500)]]), 0.1, seed=0)
+    np.testing.assert_array_equal(grown[:2000], small)
+    assert 0.08 < small.mean() < 0.12 and not np.array_equal(small, held_out_pieces(names, 0.1, seed=1))
 
 
 def test_batch_indices_cover_each_epoch_once():

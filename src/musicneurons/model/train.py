@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from ..errors import InvalidParameterError
 from .metrics import acceptance_metrics, reconstruction_metrics
 from .model_card import write_model_card
-from .musicvae import ModelFileError, MusicVAE, save_model
+from .musicvae import ModelFileError, MusicVAE, magenta_parameter_count, save_model
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
 
@@ -238,7 +239,7 @@ def plot_log(log, path):
 
 def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, device="cpu",
           checkpoint_secs=60.0, eval_every=1000, log_every=50, max_minutes=None, eval_windows=2000,
-          progress=True, command=""):
+          progress=True, command="", data="the embedded corpus"):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
     Parameters
@@ -268,6 +269,8 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
         Show a tqdm progress bar.
     command : str
         The command line that reproduces the run, for the model card.
+    data : str
+        What the training windows are, for the model card (e.g. "the music21 corpus's folk tunes").
 
     Returns
     -------
@@ -307,7 +310,9 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
             last_ckpt = time.time()
     bar.close()
     _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
-    _finish(out, model, heldout_events, step, time.time() - started, log, seed, bf16, len(train_events), command)
+    _finish(out, model, heldout_events, step, time.time() - started, log,
+            {"seed": seed, "bf16": bf16, "n_train_windows": len(train_events), "command": command, "data": data,
+             "hardware": hardware(torch.device(device))})
     return model.eval()
 
 
@@ -320,12 +325,28 @@ def _eval_row(model, events):
     return row
 
 
-def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train, command):
-    """Final held-out evaluation, metrics.json, loss-curve figure, the saved model and its card."""
+def hardware(device):
+    """One line naming the machine a run uses: CPU model and torch threads, or the CUDA device."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    try:
+        name = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+
+
+def _finish(out, model, heldout_events, step, wall_s, log, run):
+    """Final held-out evaluation, metrics.json, loss-curve figure, the saved model and its card.
+
+    ``run`` holds what the card states about the run: seed, bf16, n_train_windows, command, data, hardware.
+    """
     metrics = reconstruction_metrics(model, heldout_events)
-    mu, sigma = model.encode(heldout_events)
+    _, sigma = model.encode(heldout_events)
     profile = np.sort(sigma.mean(axis=0))
-    metrics.update({"steps": step, "wall_s": round(wall_s, 1), "seed": seed, "bf16": bf16, "n_train_windows": n_train,
+    metrics.update({"steps": step, "wall_s": round(wall_s, 1), **run, "parameters": magenta_parameter_count(model),
                     "neurons_mean_sigma_below_0.5": int((profile < 0.5).sum()),
                     "neurons_mean_sigma_above_0.9": int((profile > 0.9).sum()),
                     "mean_sigma_sorted": [round(float(s), 4) for s in profile],
@@ -334,4 +355,4 @@ def _finish(out, model, heldout_events, step, wall_s, log, seed, bf16, n_train, 
     if log:
         plot_log(log, out / FIGURE_FILE)
     save_model(model, out)
-    write_model_card(out, model, metrics, command)
+    write_model_card(out)

@@ -1,4 +1,6 @@
-"""Training windows for MusicVAE: the corpus split by tune, unique windows, and Magenta's transposition."""
+"""Training windows for MusicVAE: the corpus split by piece, unique windows, and Magenta's transposition."""
+
+import hashlib
 
 import numpy as np
 
@@ -6,7 +8,7 @@ from ..errors import InvalidParameterError
 from ..melody.events import N_CLASSES
 from ..tables import array_column
 
-__all__ = ["split_by_tune", "unique_windows", "transpose_batch", "corpus_split"]
+__all__ = ["held_out_pieces", "split_by_piece", "unique_windows", "transpose_batch", "corpus_split"]
 
 
 def unique_windows(events):
@@ -21,44 +23,53 @@ def _rows_in(rows, reference):
     return np.fromiter((r.tobytes() in seen for r in rows), bool, len(rows))
 
 
-def split_by_tune(events, tunes, holdout=0.1, seed=0):
-    """Split windows into training and held-out sets by tune; both deduplicated.
+def held_out_pieces(pieces, holdout=0.1, seed=0):
+    """Which pieces (n,) are held out: those whose seeded hash falls below ``holdout`` -> (n,) bool.
 
-    Parameters
-    ----------
-    events : ndarray (n, T) int8
-        Windows, one per row.
-    tunes : array-like (n,)
-        The tune each window comes from; all windows of a tune fall on the same side.
-    holdout : float
-        Share of tunes held out, in (0, 1).
-    seed : int
-        Seed of the tune draw.
-
-    Returns
-    -------
-    train, heldout : ndarray (n_train, T) and (n_heldout, T) int8
-        Unique windows; a held-out window that also occurs in a training tune is dropped, so the
-        held-out windows are unseen in training.
+    A piece's side depends only on its own name and the seed, so adding pieces to a corpus never moves
+    another piece across the split (the held-out share is ``holdout`` in expectation).
     """
     if not 0.0 < holdout < 1.0:
         raise InvalidParameterError(f"holdout must lie in (0, 1); got {holdout!r}.")
-    tunes = np.asarray(tunes).astype(str)
-    names = np.unique(tunes)
-    n_held = max(1, int(round(holdout * len(names))))
-    held_names = np.random.default_rng(seed).choice(names, n_held, replace=False)
-    is_held = np.isin(tunes, held_names)
+    names, inverse = np.unique(np.asarray(pieces).astype(str), return_inverse=True)
+    digest = [hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest() for name in names]
+    fraction = np.array([int.from_bytes(d, "big") for d in digest], np.float64) / 2.0 ** 64
+    return (fraction < holdout)[inverse]
+
+
+def split_by_piece(events, pieces, holdout=0.1, seed=0):
+    """Split windows into training and held-out sets by piece; both deduplicated.
+
+    Parameters
+    ----------
+    events : ndarray of shape (n, T), dtype=int8
+        Windows, one per row.
+    pieces : array-like of shape (n,)
+        The piece each window comes from (a tune, or a score with all its parts); all windows of a piece
+        fall on the same side (see :func:`held_out_pieces`).
+    holdout : float
+        Expected share of pieces held out, in (0, 1).
+    seed : int
+        Seed of the piece hash.
+
+    Returns
+    -------
+    train, heldout : ndarray of shape (n_train, T) and (n_heldout, T), dtype=int8
+        Unique windows; a held-out window that also occurs in a training piece is dropped, so the
+        held-out windows are unseen in training.
+    """
+    is_held = held_out_pieces(pieces, holdout, seed)
     train = unique_windows(events[~is_held])
     heldout = unique_windows(events[is_held])
     return train, heldout[~_rows_in(heldout, train)]
 
 
 def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None):
-    """The embedded corpus's ``bars``-bar windows split by tune (see :func:`split_by_tune`)."""
+    """The embedded corpus's ``bars``-bar windows split by piece (see :func:`split_by_piece`)."""
     from ..melody import corpus_melodies
     df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes)
     tunes = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
-    return split_by_tune(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
+    return split_by_piece(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
 
 
 def transpose_batch(events, max_shift, rng):
