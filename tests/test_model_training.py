@@ -1,5 +1,6 @@
 """MusicVAE training: Magenta's schedules, loss, clipping, data handling, determinism, resume, overfitting."""
 
+import json
 import math
 
 import numpy as np
@@ -133,3 +134,58 @@ def test_small_model_overfits_16_corpus_windows(tmp_path):
     # float32 kernels round differently); 600 steps leave a margin of 2x on both, and the model stays exact after.
     model = train(config, tmp_path, events, events, steps=600, eval_every=1000, progress=False)
     np.testing.assert_array_equal(model.reconstruct(events), events)
+
+
+class _Planted:
+    """Pickling this runs code on load: a planted checkpoint.pt must never be unpickled."""
+
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path(__import__('os').environ['PLANTED']).write_text('ran')",))
+
+
+def test_training_state_is_safetensors_and_a_planted_pickle_is_never_loaded(tmp_path, monkeypatch, capsys):
+    import pickle
+
+    events = np.random.default_rng(0).integers(0, 90, (24, 32)).astype(np.int8)
+    monkeypatch.setenv("PLANTED", str(tmp_path / "ran"))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(pickle.dumps(_Planted()))
+    train(_tiny(), run, events[:16], events[16:], steps=2, progress=False, eval_windows=8)
+    assert not (tmp_path / "ran").exists() and "never loaded" in capsys.readouterr().err
+    names = sorted(p.name for p in (run / "checkpoint").iterdir())
+    assert names == ["adam_exp_avg.safetensors", "adam_exp_avg_sq.safetensors", "adam_step.safetensors",
+                     "model.safetensors"]
+    assert all(open(run / "checkpoint" / n, "rb").read(8) != b"\x80\x04\x95" for n in names)  # not pickles
+
+
+def test_a_crash_between_checkpoint_renames_resumes_from_the_old_state(tmp_path):
+    events = np.random.default_rng(0).integers(0, 90, (24, 32)).astype(np.int8)
+    kwargs = dict(progress=False, eval_windows=8, log_every=1)
+    train(_tiny(), tmp_path / "a", events[:16], events[16:], steps=4, **kwargs)
+    train(_tiny(), tmp_path / "b", events[:16], events[16:], steps=2, **kwargs)
+    (tmp_path / "b" / "checkpoint").rename(tmp_path / "b" / "checkpoint.old")  # as if killed mid-swap
+    train(_tiny(), tmp_path / "b", events[:16], events[16:], steps=4, **kwargs)
+    a, b = (load_model(tmp_path / x).state_dict() for x in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_damaged_checkpoint_is_a_clear_error(tmp_path):
+    from musicneurons.model import ModelFileError
+
+    events = np.random.default_rng(0).integers(0, 90, (24, 32)).astype(np.int8)
+    train(_tiny(), tmp_path, events[:16], events[16:], steps=2, progress=False, eval_windows=8)
+    path = tmp_path / "checkpoint" / "adam_exp_avg.safetensors"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ModelFileError, match="checkpoint: not a readable training checkpoint"):
+        train(_tiny(), tmp_path, events[:16], events[16:], steps=4, progress=False)
+
+
+def test_bf16_request_falls_back_to_float32_where_the_cpu_lacks_it(tmp_path, capsys):
+    from musicneurons.model.train import bf16_supported
+
+    events = np.random.default_rng(0).integers(0, 90, (24, 32)).astype(np.int8)
+    train(_tiny(), tmp_path, events[:16], events[16:], steps=2, progress=False, eval_windows=8, bf16=True)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["bf16"] is bf16_supported("cpu")
+    assert ("training in float32 instead" in capsys.readouterr().err) is (not bf16_supported("cpu"))

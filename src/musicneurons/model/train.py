@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ..errors import InvalidParameterError
@@ -32,10 +33,10 @@ from .musicvae import ModelFileError, MusicVAE, magenta_parameter_count, save_mo
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
 
-__all__ = ["train", "loss_terms", "train_step", "batch_indices", "bf16_supported", "CHECKPOINT_FILE", "LOG_FILE",
+__all__ = ["train", "loss_terms", "train_step", "batch_indices", "bf16_supported", "CHECKPOINT_DIR", "LOG_FILE",
            "FIGURE_FILE", "METRICS_FILE"]
 
-CHECKPOINT_FILE = "checkpoint.safetensors"
+CHECKPOINT_DIR = "checkpoint"
 LEGACY_CHECKPOINT = "checkpoint.pt"
 LOG_FILE = "train_log.csv"
 FIGURE_FILE = "loss_curve.png"
@@ -159,22 +160,34 @@ def _optimizer(model):
 
 
 def _save_checkpoint(out, model, optimizer, step, wall_s, log):
-    """Atomically write the training state to ``out/checkpoint.safetensors`` (tensors; the rest as JSON metadata).
+    """Atomically replace the training state in ``out/checkpoint/`` (safetensors files, the rest as JSON metadata).
 
-    Tensors: ``model/<name>`` for the weights and ``optim/<index>/<slot>`` for Adam's state; the metadata
-    entry ``state`` holds the config, step, wall time, the optimizer's parameter groups and the log rows.
-    No pickle: resuming a planted file can never run code.
+    ``model.safetensors`` holds the weights and, as the JSON metadata entry ``state``, the config, step, wall
+    time, Adam's parameter groups and the log rows; ``adam_<slot>.safetensors`` hold Adam's state per slot, so
+    that every file stays under 16 MB for a small model (commit- and transfer-friendly). The new state is
+    written to ``checkpoint.tmp/`` and swapped in by renames; a crash in between leaves ``checkpoint.old/``,
+    which :func:`_resume` falls back to. No pickle: resuming a planted file can never run code.
     """
     opt = optimizer.state_dict()
-    tensors = {f"model/{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    for index, slots in opt["state"].items():
-        tensors.update({f"optim/{index}/{slot}": torch.as_tensor(v).detach().cpu().contiguous()
-                        for slot, v in slots.items()})
     state = {"config": model.config.to_dict(), "step": step, "wall_s": wall_s, "log": log,
              "param_groups": opt["param_groups"]}
-    tmp = out / (CHECKPOINT_FILE + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": "musicneurons-training-state", "state": json.dumps(state)})
-    os.replace(tmp, out / CHECKPOINT_FILE)
+    files = {"model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}}
+    for index, slots in opt["state"].items():
+        for slot, value in slots.items():
+            files.setdefault(f"adam_{slot}", {})[str(index)] = torch.as_tensor(value).detach().cpu().contiguous()
+    tmp, final, old = (out / (CHECKPOINT_DIR + suffix) for suffix in (".tmp", "", ".old"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, tensors in files.items():
+        meta = {"format": "musicneurons-training-state", "step": str(step)}
+        if name == "model":
+            meta["state"] = json.dumps(state)
+        save_file(tensors, str(tmp / f"{name}.safetensors"), metadata=meta)
+    if final.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
     _write_log(out / LOG_FILE, log)
 
 
@@ -186,31 +199,31 @@ def _write_log(path, log):
 
 
 def _resume(out, model, optimizer):
-    """Load ``out/checkpoint.safetensors`` into model and optimizer if present; returns (step, wall_s, log)."""
-    path = out / CHECKPOINT_FILE
-    if (out / LEGACY_CHECKPOINT).exists() and not path.is_file():
+    """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer; returns (step, wall_s, log)."""
+    if (out / LEGACY_CHECKPOINT).exists():
         print(f"note: {out / LEGACY_CHECKPOINT} is a pickle from an older version and is never loaded (pickle can "
-              "run code); training starts from scratch.", file=sys.stderr)
-    if not path.is_file():
+              "run code).", file=sys.stderr)
+    folder = next((f for f in (out / CHECKPOINT_DIR, out / (CHECKPOINT_DIR + ".old")) if f.is_dir()), None)
+    if folder is None:
         return 0, 0.0, []
     try:
-        from safetensors import safe_open
-        with safe_open(str(path), "pt") as fh:
+        with safe_open(str(folder / "model.safetensors"), "pt") as fh:
             state = json.loads(fh.metadata()["state"])
-        tensors = load_file(str(path))
         if state["config"] != model.config.to_dict():
-            raise InvalidParameterError(f"{path} was written for config {state['config']['name']!r} with other "
+            raise InvalidParameterError(f"{folder} was written for config {state['config']['name']!r} with other "
                                         f"settings; use a new --out directory or the same config.")
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model/")})
+        model.load_state_dict(load_file(str(folder / "model.safetensors")))
         slots = {}
-        for key, value in tensors.items():
-            if key.startswith("optim/"):
-                _, index, slot = key.split("/")
-                slots.setdefault(int(index), {})[slot] = value
+        for path in sorted(folder.glob("adam_*.safetensors")):
+            with safe_open(str(path), "pt") as fh:
+                if fh.metadata().get("step") != str(state["step"]):
+                    raise ValueError(f"{path.name} belongs to another step")
+            for index, value in load_file(str(path)).items():
+                slots.setdefault(int(index), {})[path.stem[len("adam_"):]] = value
         optimizer.load_state_dict({"state": slots, "param_groups": state["param_groups"]})
         return int(state["step"]), float(state["wall_s"]), list(state["log"])
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
-        raise ModelFileError(f"{path}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it "
+        raise ModelFileError(f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it "
                              "away to start afresh.") from exc
 
 
@@ -246,7 +259,7 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
     ----------
     config : ModelConfig
     out : str or Path
-        Run directory: checkpoint.pt, train_log.csv, loss_curve.png, metrics.json, and at the end
+        Run directory: checkpoint/ (safetensors), train_log.csv, loss_curve.png, metrics.json, and at the end
         config.json + weights.safetensors. A checkpoint already there is resumed.
     train_events, heldout_events : ndarray (n, T) int8
         Training windows (transposed on the fly) and held-out windows.
