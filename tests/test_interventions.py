@@ -183,6 +183,8 @@ def test_stage_tables_matrices_and_summaries(stage, corpus):
     assert s.loc[2, "monotonicity"] == pytest.approx(1.0, abs=1e-12) and s.loc[2, "changed"] == 1.0
     assert "changes no decoded window" in s.loc[0, "line"] and "changes no decoded window" in s.loc[7, "line"]
     assert s.loc[2, "correlates_most"] in kept.columns and s.loc[2, "phik"] > 0.3
+    comparison = stage.attributes.set_index("feature_id")
+    assert comparison.loc["P12", "best_neuron"] == "n2" and comparison.loc["P12", "neuron_monotonicity"] == pytest.approx(1)
     for name in ("intervention_matrices", "intervention_curves"):
         assert (d / f"{name}.png").stat().st_size > 5000 and (d / f"{name}.svg").is_file()
 
@@ -217,7 +219,7 @@ def test_audio_clips_last_the_window_and_are_not_silent(corpus):
     chosen = np.concatenate([events[:3], half[None]])
     tempi = np.array([qpm[0], 90.0, 150.0, 120.0])
     clips = render_windows(chosen, tempi, font)
-    for data, ev, q in zip(clips, chosen, tempi):
+    for data, q in zip(clips, tempi):
         samples, rate = decode_audio(data)
         assert data[:4] == b"OggS" and samples.ndim == 1
         assert abs(len(samples) / rate - window_seconds(32, q)) < 0.05
@@ -246,7 +248,7 @@ def test_stage_without_a_soundfont_says_how_to_enable_audio(corpus, tmp_path, mo
     monkeypatch.delenv("MUSICNEURONS_SOUNDFONT", raising=False)
     windows, events, qpm, mu, feats = corpus
     res = run_traversals(PlantedDecoder(), events, qpm, mu, feats, NeuronChoice([PLANTED], "music neurons"),
-                         tmp_path / "silent", n_anchors=2, attributes=False)
+                         tmp_path / "silent", n_anchors=2, attributes=False, figures=False)
     assert res.audio is None and not (tmp_path / "silent" / "audio").exists()
     assert ENABLE_AUDIO in res.info["audio"]["off_reason"]
     assert "--soundfont PATH" in ENABLE_AUDIO and "apt-get install fluidsynth fluid-soundfont-gm" in ENABLE_AUDIO
@@ -306,3 +308,32 @@ def test_explorer_in_headless_chromium(stage):
         pytest.skip("the audio-source part of the explorer check needs FluidSynth and a SoundFont")
     assert first["src"].startswith("data:audio/ogg;base64,") and second["src"] != first["src"] != last["src"]
     assert abs(duration - 32 * 15 / stage.anchors["qpm"].iloc[0]) < 0.05
+
+
+def test_traverse_command_on_a_midi_file(tmp_path, capsys):
+    import torch
+
+    from midi_helpers import midi_bytes, quarters
+    from musicneurons.cli import main
+    from musicneurons.model import MusicVAE, get_config, save_model
+
+    torch.manual_seed(0)
+    model = MusicVAE(get_config("mn-mel_2bar").replace(name="tiny", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16)))
+    with torch.no_grad():
+        model.encoder.sigma.bias[:] = 0.5413          # softplus -> sigma 1
+        model.encoder.sigma.bias[:3] = -3.0           # three music neurons, sigma 0.05
+        model.encoder.mu.weight.mul_(300)
+    save_model(model, tmp_path / "tiny")
+    (tmp_path / "tune.mid").write_bytes(midi_bytes([{"notes": quarters([60, 62, 64, 65, 67, 69, 71, 72] * 3)}]))
+    out = tmp_path / "trav"
+    assert main(["traverse", str(tmp_path / "tiny"), str(tmp_path / "tune.mid"), "--out", str(out), "--anchors", "2",
+                 "--grid=-2,2,5", "--audio-seconds", "0", "--no-attributes", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "swept the music neurons" in printed and "Audio was not asked for" in printed and printed.count("neuron") >= 4
+    trav = __import__("musicneurons.interventions", fromlist=["TraversalResults"]).TraversalResults.load(out)
+    assert trav.info["neurons"] and len(trav.info["neurons"]) == 3 and trav.info["grid"] == [-2, -1, 0, 1, 2]
+    assert len(trav.traversal) == (3 + 1) * 2 * 5 and (out / "explorer.html").is_file()
+    assert main(["traverse", str(tmp_path / "tiny"), str(tmp_path / "tune.mid"), "--out", str(out), "--grid", "3,1,5"]) == 1
+    assert "low < high" in capsys.readouterr().err
+    assert main(["traverse", str(tmp_path / "tiny"), str(tmp_path / "tune.mid"), "--out", str(out), "--grid", "1:3"]) == 1
+    assert "--grid must be LOW,HIGH,STEPS" in capsys.readouterr().err

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "musicneurons.features.commands",
     "musicneurons.model.import_commands",
     "musicneurons.analysis.commands",
+    "musicneurons.interventions.commands",
 ]
 
 

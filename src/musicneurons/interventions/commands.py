@@ -5,7 +5,7 @@ __all__ = ["register", "parse_grid", "read_windows"]
 _EXAMPLE = """examples:
   musicneurons traverse mn-mel_2bar corpus-2bar.parquet --out trav
   musicneurons traverse mn-mel_2bar tune.mid --neurons 166,445 --anchors 4 --out trav
-  musicneurons traverse models/cat-mel_2bar_big ~/midi --k 4 --grid -2,2,9 --soundfont ~/GeneralUser.sf2 --out trav
+  musicneurons traverse models/cat-mel_2bar_big ~/midi --k 4 --grid=-2,2,9 --soundfont ~/GeneralUser.sf2 --out trav
 
 Writes OUT/traversals.parquet (neuron, anchor, value, decoded events), OUT/midi/, the intervention tables and
 figures, OUT/audio/ (with FluidSynth and a SoundFont) and OUT/explorer.html."""
@@ -30,7 +30,7 @@ def register(sub):
     p.add_argument("--k", type=int, default=DEFAULT_K, help=f"first K music neurons (default {DEFAULT_K})")
     p.add_argument("--neurons", default=None, help="comma-separated neuron indices to sweep instead (e.g. 166,445)")
     p.add_argument("--anchors", type=int, default=DEFAULT_ANCHORS, help=f"anchor windows (default {DEFAULT_ANCHORS})")
-    p.add_argument("--grid", default="-3,3,13", help="LOW,HIGH,STEPS of the swept value in prior sd (default -3,3,13)")
+    p.add_argument("--grid", default="-3,3,13", help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)")
     p.add_argument("--no-attributes", action="store_true",
                    help="do not sweep the attribute vectors of the features the neurons correlate with most")
     p.add_argument("--soundfont", default=None, help="General MIDI SoundFont (.sf2) for audio (default: Debian's)")
@@ -49,9 +49,10 @@ def parse_grid(text):
 
     try:
         low, high, steps = text.split(",")
-        return value_grid(float(low), float(high), int(steps))
+        low, high, steps = float(low), float(high), int(steps)
     except ValueError as exc:
-        raise InvalidParameterError(f"--grid must be LOW,HIGH,STEPS (e.g. -3,3,13); got {text!r}.") from exc
+        raise InvalidParameterError(f"--grid must be LOW,HIGH,STEPS (e.g. --grid=-3,3,13); got {text!r}.") from exc
+    return value_grid(low, high, steps)
 
 
 def read_windows(source, bars, progress=True):
@@ -96,13 +97,14 @@ def _traverse(args):
     from ..model import load_model
     from .stage import choose_neurons, music_neuron_count, run_traversals
 
+    grid = parse_grid(args.grid)
     model = load_model(args.model, device=args.device)
     events, qpm, sources = read_windows(args.melodies, model.config.bars, progress=not args.quiet)
     mu, sigma = model.encode(events)
     neurons = [int(i) for i in args.neurons.split(",")] if args.neurons else None
     choice = choose_neurons(sigma, args.k, neurons=neurons, music_count=music_neuron_count(sigma))
     results = run_traversals(model.decode, events, qpm, mu, compute_features(events, qpm), choice, args.out,
-                             grid=parse_grid(args.grid), n_anchors=args.anchors, attributes=not args.no_attributes,
+                             grid=grid, n_anchors=args.anchors, attributes=not args.no_attributes,
                              seed=args.seed, audio_seconds=args.audio_seconds, soundfont=args.soundfont,
                              sources=sources, title=str(args.model), progress=not args.quiet)
     print(f"{len(events)} windows encoded; swept the {choice.label}: {', '.join(map(str, choice.neurons))}"

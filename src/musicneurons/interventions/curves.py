@@ -20,7 +20,7 @@ from scipy import stats
 
 from ..errors import InvalidParameterError
 
-__all__ = ["decoded_features", "intervention_curves", "monotonicity", "intervention_matrix", "direction_changes",
+__all__ = ["attribute_comparison", "decoded_features", "intervention_curves", "monotonicity", "intervention_matrix", "direction_changes",
            "neuron_summaries", "strongest_pairs", "plot_intervention_matrices", "plot_intervention_curves"]
 
 
@@ -298,6 +298,37 @@ def _summary_line(row, categories):
     own = row["monotonicity_of_correlated"]
     tail = f", whose monotonicity is {own:+.2f}" if np.isfinite(own) else ""
     return f"{moved}; {corr}{tail}: {verdict}."
+
+
+def attribute_comparison(mono, features, neuron_labels):
+    """Each attribute vector against the best single neuron, on the vector's own feature (interventional).
+
+    Parameters
+    ----------
+    mono : DataFrame
+        From :func:`monotonicity`, with directions ``'attr:<feature id>'`` and neuron labels.
+    features : sequence of str
+        The features whose attribute vectors were swept.
+    neuron_labels : sequence of str
+        The neuron directions to compare with (e.g. ``['n166', 'n445']``).
+
+    Returns
+    -------
+    DataFrame, one row per feature
+        ``feature_id``, ``vector_monotonicity`` (of the feature along its attribute vector), ``best_neuron``
+        (label of the neuron with the largest |monotonicity| on it), ``neuron_monotonicity``, ``neuron_wins``.
+    """
+    index = mono.set_index(["direction", "feature"])["monotonicity"]
+    rows = []
+    for fid in features:
+        own = index.get((f"attr:{fid}", fid), np.nan)
+        on = pd.Series({lab: index.get((lab, fid), np.nan) for lab in neuron_labels}, dtype=float).dropna()
+        best = on.abs().idxmax() if len(on) else ""
+        rows.append({"feature_id": fid, "vector_monotonicity": own, "best_neuron": best,
+                     "neuron_monotonicity": on[best] if best else np.nan,
+                     "neuron_wins": bool(best) and abs(on[best]) > abs(own)})
+    return pd.DataFrame(rows, columns=["feature_id", "vector_monotonicity", "best_neuron", "neuron_monotonicity",
+                                       "neuron_wins"])
 
 
 def strongest_pairs(mono, directions, n_pairs=12, per_direction=3):

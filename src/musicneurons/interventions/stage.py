@@ -5,7 +5,7 @@ One call, :func:`run_traversals`, turns a model's ``decode`` and the encoded rea
     traversals.parquet     one row per (direction, anchor, value) with the decoded events
     anchors.parquet        the anchors: their row, tempo, source, input events and the decoding of their mu
     decoded_features.parquet   the features of every decoded window (rows as traversals.parquet)
-    curves.csv, monotonicity.csv, changes.csv, summaries.csv
+    curves.csv, monotonicity.csv, changes.csv, summaries.csv, attributes.csv
     intervention_matrix.csv, phik_matrix.csv   the traversed neurons x the analysis's features, same order
     intervention_matrices.png/.svg, intervention_curves.png/.svg
     midi/<direction>/a<anchor>_v<value>.mid    every decoded window
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .curves import (decoded_features, direction_changes, intervention_curves, intervention_matrix, monotonicity,
+from .curves import (attribute_comparison, decoded_features, direction_changes, intervention_curves, intervention_matrix, monotonicity,
                      neuron_summaries, plot_intervention_curves, plot_intervention_matrices, strongest_pairs)
 from .traverse import attribute_directions, choose_anchors, neuron_directions, traverse, value_grid
 
@@ -198,7 +198,7 @@ def _scale(kept):
 
 def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue=None, grid=None,
                    n_anchors=DEFAULT_ANCHORS, attributes=True, seed=0, audio_seconds=DEFAULT_AUDIO_SECONDS,
-                   soundfont=None, sources=None, title="", progress=False):
+                   soundfont=None, sources=None, title="", figures=True, progress=False):
     """Traverse the chosen neurons (and attribute vectors) from seeded anchors and write the stage folder.
 
     Parameters
@@ -234,6 +234,8 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
         Where each window comes from (``file``, ``tune``, ``first_bar``...), copied to the anchors.
     title : str
         Heading of the explorer page.
+    figures : bool
+        Draw the two figures (PNG + SVG; most of the stage's time on a small traversal).
     progress : bool
 
     Returns
@@ -283,6 +285,7 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
     phik = corr.phik.reindex(index=swept, columns=feature_ids)
     phik.index = labels
     summaries = neuron_summaries(mono, changes, correlations, categories, swept)
+    attributes_table = attribute_comparison(mono, wanted, labels[:len(choice.neurons)])
 
     from ..tables import save_table
 
@@ -292,17 +295,20 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
                {"events": np.stack(anchor_table["events"].to_numpy()),
                 "decoded": np.stack(anchor_table["decoded"].to_numpy())}, {"stage": "traversal anchors"})
     save_table(out / "decoded_features.parquet", decoded, metadata={"stage": "decoded features"})
-    for name, table in (("curves", curves), ("monotonicity", mono), ("changes", changes), ("summaries", summaries)):
+    for name, table in (("curves", curves), ("monotonicity", mono), ("changes", changes), ("summaries", summaries),
+                        ("attributes", attributes_table)):
         table.to_csv(out / f"{name}.csv", index=False)
     matrix.to_csv(out / "intervention_matrix.csv")
     phik.rename_axis(index="direction").to_csv(out / "phik_matrix.csv")
     _write_midi(out, traversal)
 
     names = dict(zip(catalogue["id"], catalogue["name"]))
-    save_figure(plot_intervention_matrices(matrix, phik, f"{title}: correlation against intervention" if title
-                                           else "Correlation against intervention")[0], out / "intervention_matrices")
-    pairs = strongest_pairs(mono, labels[:len(choice.neurons)])
-    save_figure(plot_intervention_curves(curves, pairs, names=names)[0], out / "intervention_curves")
+    if figures:
+        save_figure(plot_intervention_matrices(matrix, phik, f"{title}: correlation against intervention" if title
+                                               else "Correlation against intervention")[0],
+                    out / "intervention_matrices")
+        pairs = strongest_pairs(mono, labels[:len(choice.neurons)])
+        save_figure(plot_intervention_curves(curves, pairs, names=names)[0], out / "intervention_curves")
 
     font, why = audio_status(soundfont) if audio_seconds > 0 else (None, "Audio was not asked for (--audio-seconds 0).")
     rows, coverage = audio_plan(traversal, events.shape[1], audio_seconds if font else 0)
@@ -346,6 +352,8 @@ class TraversalResults:
     decoded : DataFrame
         Features of the decoded windows, rows as ``traversal``.
     monotonicity, curves, changes, summaries : DataFrame
+    attributes : DataFrame
+        :func:`~musicneurons.interventions.curves.attribute_comparison` of the swept attribute vectors.
     matrix, phik : DataFrame
         Traversed neurons (``n<i>``) x features, in the analysis's order.
     audio : DataFrame or None
@@ -362,6 +370,7 @@ class TraversalResults:
     curves: pd.DataFrame
     changes: pd.DataFrame
     summaries: pd.DataFrame
+    attributes: pd.DataFrame
     matrix: pd.DataFrame
     phik: pd.DataFrame
     audio: object = None
@@ -382,7 +391,7 @@ class TraversalResults:
         return cls(directory=d, info=json.loads((d / "traversal.json").read_text()), traversal=traversal,
                    anchors=anchors, decoded=load_table(d / "decoded_features.parquet")[0],
                    monotonicity=pd.read_csv(d / "monotonicity.csv"), curves=pd.read_csv(d / "curves.csv"),
-                   changes=pd.read_csv(d / "changes.csv"),
+                   changes=pd.read_csv(d / "changes.csv"), attributes=pd.read_csv(d / "attributes.csv"),
                    summaries=pd.read_csv(d / "summaries.csv"),
                    matrix=pd.read_csv(d / "intervention_matrix.csv", index_col=0),
                    phik=pd.read_csv(d / "phik_matrix.csv", index_col=0),
