@@ -189,3 +189,20 @@ def test_bf16_request_falls_back_to_float32_where_the_cpu_lacks_it(tmp_path, cap
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["bf16"] is bf16_supported("cpu")
     assert ("training in float32 instead" in capsys.readouterr().err) is (not bf16_supported("cpu"))
+
+
+def test_training_windows_round_trip_and_bad_files_are_named(tmp_path):
+    from musicneurons.errors import InvalidParameterError
+    from musicneurons.model.training_data import load_training_windows, save_training_windows
+
+    events = np.random.default_rng(0).integers(0, 90, (10, 32)).astype(np.int8)
+    save_training_windows(tmp_path / "w.npz", events[:8], events[8:], "ten random windows")
+    train_ev, held, data = load_training_windows(tmp_path / "w.npz", bars=2)
+    np.testing.assert_array_equal(train_ev, events[:8])
+    np.testing.assert_array_equal(held, events[8:])
+    assert data == "ten random windows"
+    with pytest.raises(InvalidParameterError, match=r"w.npz: 'train' must be .* shape \(n, 256\)"):
+        load_training_windows(tmp_path / "w.npz", bars=16)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(InvalidParameterError, match="bad.npz: not a training-windows .npz"):
+        load_training_windows(tmp_path / "bad.npz", bars=2)

@@ -22,6 +22,10 @@ def register(sub):
     p.add_argument("--device", default="cpu")
     p.add_argument("--holdout", type=float, default=0.1, help="share of tunes held out (default 0.1)")
     p.add_argument("--max-tunes", type=int, help="use only the first N corpus tunes (quick runs)")
+    p.add_argument("--windows", help="train on the windows of this .npz (arrays 'train' and 'heldout', int8, and a "
+                                     "'data' description) instead of the corpus, e.g. one written by "
+                                     "scripts/export_training_windows.py (no corpus parsing: fit for a bare GPU machine)")
+    p.add_argument("--eval-windows", type=int, default=2000, help="held-out windows of each periodic evaluation")
     p.add_argument("--eval-every", type=int, default=1000, help="steps between held-out evaluations")
     p.add_argument("--checkpoint-secs", type=float, default=60.0, help="seconds between checkpoints")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -35,19 +39,23 @@ def _train(args):
 
     from .config import get_config
     from .train import train
-    from .training_data import corpus_split
+    from .training_data import corpus_split, load_training_windows
 
     config = _with_overrides(get_config(args.config), args.set)
     if args.batch_size:
         config = config.replace(batch_size=args.batch_size)
     if args.threads:
         torch.set_num_threads(args.threads)
-    train_events, heldout = corpus_split(config.bars, args.holdout, args.seed, args.max_tunes)
+    if args.windows:
+        train_events, heldout, data = load_training_windows(args.windows, config.bars)
+    else:
+        train_events, heldout = corpus_split(config.bars, args.holdout, args.seed, args.max_tunes)
+        data = "the music21 corpus's folk tunes"
     print(f"{config.name}: {len(train_events)} training and {len(heldout)} held-out windows of {config.bars} bars")
     model = train(config, args.out, train_events, heldout, args.steps, seed=args.seed, bf16=args.bf16,
                   device=args.device, checkpoint_secs=args.checkpoint_secs, eval_every=args.eval_every,
-                  max_minutes=args.max_minutes, progress=not args.no_progress,
-                  command="musicneurons " + " ".join(sys.argv[1:]))
+                  max_minutes=args.max_minutes, progress=not args.no_progress, eval_windows=args.eval_windows,
+                  command="musicneurons " + " ".join(sys.argv[1:]), data=data)
     print(f"saved {model.config.name} to {args.out}")
     return 0
 

@@ -8,7 +8,8 @@ from ..errors import InvalidParameterError
 from ..melody.events import N_CLASSES
 from ..tables import array_column
 
-__all__ = ["held_out_pieces", "split_by_piece", "unique_windows", "transpose_batch", "corpus_split"]
+__all__ = ["held_out_pieces", "split_by_piece", "unique_windows", "transpose_batch", "corpus_split",
+           "save_training_windows", "load_training_windows"]
 
 
 def unique_windows(events):
@@ -70,6 +71,29 @@ def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None):
     df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes)
     tunes = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
     return split_by_piece(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
+
+
+def save_training_windows(path, train, heldout, data):
+    """Write training and held-out windows (n, T) int8 and a one-line description of them to an .npz."""
+    np.savez_compressed(path, train=np.asarray(train, np.int8), heldout=np.asarray(heldout, np.int8),
+                        data=np.array(str(data)))
+
+
+def load_training_windows(path, bars):
+    """Read an .npz of :func:`save_training_windows`; returns (train, heldout, description), checked for ``bars``."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            train, heldout, data = npz["train"], npz["heldout"], str(npz["data"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise InvalidParameterError(f"{path}: not a training-windows .npz with 'train', 'heldout' and 'data' "
+                                    f"({exc}).") from exc
+    for name, arr in (("train", train), ("heldout", heldout)):
+        if arr.dtype != np.int8 or arr.ndim != 2 or arr.shape[1] != 16 * bars or len(arr) == 0:
+            raise InvalidParameterError(f"{path}: '{name}' must be a non-empty int8 array of shape (n, {16 * bars}) "
+                                        f"for a {bars}-bar model; got {arr.dtype} {arr.shape}.")
+        if arr.min() < 0 or arr.max() >= N_CLASSES:
+            raise InvalidParameterError(f"{path}: '{name}' holds events outside 0..{N_CLASSES - 1}.")
+    return train, heldout, data
 
 
 def transpose_batch(events, max_shift, rng):
