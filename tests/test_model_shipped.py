@@ -1,6 +1,7 @@
 """The models shipped with the package: they load, match their registered configs, and reconstruct melodies."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,3 +36,39 @@ def test_shipped_2bar_model_reconstructs_corpus_windows():
     accuracy = (model.reconstruct(events) == events).mean()
     hold_baseline = (events == 0).mean()
     assert accuracy > 0.85 and accuracy > hold_baseline + 0.2
+
+
+HELDOUT = Path(__file__).parent / "fixtures" / "heldout"  # written by scripts/make_heldout_fixture.py
+# The shipped models do not yet reach the acceptance figures (issue 10: their retraining with a recipe whose KL
+# binds runs across sessions, see training/ and the model cards). Strict: the day a shipped model passes, this
+# test fails until the mark is removed, so the figures are then enforced.
+NOT_YET = pytest.mark.xfail(strict=True, reason="shipped models not yet trained to the acceptance figures (issue 10)")
+
+
+@pytest.fixture(scope="module")
+def acceptance():
+    """Acceptance figures of each shipped model on its fixed held-out sample (400 2-bar, 60 16-bar windows)."""
+    from musicneurons.model.metrics import acceptance_metrics
+
+    sizes = {2: 400, 16: 60}
+    out = {}
+    for name in SHIPPED:
+        model = load_model(name)
+        out[name] = acceptance_metrics(model, np.load(HELDOUT / f"heldout_{model.config.bars}bar.npy")[:sizes[model.config.bars]])
+    return out
+
+
+def test_acceptance_figures_are_those_of_the_shipped_models(acceptance):
+    """The figures measured for the models shipped today (they fail the noise test; see the cards)."""
+    two, sixteen = acceptance["mn-mel_2bar"], acceptance["mn-hierdec-mel_16bar"]
+    assert two["argmax_accuracy"] > 0.9 and two["n_music"] == 19 and two["jump"] > 0.4
+    assert two["noise_median_var_mu"] > 0.005 and two["ablation_cost"] > 0.01  # noise neurons still carry signal
+    assert sixteen["argmax_accuracy"] < sixteen["hold_baseline"] + 0.05 and sixteen["jump"] < 0.1  # no split
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=NOT_YET) for n in SHIPPED])
+def test_shipped_model_meets_the_acceptance_figures_on_held_out_pieces(name, acceptance):
+    figures = acceptance[name]
+    assert figures["passes"] == dict.fromkeys(figures["passes"], True), figures
+    if name == "mn-hierdec-mel_16bar":
+        assert figures["n_music"] > acceptance["mn-mel_2bar"]["n_music"]

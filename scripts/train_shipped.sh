@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The training runs of the two shipped models, exactly as run (CPU, 1 torch thread each). Each command resumes
+# from runs/<name>/checkpoint/ when started again, so the runs continue across sessions; the last state is
+# committed under training/<name>/ (copy it to runs/<name>/ first). Pilot runs and their figures: the model cards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+common=(--steps 1000000 --threads 1 --eval-every 1000 --checkpoint-secs 120 --no-progress)
+case "${1:-}" in
+  2bar)
+    musicneurons train --config mn-mel_2bar --out runs/mn-mel_2bar "${common[@]}" --max-minutes "${2:-600}" \
+      --set max_beta=0.5 --set beta_rate=0.9998 --set free_bits=0 --set sampling_schedule=constant --set sampling_rate=0 \
+      --set batch_size=64 ;;
+  16bar)
+    musicneurons train --config mn-hierdec-mel_16bar --out runs/mn-hierdec-mel_16bar "${common[@]}" --eval-windows 500 \
+      --max-minutes "${2:-600}" --set dec_sizes=256 --set max_beta=0.2 --set beta_rate=0.9998 --set free_bits=48 \
+      --set sampling_schedule=constant --set sampling_rate=0 --set batch_size=32 --set transpose_range=5 ;;
+  *) echo "usage: scripts/train_shipped.sh 2bar|16bar [MAX_TOTAL_MINUTES]" >&2; exit 2 ;;
+esac
