@@ -66,19 +66,37 @@ def _pickup_shift(part):
     return float(first.paddingLeft) if first is not None else 0.0
 
 
+def _part_instruments(score, parts):
+    """Instrument index of each part: the staves of one instrument (a piano's two PartStaffs) share one."""
+    from music21 import layout, stream
+
+    first_staff = {}
+    if isinstance(score, stream.Score):
+        for group in score.spannerBundle.getByClass(layout.StaffGroup):
+            staves = [p for p in group.getSpannedElements() if isinstance(p, stream.PartStaff)]
+            for staff in staves:
+                first_staff.setdefault(id(staff), id(staves[0]))
+    index = {}
+    return [index.setdefault(first_staff.get(id(p), id(p)), len(index)) for p in parts]
+
+
 def score_to_notesequence(score):
-    """A music21 Score (or Part) -> NoteSequence, one instrument per part, pickup shifted, grace notes dropped."""
+    """A music21 Score (or Part) -> NoteSequence, one instrument per part, pickup shifted, grace notes dropped.
+
+    The staves of one instrument (PartStaffs of one StaffGroup, as music21 reads a MusicXML piano part)
+    form one instrument, as one MIDI track would.
+    """
     from music21 import harmony, meter, stream, tempo
 
     parts = list(score.parts) if isinstance(score, stream.Score) and score.parts else [score]
     rows, time_sigs, tempos, names = [], set(), set(), {}
-    for inst, part in enumerate(parts):
+    for inst, part in zip(_part_instruments(score, parts), parts):
         shift = _pickup_shift(part)
         part.stripTies(inPlace=True)  # in place: a copy would cost more than the parse
         flat = part.flatten()
         instrument = part.getInstrument(returnDefault=True)
         program = instrument.midiProgram or 0
-        names[inst] = part.partName or instrument.instrumentName or ""
+        names.setdefault(inst, part.partName or instrument.instrumentName or "")
         for el in flat.notes:
             if isinstance(el, harmony.Harmony) or el.duration.isGrace or not hasattr(el, "pitches"):
                 continue
