@@ -65,10 +65,15 @@ def split_by_piece(events, pieces, holdout=0.1, seed=0):
     return train, heldout[~_rows_in(heldout, train)]
 
 
-def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None):
-    """The embedded corpus's ``bars``-bar windows split by piece (see :func:`split_by_piece`)."""
+def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None, collections="folk"):
+    """The embedded corpus's ``bars``-bar windows split by piece (see :func:`split_by_piece`).
+
+    ``collections`` is a selection of :func:`musicneurons.melody.corpus_melodies` (``"folk"``, ``"all"``
+    or a list of music21 collections). A piece is one tune, or one score with all its parts, so every
+    window of every part of a piece falls on the same side.
+    """
     from ..melody import corpus_melodies
-    df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes)
+    df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes, collections=collections)
     tunes = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
     return split_by_piece(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
 
