@@ -116,11 +116,11 @@ def test_split_by_piece_keeps_all_parts_of_a_piece_on_one_side():
     df = corpus_melodies(2, "all", collections=["josquin"], workers=1, progress=False)
     assert df["file"].nunique() == 8 and set(df["tune"]) == {""}
     assert df.groupby("file")["instrument"].nunique().min() >= 2 and df["instrument"].max() >= 3
-    train, held = corpus_split(2, holdout=0.25, seed=0, collections=["josquin"])
+    train, held = corpus_split(2, holdout=0.5, seed=0, collections=["josquin"])
     as_set = lambda rows: {r.tobytes() for r in rows}  # noqa: E731
     train_set, held_set = as_set(train), as_set(held)
     per_piece = {f: as_set(array_column(g, "events").astype(np.int8)) for f, g in df.groupby("file")}
     held_pieces = [f for f, w in per_piece.items() if not w <= train_set]
-    assert len(held_pieces) == 2 and not train_set & held_set
+    assert 1 <= len(held_pieces) < 8 and not train_set & held_set
     assert held_set == set().union(*(per_piece[f] for f in held_pieces)) - train_set
     assert train_set == set().union(*(w for f, w in per_piece.items() if f not in held_pieces))
