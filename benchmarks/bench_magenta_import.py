@@ -36,7 +36,7 @@ def _child(task, checkpoint, out):
     """Run one measurement in this process; print {"seconds", "peak_mb"} as JSON."""
     start = time.perf_counter()
     if task == "import":
-        from musicneurons.model.magenta import import_magenta
+        from musicneurons.model import import_magenta
         import_magenta(checkpoint, out)
     elif task == "load":
         from musicneurons.model import load_model

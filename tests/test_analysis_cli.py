@@ -33,4 +33,4 @@ def test_analyse_command_rejects_a_table_without_latents(tmp_path, capsys):
     code = main(["analyse", str(tmp_path / "bad.parquet"), str(tmp_path / "bad.parquet"), str(tmp_path / "bad.parquet"),
                  "--out", str(tmp_path / "o")])
     assert code == 1
-    assert "needs 'mu' and 'sigma'" in capsys.readouterr().err
+    assert "bad.parquet: a latent table needs the array columns 'mu', 'sigma'" in capsys.readouterr().err

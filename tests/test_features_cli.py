@@ -51,6 +51,6 @@ def test_missing_events_column_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "bad.parquet"
     save_table(bad, pd.DataFrame({"tempo": [120.0]}))
     assert main(["features", str(bad), "--out", str(tmp_path / "x.parquet")]) == 1
-    assert "needs an 'events' column" in capsys.readouterr().err
+    assert "bad.parquet: a melody table needs the array columns 'events'; it lacks 'events'" in capsys.readouterr().err
     assert main(["features", str(tmp_path / "nope.parquet"), "--out", str(tmp_path / "x.parquet")]) == 1
-    assert "not a readable Parquet melody table" in capsys.readouterr().err
+    assert "nope.parquet: not a readable Parquet table" in capsys.readouterr().err

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from musicneurons.cli import main
-from musicneurons.model import CONFIGS, load_model, magenta_parameter_count
-from musicneurons.model.magenta import (import_magenta, is_magenta_checkpoint, load_magenta_checkpoint,
-                                        magenta_shapes, open_magenta_checkpoint)
-from musicneurons.model.tf_checkpoint import CheckpointError, TFCheckpoint
+from musicneurons.errors import CheckpointError
+from musicneurons.model import CONFIGS, import_magenta, load_model, magenta_parameter_count
+from musicneurons.model.magenta import (is_magenta_checkpoint, load_magenta_checkpoint, magenta_shapes,
+                                        open_magenta_checkpoint)
+from musicneurons.model.tf_checkpoint import TFCheckpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "magenta"
 TF_FIXTURES = ["cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar"]

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musicneurons.errors import MusicNeuronsError
+from musicneurons.cli import main
+from musicneurons.errors import CheckpointError, MusicNeuronsError
+from musicneurons.model import load_model
 from musicneurons.model.magenta import load_magenta_checkpoint
-from musicneurons.model.tf_checkpoint import CheckpointError, TFCheckpoint, checkpoint_prefix, masked_crc32c
+from musicneurons.model.tf_checkpoint import TFCheckpoint, checkpoint_prefix, masked_crc32c
 from musicneurons.model.tfjs import TFJSCheckpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "magenta"
@@ -229,3 +231,116 @@ def test_tfjs_float16_quantisation_and_several_groups(tmp_path):
     np.testing.assert_array_equal(ckpt.read("h"), half.astype(np.float32))
     assert ckpt.read("h").dtype == np.float32
     np.testing.assert_array_equal(ckpt.read("i"), whole)
+
+
+# Safe loading: every path a checkpoint names stays inside its folder; every manifest field is checked.
+
+@pytest.mark.parametrize("name, message", [
+    ("../../../../../../etc/passwd", r"\[0\]\.paths\[0\]: '\.\./\.\./\.\./\.\./\.\./\.\./etc/passwd' leads outside the model folder"),
+    ("/etc/passwd", r"\[0\]\.paths\[0\]: '/etc/passwd' must be a relative path inside the model folder"),
+])
+def test_tfjs_shard_paths_outside_the_folder_are_refused(js_copy, name, message):
+    folder, manifest = js_copy
+    manifest[0]["paths"][0] = name
+    write_manifest(folder, manifest)
+    with pytest.raises(CheckpointError, match=message) as info:
+        TFJSCheckpoint(folder)
+    assert info.value.path == str(folder / "weights_manifest.json")
+
+
+def test_tfjs_shard_symlinked_outside_the_folder_is_refused(js_copy, tmp_path):
+    folder, manifest = js_copy
+    outside = tmp_path / "elsewhere.bin"
+    shard = folder / manifest[0]["paths"][0]
+    outside.write_bytes(shard.read_bytes())
+    shard.unlink()
+    shard.symlink_to(outside)
+    with pytest.raises(CheckpointError, match=rf"\[0\]\.paths\[0\]: '{shard.name}' leads outside the model folder"):
+        TFJSCheckpoint(folder)
+
+
+def test_the_traversal_manifest_never_reaches_the_weights(js_copy, capsys):
+    folder, manifest = js_copy
+    manifest[0]["paths"][0] = "../../../../../../etc/passwd"
+    write_manifest(folder, manifest)
+    assert main(["import-magenta", str(folder), "--out", str(folder.parent / "imported")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"musicneurons import-magenta: error: {folder / 'weights_manifest.json'}: "
+                                               f"[0].paths[0]: '../../../../../../etc/passwd' leads outside")
+    assert not (folder.parent / "imported").exists()
+
+
+def _mu_bias(manifest):
+    return next(w for w in manifest[0]["weights"] if w["name"] == "encoder/mu/bias")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m[0]["weights"].insert(0, {"name": "encoder/mu/bias/Adam", "shape": [-4, 2], "dtype": "float32"}),
+     r"\[0\]\.weights\[0\] \('encoder/mu/bias/Adam'\)\.shape: \[-4, 2\] must be a list of non-negative integers"),
+    (lambda m: m[0]["weights"].append(dict(_mu_bias(m))), r"\.name: 'encoder/mu/bias' is named twice"),
+    (lambda m: _mu_bias(m).update(shape="8"), r"\('encoder/mu/bias'\)\.shape: expected list, got '8'"),
+    (lambda m: _mu_bias(m).update(shape=[8.5]), r"\.shape: \[8\.5\] must be a list of non-negative integers"),
+    (lambda m: _mu_bias(m).update(shape=[True]), r"\.shape: \[True\] must be a list of non-negative integers"),
+    (lambda m: _mu_bias(m).pop("name"), r"\[0\]\.weights\[\d+\]\.name: expected str, got None"),
+    (lambda m: _mu_bias(m)["quantization"].pop("scale"), r"\('encoder/mu/bias'\)\.quantization\.scale: expected a finite"),
+    (lambda m: _mu_bias(m)["quantization"].update(min="0"), r"\.quantization\.min: expected a finite number, got '0'"),
+    (lambda m: _mu_bias(m)["quantization"].update(scale=float("nan")), r"\.quantization\.scale: expected a finite"),
+    (lambda m: _mu_bias(m).update(quantization="uint8"), r"unsupported quantization dtype 'uint8'"),
+    (lambda m: _mu_bias(m).update(dtype="int32"), r"\.quantization: only float32 weights are quantised, not int32"),
+    (lambda m: m[0].update(weights={"a": 1}), r"\[0\]\.weights: expected list, got \{'a': 1\}"),
+    (lambda m: m[0].update(paths="group1-shard1of6"), r"\[0\]\.paths: expected list, got 'group1-shard1of6'"),
+    (lambda m: m[0]["paths"].append(7), r"\[0\]\.paths\[6\]: 7 must be a relative path"),
+    (lambda m: m.append("group"), r"\[1\]: expected a weight group object, got 'group'"),
+    (lambda m: m[0]["weights"].pop(), r"\[0\]\.paths: the shards hold \d+ bytes, the weights of the group \d+"),
+])
+def test_each_malformed_manifest_field_is_a_checkpoint_error(js_copy, edit, message):
+    folder, manifest = js_copy
+    edit(manifest)
+    write_manifest(folder, manifest)
+    with pytest.raises(CheckpointError, match=message) as info:
+        TFJSCheckpoint(folder)
+    assert str(folder / "weights_manifest.json") in str(info.value)
+
+
+def test_a_manifest_that_is_not_a_list_is_refused(js_copy):
+    folder, _ = js_copy
+    (folder / "weights_manifest.json").write_text('{"paths": []}')
+    with pytest.raises(CheckpointError, match="malformed magenta.js manifest: expected a list of weight groups, got dict"):
+        TFJSCheckpoint(folder)
+
+
+def test_a_state_file_pointing_outside_is_never_followed(small_copy, tmp_path):
+    elsewhere = Path(shutil.copytree(SMALL, tmp_path / "elsewhere"))
+    (small_copy / INDEX).rename(small_copy / "other.index")     # two index files: the state file decides
+    shutil.copy(small_copy / "other.index", small_copy / INDEX)
+    (small_copy / "checkpoint").write_text('model_checkpoint_path: "../elsewhere/model.ckpt"\n')
+    with pytest.raises(CheckpointError, match=r"model_checkpoint_path: '\.\./elsewhere/model\.ckpt' leads outside") as info:
+        TFCheckpoint(small_copy)
+    assert info.value.path == str(small_copy / "checkpoint") and (elsewhere / INDEX).is_file()
+
+
+def test_a_state_file_with_the_training_machines_absolute_path_is_looked_up_beside_it(small_copy):
+    (small_copy / "checkpoint").write_text('model_checkpoint_path: "/home/magenta/train/model.ckpt"\n')
+    assert TFCheckpoint(small_copy).prefix == str(small_copy / "model.ckpt")
+
+
+def test_a_non_utf8_state_file_is_a_checkpoint_error(small_copy, capsys):
+    (small_copy / "checkpoint").write_bytes(b'model_checkpoint_path: "\xff\xfemodel.ckpt"\n')
+    with pytest.raises(CheckpointError, match=r"checkpoint: the checkpoint state file is not UTF-8 text \(byte 24\)"):
+        TFCheckpoint(small_copy)
+    assert main(["import-magenta", str(small_copy), "--out", str(small_copy / "out")]) == 1
+    assert capsys.readouterr().err.startswith(f"musicneurons import-magenta: error: {small_copy / 'checkpoint'}: ")
+
+
+def test_an_index_symlinked_outside_is_refused(small_copy, tmp_path):
+    outside = tmp_path / "outside.index"
+    shutil.move(small_copy / INDEX, outside)
+    (small_copy / INDEX).symlink_to(outside)
+    with pytest.raises(CheckpointError, match="the index file: 'model.ckpt.index' leads outside the model folder"):
+        TFCheckpoint(small_copy)
+
+
+def test_load_model_names_a_missing_index(small_copy):
+    (small_copy / INDEX).unlink()
+    with pytest.raises(CheckpointError, match=rf"no TensorFlow checkpoint index '{small_copy / INDEX}' exists"):
+        load_model(small_copy / "model.ckpt")

@@ -34,4 +34,4 @@ def test_top_level_entry_points():
 
     assert musicneurons.run_study is run_study and musicneurons.load_model is load_model
     with pytest.raises(AttributeError):
-        musicneurons.no_such_name
+        _ = musicneurons.no_such_name

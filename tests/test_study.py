@@ -14,8 +14,12 @@ import pytest
 import torch
 
 from midi_helpers import midi_bytes, quarters
-from musicneurons.model import MusicVAE, get_config, save_model
-from musicneurons.pipeline import _Stages, run_study
+from musicneurons.cli import main
+from musicneurons.contracts import Latents, Windows
+from musicneurons.encoding import encode_windows
+from musicneurons.model import MusicVAE, get_config, load_model, save_model
+from musicneurons.pipeline import run_study
+from musicneurons.rundir import Entry
 from musicneurons.run_command import closing_table
 from musicneurons.tables import array_column, load_table
 
@@ -63,7 +67,7 @@ def test_every_stage_and_the_summary(study):
         feats, _ = load_table(d / "features_real.parquet")
         assert len(real) == len(mu) == len(feats) == s["per_bars"][f"{b}-bar"]["windows_real"] > 0
         assert s["per_bars"][f"{b}-bar"]["windows_random"] == len(real)
-        assert s["per_bars"][f"{b}-bar"]["music_neurons"] == 4     # planted: neurons 0-3 have sigma 0.05
+        assert s["per_bars"][f"{b}-bar"]["music_by_sigma"] == 4     # planted: neurons 0-3 have sigma 0.05
         assert real.groupby(["file", "tune"]).size().max() <= 5
         for fig in ("fig2_example_rolls", "fig3_example_latents", "fig4_neuron_boxplots", "fig5_pearson_mu",
                     "fig6_feature_phik", "fig7_neuron_feature_phik", "fig10_real_random_histograms",
@@ -72,10 +76,13 @@ def test_every_stage_and_the_summary(study):
             assert study.results[b].figures[fig].stat().st_size > 1000
             assert study.results[b].figures[fig].with_suffix(".svg").is_file()
     assert {n["neuron"] for n in s["per_bars"]["2-bar"]["strongest_features"]} <= {0, 1, 2, 3}
-    assert json.loads((study.directory / "summary.json").read_text())["per_bars"]["2-bar"]["music_neurons"] == 4
+    assert json.loads((study.directory / "summary.json").read_text())["per_bars"]["2-bar"]["music_by_sigma"] == 4
     assert set(s["versions"]) >= {"musicneurons", "torch", "music21"} and s["timings_s"]["total"] > 0
     table = closing_table(s)
-    assert "music neurons" in table and "2-bar" in table and "16-bar" in table
+    assert "music neurons (mean sigma rule)" in table and "2-bar" in table and "16-bar" in table
+    for b in (2, 16):
+        assert study.results[b].analysis.neurons["music"].sum() == 4
+        assert len(study.results[b].windows) == s["per_bars"][f"{b}-bar"]["windows_real"]
 
 
 def test_rerun_is_cached_and_identical(study, env):
@@ -103,27 +110,42 @@ class _FlakyModel:
             raise _Interrupted
         return self.model.encode(events, **kw)
 
-    def state_dict(self):
-        return self.model.state_dict()
 
-
-def test_encoding_resumes_chunk_by_chunk(study, env, tmp_path, monkeypatch):
+def test_encoding_resumes_chunk_by_chunk(study, env, tmp_path):
     root, models = env
-    monkeypatch.setattr("musicneurons.pipeline.ENCODE_CHUNK", 64)
-    events = np.stack(load_table(study.directory / "bars2" / "melodies.parquet")[0]["events"]).astype(np.int8)[:200]
-    stages = _Stages(tmp_path, 2, models[2], None, None, None, 0, "cpu", False, {})
-    flaky = _FlakyModel(stages.model)
-    stages._model = flaky
+    events = Windows.load(study.directory / "bars2" / "melodies.parquet").events[:200]
+    flaky = _FlakyModel(load_model(models[2]))
+    entry = Entry(tmp_path / "latents.parquet", "k")
     with pytest.raises(_Interrupted):
-        stages.latents("real", events, "k")
-    parts = list((tmp_path / "bars2" / "latents_real.parts").rglob("part-*.npz"))
-    assert [p.name for p in parts] == ["part-000000.npz"] and not (tmp_path / "bars2" / "latents_real.parquet").exists()
-    stages._model = flaky.model
-    mu, sigma, _ = stages.latents("real", events, "k")
+        encode_windows(entry, events, lambda: flaky, 16, chunk=64, progress=False)
+    parts = list((tmp_path / "latents.parquet.parts").rglob("part-*.npz"))
+    assert [p.name for p in parts] == ["part-000000.npz"] and not entry.path.exists()
+    latents = encode_windows(entry, events, lambda: flaky, 16, chunk=64, progress=False)
+    assert flaky.calls == 2 + 3   # the interrupted run encoded chunk 0; the rerun chunks 1-3 only
     ref_mu, ref_sigma = flaky.model.encode(events)
-    np.testing.assert_array_equal(mu, ref_mu)
-    np.testing.assert_array_equal(sigma, ref_sigma)
-    assert not (tmp_path / "bars2" / "latents_real.parts").exists()
+    np.testing.assert_array_equal(latents.mu, ref_mu)
+    np.testing.assert_array_equal(latents.sigma, ref_sigma)
+    assert not (tmp_path / "latents.parquet.parts").exists() and entry.verified()
+    np.testing.assert_array_equal(Latents.load(entry.path).mu, ref_mu)
+
+
+def test_encode_command_equals_the_pipelines_latents(study, env, tmp_path, capsys):
+    root, models = env
+    for b in (2, 16):
+        melodies, out = study.directory / f"bars{b}" / "melodies.parquet", tmp_path / f"latents{b}.parquet"
+        assert main(["encode", str(melodies), "--model", models[b], "--out", str(out), "--quiet"]) == 0
+        n = len(Windows.load(melodies))
+        assert capsys.readouterr().out == f"wrote {out}: {n} windows, z = 16\n"
+        encoded, pipeline = Latents.load(out), Latents.load(study.directory / f"bars{b}" / "latents_real.parquet")
+        np.testing.assert_array_equal(encoded.mu, pipeline.mu)
+        np.testing.assert_array_equal(encoded.sigma, pipeline.sigma)
+        assert encoded.mu.dtype == np.float32 and encoded.mu.shape == (n, 16)
+    before = out.stat().st_mtime_ns
+    assert main(["encode", str(melodies), "--model", models[16], "--out", str(out), "--quiet"]) == 0
+    assert out.stat().st_mtime_ns == before                     # complete and verified: reused
+    assert main(["encode", str(study.directory / "bars2" / "melodies.parquet"), "--model", models[16], "--out",
+                 str(tmp_path / "x.parquet")]) == 1
+    assert capsys.readouterr().err.strip().endswith("windows of 2 bars; model " + repr(models[16]) + " is a 16-bar model")
 
 
 def test_killed_run_resumes_to_the_same_results(study, env, tmp_path):
@@ -139,7 +161,7 @@ def test_killed_run_resumes_to_the_same_results(study, env, tmp_path):
     assert proc.poll() is None, proc.stderr.read().decode()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (out / "bars2" / "analysis" / "done.json").exists() and not (out / "index.html").exists()
+    assert not (out / "bars2" / "analysis.done.json").exists() and not (out / "index.html").exists()
     assert subprocess.run(cmd, env={**os.environ}, capture_output=True).returncode == 0
     for name in STAGE_TABLES:
         resumed, _ = load_table(out / "bars2" / f"{name}.parquet")
@@ -189,4 +211,4 @@ def test_report_in_headless_chromium(study):
     for b in (2, 16):
         s = study.summary["per_bars"][f"{b}-bar"]
         assert f"real windows\n{s['windows_real']}" in text
-        assert f"music neurons (mean sigma rule)\n{s['music_neurons']}" in text
+        assert f"music neurons (mean sigma rule)\n{s['music_by_sigma']}" in text

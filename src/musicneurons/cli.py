@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "musicneurons.run_command",
     "musicneurons.melody.commands",
     "musicneurons.model.commands",
+    "musicneurons.encode_command",
     "musicneurons.features.commands",
     "musicneurons.model.import_commands",
     "musicneurons.analysis.commands",

@@ -1,7 +1,10 @@
 """Typed exceptions of musicneurons: each names the parameter or the file and the reason."""
 
-__all__ = ["MusicNeuronsError", "InvalidParameterError", "MelodyError", "MidiFileError",
-           "ScoreFileError", "NoMelodiesError"]
+import numpy as np
+
+__all__ = ["MusicNeuronsError", "InvalidParameterError", "FileProblemError", "MelodyError", "MidiFileError",
+           "ScoreFileError", "NoMelodiesError", "CheckpointError", "ModelFileError", "OutputError",
+           "RunLockedError", "DeviceError", "TableError", "check_choice", "check_positive_int"]
 
 
 class MusicNeuronsError(Exception):
@@ -12,13 +15,13 @@ class InvalidParameterError(MusicNeuronsError, ValueError, TypeError):
     """A public function got a parameter outside its documented rule."""
 
 
-class MelodyError(MusicNeuronsError, ValueError):
-    """A melody source could not be turned into events; carries the path and the reason.
+class FileProblemError(MusicNeuronsError, ValueError):
+    """A file that cannot be used; carries the path and the reason, shown as ``PATH: REASON``.
 
     Parameters
     ----------
     path : str
-        The file (or corpus entry) that failed.
+        The file (or corpus entry, or ``file:variable``) that failed.
     reason : str
         What is wrong with it, in words a user can act on.
     """
@@ -27,6 +30,10 @@ class MelodyError(MusicNeuronsError, ValueError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class MelodyError(FileProblemError):
+    """A melody source could not be turned into events; carries the path and the reason."""
 
 
 class MidiFileError(MelodyError):
@@ -41,9 +48,46 @@ class NoMelodiesError(MusicNeuronsError):
     """A whole source yielded no usable melody window."""
 
 
+class CheckpointError(FileProblemError):
+    """A checkpoint file is missing, corrupt, truncated, or holds something this reader cannot use.
+
+    Built as ``CheckpointError(path, reason)``: ``path`` is the file (or ``file:variable``) that failed;
+    ``reason`` names the field (for a manifest, e.g. ``[0].weights[3].shape``) and what is wrong.
+    """
+
+
+class ModelFileError(MusicNeuronsError):
+    """A model directory or name could not be loaded; the message names it and the reason."""
+
+
+class OutputError(MusicNeuronsError):
+    """An output folder or file cannot be written (a file where a folder belongs, read-only, not ours)."""
+
+
+class TableError(FileProblemError):
+    """A table file is missing, truncated or not the table it should be; names the file and the problem."""
+
+
+class RunLockedError(MusicNeuronsError):
+    """Another live run holds the run directory's lock."""
+
+
+class DeviceError(MusicNeuronsError, ValueError):
+    """The requested torch device is not available on this machine."""
+
+
 def check_choice(name, value, choices, where):
     """Raise InvalidParameterError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise InvalidParameterError(
             f"The {name!r} parameter of {where} must be one of {sorted(choices)}. Got {value!r} instead.")
     return value
+
+
+def check_positive_int(name, value, where, allow_none=True):
+    """Raise InvalidParameterError unless ``value`` is an int >= 1 (or None when ``allow_none``)."""
+    if value is None and allow_none:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidParameterError(f"The {name!r} parameter of {where} must be a positive integer. Got {value!r} instead.")
+    return int(value)

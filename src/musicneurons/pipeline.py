@@ -1,41 +1,61 @@
-"""The study of ../shared/paper.md as resumable stages over a run directory.
+"""The study of ../shared/paper.md as stages over a run directory (see :mod:`musicneurons.rundir`).
 
 For each window length (2 and 16 bars) the run directory ``OUT/bars{2,16}/`` receives, in order:
 
-============================  ==========================================================================
-``melodies.parquet``          real windows (embedded corpus or ``data``), at most 5 a tune or file
-``random.parquet``            the same number of random note sequences (paper §5.1)
-``latents_real.parquet``      mu and sigma of every real window (``latents_random.parquet`` likewise)
-``features_real.parquet``     jSymbolic features of every real window (``features_random.parquet``)
-``analysis/``                 the paper's tables (CSV), figures (PNG + SVG) and ``summary.json``
-``example/``                  Figs 2-3: "Twinkle, twinkle, little star" in latent space
-============================  ==========================================================================
+===========================  ========================================  ==================================
+output                       content                                   key made from
+===========================  ========================================  ==================================
+``melodies.parquet``         real windows (:class:`Windows`), at most  the data folder's files (path,
+                             5 a tune or file; ``melodies.errors``     size, mtime) or the corpus slice,
+                             lists the items that gave none            ``n``, ``seed``, the version
+``random.parquet``           as many random note sequences (§5.1)      real windows' key, ``seed``
+``latents_{real,random}``    mu and sigma (:class:`Latents`)           windows' key, the model's files
+``features_{real,random}``   jSymbolic features (:class:`Features`)    windows' key, the version
+``analysis/``                the paper's tables (CSV), figures and     latents' and features' keys
+                             ``summary.json``
+``example/``                 Figs 2-3: "Twinkle, twinkle, little       the model's files, ``seed``
+                             star" in latent space
+===========================  ========================================  ==================================
 
-then ``OUT/summary.json`` and the self-contained ``OUT/index.html``. Every file is written under a
-temporary name and renamed when complete, and carries a key of the settings and inputs it was made
-from: a rerun skips each stage whose output has the current key, and encoding resumes chunk by chunk,
-so a run stopped at any moment finishes with the same results as an uninterrupted one.
+then ``OUT/summary.json`` and the self-contained ``OUT/index.html``. Each output has a completion
+marker ``NAME.done.json`` (key, rows, checksums); a rerun reuses exactly the outputs whose key is
+current and whose files verify, recomputes the rest (a one-line notice for a damaged one), and
+encoding resumes chunk by chunk. ``OUT/.lock`` keeps a second run out while one is running.
+
+Each stage is a chunk function (:func:`~musicneurons.encoding.encode_chunk`,
+:func:`~musicneurons.features.commands.features_of`, :func:`~musicneurons.analysis.analyse_study`...)
+plus a run-directory entry. A stage of another module is named in :data:`EXTRA_STAGES` as
+``"module:function"``; after the core stages it is called as ``function(study, result)`` with the
+:class:`BarsStudy` (``study.entry(name, key)`` for its outputs, ``study.model``, ``study.ref.key()``)
+and the :class:`BarsResult` (arrays, ``keys`` of the upstream stages); it adds what it found to
+``result.summary``, ``result.figures`` and ``result.extra[name]``.
 """
 
-import hashlib
-import json
+from __future__ import annotations
+
+import importlib
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import InvalidParameterError
-from .tables import PARTIAL_SUFFIX, array_column, load_metadata, load_table, save_table
+from .contracts import KEY_NUMBERS, Features, Latents, Windows
+from .encoding import ENCODE_CHUNK, encode_windows, latents_key
+from .errors import InvalidParameterError, OutputError, check_positive_int
+from .rundir import RunDirectory, content_key, file_key, folder_key, read_json, write_json
+from .tables import save_table
 
-__all__ = ["run_study", "StudyRun", "BarsResult", "default_model"]
+__all__ = ["run_study", "StudyRun", "BarsResult", "BarsStudy", "EXTRA_STAGES"]
 
-ENCODE_CHUNK = 2048
 EXAMPLE_TITLE = '"Twinkle, twinkle, little star"'
+# Stages added by other modules, run in order after the core stages: "package.module:function".
+EXTRA_STAGES: list[str] = []
+RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock")
 
 
 @dataclass
@@ -50,9 +70,27 @@ class BarsResult:
     directory : Path
         ``OUT/bars{bars}``.
     summary : dict
-        The analysis summary (``analysis/summary.json``) plus the example's reconstruction.
+        The analysis summary (names as in :data:`~musicneurons.contracts.KEY_NUMBERS`), plus
+        ``example`` and ``strongest_features``.
     figures : dict of str to Path
-        PNG of each figure by name, in report order.
+        PNG of each figure by name.
+    analysis : StudyResults
+        Every table of the analysis.
+    windows : Windows
+        The real windows.
+    errors : DataFrame
+        The items of the data that gave no window, with the reason.
+    model_card : str
+        The model card (or configuration) of the model.
+    latents, random_latents : Latents
+        Encodings of the real and random windows.
+    random_windows : Windows
+    features, random_features : Features
+    keys : dict of str to str
+        Content key of each stage's output (``melodies``, ``random``, ``latents_real``, ...), for the
+        keys of stages that depend on them.
+    extra : dict
+        What the :data:`EXTRA_STAGES` add, by stage name.
     """
 
     bars: int
@@ -60,13 +98,26 @@ class BarsResult:
     directory: Path
     summary: dict
     figures: dict = field(default_factory=dict)
+    analysis: Any = None
+    windows: Windows | None = None
+    errors: pd.DataFrame | None = None
+    model_card: str = ""
+    latents: Latents | None = None
+    random_latents: Latents | None = None
+    random_windows: Windows | None = None
+    features: Features | None = None
+    random_features: Features | None = None
+    keys: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
-    def table(self, name):
+    def table(self, name: str) -> pd.DataFrame:
         """An analysis table by name (e.g. ``'correlations'``, ``'neurons'``) as a DataFrame."""
-        return pd.read_csv(self.directory / "analysis" / f"{name}.csv")
+        return self.analysis.tables()[name]
 
-    def load(self, stage):
+    def load(self, stage: str) -> tuple[pd.DataFrame, dict]:
         """A stage table (``'melodies'``, ``'latents_real'``, ``'features_random'``...) -> (df, metadata)."""
+        from .tables import load_table
+
         return load_table(self.directory / f"{stage}.parquet")
 
 
@@ -80,187 +131,153 @@ class StudyRun:
     report: Path
 
 
-def _key(*parts):
-    """Short content key of JSON-able parts (settings, upstream keys)."""
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+@dataclass
+class Settings:
+    """The study's inputs besides the model: data, sizes, seed, device, progress bars."""
+
+    data: str | Path | None
+    n: int | None
+    max_tunes: int | None
+    seed: int
+    device: str
+    progress: bool
 
 
-def _fresh(path, key):
-    """True when ``path`` exists complete and was made with ``key``."""
-    return Path(path).is_file() and load_metadata(path).get("key") == key
+class BarsStudy:
+    """The stages of one window length, sharing the run directory, the model and a timing log.
 
+    Parameters
+    ----------
+    run : RunDirectory
+    bars : {2, 16}
+    model : ModelRef
+    settings : Settings
+    timings : dict of str to float
+        Seconds of each stage when it last ran (updated in place).
+    """
 
-def default_model(bars):
-    """Name of the shipped model for ``bars`` bars."""
-    from .model import load_config, shipped_models
-
-    for name in shipped_models():
-        if load_config(name).bars == bars:
-            return name
-    raise InvalidParameterError(f"no shipped model for {bars} bars; give one with --model")
-
-
-def _model_key(spec, model):
-    """Key of a model: its name or path, its config and a hash of all its weights."""
-    digest = hashlib.sha1()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().numpy().tobytes())
-    return _key(str(spec), model.config.to_dict(), digest.hexdigest())
-
-
-class _Stages:
-    """The stages of one window length, sharing the run directory, the model and a timing log."""
-
-    def __init__(self, directory, bars, model_spec, data, n, max_tunes, seed, device, progress, timings):
-        self.dir = Path(directory) / f"bars{bars}"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.bars, self.model_spec, self.data, self.n, self.max_tunes = bars, model_spec, data, n, max_tunes
-        self.seed, self.device, self.progress, self.timings = seed, device, progress, timings
+    def __init__(self, run: RunDirectory, bars: int, model, settings: Settings, timings: dict) -> None:
+        self.run_dir, self.bars, self.ref, self.settings, self.timings = run, bars, model, settings, timings
+        self.dir = run.root / f"bars{bars}"
         self._model = None
-        self._model_key = None
-
-    @property
-    def model_key(self):
-        """:func:`_model_key` of this length's model, hashed once."""
-        if self._model_key is None:
-            self._model_key = _model_key(self.model_spec, self.model)
-        return self._model_key
 
     @property
     def model(self):
+        """The MusicVAE, loaded on first use."""
         if self._model is None:
-            from .model import load_model
-
-            self._model = load_model(self.model_spec, device=self.device)
-            if self._model.config.bars != self.bars:
-                raise InvalidParameterError(
-                    f"model {self.model_spec!r} is a {self._model.config.bars}-bar model; this stage needs {self.bars} bars")
+            self._model = self.ref.load(self.settings.device)
         return self._model
 
-    def _timed(self, name, fn):
+    def entry(self, name: str, key: str):
+        """The run-directory entry of output ``name`` (e.g. ``'latents_real.parquet'``) of this length."""
+        return self.run_dir.entry(f"bars{self.bars}/{name}", key)
+
+    def _timed(self, name: str, fn):
         start = time.perf_counter()
         out = fn()
         self.timings[f"bars{self.bars}/{name}"] = round(time.perf_counter() - start, 3)
         return out
 
-    def melodies(self):
-        """Real windows -> (events (n, T) int8, table key)."""
-        from .melody import corpus_melodies, read_melodies, save_melodies
+    def _data_key(self) -> Any:
+        data = self.settings.data
+        if data is None:
+            import music21
 
-        path = self.dir / "melodies.parquet"
-        key = _key("melodies", self.bars, str(self.data), self.n, self.max_tunes, self.seed, __version__)
-        if not _fresh(path, key):
+            index = Path(__file__).parent / "data"
+            return ["corpus", self.settings.max_tunes, music21.__version__,
+                    [file_key(p) for p in sorted(index.glob("*.json"))]]
+        from .melody.sources import MIDI_SUFFIXES, SCORE_SUFFIXES
+
+        return ["files", str(Path(data).resolve()), folder_key(data, MIDI_SUFFIXES + SCORE_SUFFIXES)]
+
+    def melodies(self) -> tuple[Windows, pd.DataFrame, str]:
+        """Real windows -> (windows, errors table, key)."""
+        s = self.settings
+        key = content_key("melodies", self.bars, self._data_key(), s.n, s.seed, __version__)
+        table, errors = self.entry("melodies.parquet", key), self.entry("melodies.errors.parquet", key)
+        if not all([table.verified(), errors.verified()]):       # both checked: a notice for each damaged one
             def make():
-                if self.data is None:
-                    windows, errors = corpus_melodies(self.bars, max_tunes=self.max_tunes, progress=self.progress,
-                                                      with_errors=True)
-                else:
-                    windows, errors = read_melodies(self.data, self.bars, progress=self.progress)
-                if self.n is not None and self.n < len(windows):
-                    keep = np.sort(np.random.default_rng(self.seed).choice(len(windows), self.n, replace=False))
-                    windows = windows.iloc[keep].reset_index(drop=True)
-                save_melodies(path, windows, errors, {"key": key, "stage": "melodies", "bars": self.bars})
+                windows, errs = real_windows(self.bars, s.data, s.n, s.max_tunes, s.seed, s.progress)
+                meta = {"key": key, "stage": "melodies", "bars": self.bars}
+                windows.save(table.path, meta)
+                save_table(errors.path, errs, metadata=meta)
+                table.complete(len(windows))
+                errors.complete(len(errs))
             self._timed("melodies", make)
-        table, _ = load_table(path)
-        return array_column(table, "events").astype(np.int8), table, key
+        return Windows.load(table.path), pd.read_parquet(errors.path), key
 
-    def random(self, n_real, real_key):
-        """Random windows, as many as the real ones -> (events, table, key)."""
-        from .melody import random_melodies, save_melodies
+    def random(self, n_real: int, real_key: str) -> tuple[Windows, str]:
+        """Random windows, as many as the real ones -> (windows, key)."""
+        from .melody import random_melodies
 
-        path = self.dir / "random.parquet"
-        key = _key("random", self.bars, n_real, self.seed, real_key)
-        if not _fresh(path, key):
-            self._timed("random", lambda: save_melodies(path, random_melodies(n_real, self.bars, self.seed),
-                                                        metadata={"key": key, "stage": "random"}))
-        table, _ = load_table(path)
-        return array_column(table, "events").astype(np.int8), table, key
+        key = content_key("random", self.bars, n_real, self.settings.seed, real_key)
+        entry = self.entry("random.parquet", key)
+        self._timed_ensure("random", entry, lambda path: Windows.from_frame(
+            random_melodies(n_real, self.bars, self.settings.seed)).save(path, {"key": key, "stage": "random"}),
+            n_real)
+        return Windows.load(entry.path), key
 
-    def latents(self, name, events, upstream):
+    def _timed_ensure(self, name, entry, write, rows):
+        """Make ``entry`` unless it verifies: ``write(path)``, timed as ``name``, then its marker with ``rows``."""
+        def make(path):
+            self._timed(name, lambda: write(path))
+            return rows
+        entry.ensure(make)
+
+    def latents(self, name: str, events: np.ndarray, upstream: str) -> tuple[Latents, str]:
         """mu, sigma (n, z) float32 of ``events``, encoded in chunks that survive an interruption."""
-        from tqdm.auto import tqdm
+        key = latents_key(upstream, self.ref)
+        entry = self.entry(f"latents_{name}.parquet", key)
+        if entry.verified():
+            return Latents.load(entry.path), key
+        latents = self._timed(f"latents_{name}", lambda: encode_windows(
+            entry, events, lambda: self.model, self.ref.config.z_size, self.settings.device, ENCODE_CHUNK,
+            self.settings.progress, f"encoding {name} ({self.bars} bars)", {"model": self.ref.spec}))
+        return latents, key
 
-        path = self.dir / f"latents_{name}.parquet"
-        key = _key("latents", upstream, self.model_key)
-        if not _fresh(path, key):
-            parts = self.dir / f"latents_{name}.parts" / key
-            parts.mkdir(parents=True, exist_ok=True)
-            starts = range(0, len(events), ENCODE_CHUNK)
-            bar = tqdm(starts, desc=f"encoding {name} ({self.bars} bars)", unit="chunk", disable=not self.progress)
+    def features(self, name: str, windows: Windows, upstream: str) -> tuple[Features, str]:
+        """jSymbolic features of ``windows``."""
+        from .features.commands import features_of
 
-            def make():
-                for start in bar:
-                    part = parts / f"part-{start // ENCODE_CHUNK:06d}.npz"
-                    if not part.exists():
-                        mu, sigma = self.model.encode(events[start:start + ENCODE_CHUNK], device=self.device)
-                        tmp = part.with_name(part.stem + PARTIAL_SUFFIX + ".npz")
-                        np.savez(tmp, mu=mu, sigma=sigma)
-                        tmp.replace(part)
-                chunks = [np.load(parts / f"part-{s // ENCODE_CHUNK:06d}.npz") for s in starts]
-                mu = np.concatenate([c["mu"] for c in chunks]) if chunks else np.zeros((0, self.model.config.z_size))
-                sigma = np.concatenate([c["sigma"] for c in chunks]) if chunks else mu
-                save_table(path, pd.DataFrame({"row": np.arange(len(events))}),
-                           {"mu": mu.astype(np.float32), "sigma": sigma.astype(np.float32)},
-                           {"key": key, "stage": "latents", "model": str(self.model_spec)})
-                shutil.rmtree(parts.parent)
-            self._timed(f"latents_{name}", make)
-        table, _ = load_table(path)
-        return array_column(table, "mu"), array_column(table, "sigma"), key
+        key = content_key("features", upstream, __version__)
+        entry = self.entry(f"features_{name}.parquet", key)
+        self._timed_ensure(f"features_{name}", entry, lambda path: features_of(
+            windows.events, windows.tempo, progress=False).save(path, {"key": key, "stage": "features"}),
+            len(windows))
+        return Features.load(entry.path), key
 
-    def features(self, name, events, tempo, upstream):
-        """jSymbolic features of ``events`` (DataFrame, one column per feature id)."""
-        from .features import compute_features
-
-        path = self.dir / f"features_{name}.parquet"
-        key = _key("features", upstream, __version__)
-        if not _fresh(path, key):
-            self._timed(f"features_{name}", lambda: save_table(
-                path, compute_features(events, tempo), metadata={"key": key, "stage": "features"}))
-        return load_table(path)[0], key
-
-    def analysis(self, real, random, upstream):
-        """Every analysis of the paper; skipped when ``analysis/summary.json`` has the current key."""
+    def analysis(self, real: tuple, random: tuple, upstream: tuple):
+        """Every analysis of the paper -> StudyResults (computed, or read back when the folder verifies)."""
         from .analysis import analyse_study
+        from .analysis.study import StudyResults
         from .features import catalogue
 
-        out = self.dir / "analysis"
-        key = _key("analysis", upstream, __version__)
-        marker = out / "done.json"
-        if not (marker.is_file() and json.loads(marker.read_text()).get("key") == key):
-            if out.exists():
-                shutil.rmtree(out)
-            self._timed("analysis", lambda: analyse_study(*real, *random, catalogue(), out_dir=out,
-                                                         label=f"{self.bars}-bar", random_state=self.seed))
-            marker.write_text(json.dumps({"key": key}))
-        return json.loads((out / "summary.json").read_text())
+        entry = self.entry("analysis", content_key("analysis", upstream, __version__))
+        if entry.verified():
+            return StudyResults.load(entry.path)
+        entry.clear()
+        (mu, sigma, feats), (rmu, rsigma, rfeats) = real, random
+        results = self._timed("analysis", lambda: analyse_study(
+            mu, sigma, feats.values, rmu, rsigma, rfeats.values, catalogue(), out_dir=entry.path,
+            label=f"{self.bars}-bar", random_state=self.settings.seed))
+        entry.complete(len(results.neurons))
+        return results
 
-    def example(self):
-        """Figs 2-3 for the default example melody; returns its summary dict."""
-        from .analysis.example import encode_example, plot_example_latents, plot_example_rolls
-        from .report.figures import save_figure
+    def example(self) -> tuple[dict, dict]:
+        """Figs 2-3 for the example melody -> (its summary dict, {figure name: png path})."""
+        entry = self.entry("example", content_key("example", self.ref.key(), self.settings.seed))
+        if not entry.verified():
+            entry.clear()
+            self._timed("example", lambda: write_example(self.model, self.bars, self.settings.seed, entry.path))
+            entry.complete(1)
+        info = read_json(entry.path / "example.json")
+        return info, {p.stem: p for p in sorted(entry.path.glob("*.png"))}
 
-        out = self.dir / "example"
-        key = _key("example", self.model_key, self.seed)
-        marker = out / "example.json"
-        if not (marker.is_file() and json.loads(marker.read_text()).get("key") == key):
-            def make():
-                ex = encode_example(self.model, bars=self.bars, seed=self.seed)
-                save_figure(plot_example_rolls(ex, f"{EXAMPLE_TITLE}: melody, decoded mu, decoded sample "
-                                                   f"({self.bars}-bar)")[0], out / "fig2_example_rolls")
-                save_figure(plot_example_latents(ex, title=f"{EXAMPLE_TITLE} in latent space ({self.bars}-bar)")[0],
-                            out / "fig3_example_latents")
-                info = {"key": key, "reconstructs": ex.reconstructs, "step_accuracy": round(ex.step_accuracy, 4),
-                        "neurons_sigma_below_1": int((ex.sigma < 1).sum())}
-                marker.write_text(json.dumps(info))
-            self._timed("example", make)
-        return {k: v for k, v in json.loads(marker.read_text()).items() if k != "key"}
-
-    def run(self):
+    def run(self) -> BarsResult:
         """All stages in order -> BarsResult, with a progress bar over the stages."""
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=8, desc=f"{self.bars}-bar study", unit="stage", disable=not self.progress)
+        bar = tqdm(total=8, desc=f"{self.bars}-bar study", unit="stage", disable=not self.settings.progress)
 
         def step(name, fn, *args):
             bar.set_postfix_str(name)
@@ -268,31 +285,73 @@ class _Stages:
             bar.update()
             return out
 
-        events, table, real_key = step("melodies", self.melodies)
-        random_events, random_table, random_key = step("random", self.random, len(events), real_key)
-        mu, sigma, lat_key = step("latents real", self.latents, "real", events, real_key)
-        rmu, rsigma, rlat_key = step("latents random", self.latents, "random", random_events, random_key)
-        feats, feat_key = step("features real", self.features, "real", events, table["tempo"].to_numpy(), real_key)
-        rfeats, rfeat_key = step("features random", self.features, "random", random_events,
-                                 random_table["tempo"].to_numpy(), random_key)
-        summary = step("analysis", self.analysis, (mu, sigma, feats), (rmu, rsigma, rfeats),
+        windows, errors, real_key = step("melodies", self.melodies)
+        random_windows, random_key = step("random", self.random, len(windows), real_key)
+        lat, lat_key = step("latents real", self.latents, "real", windows.events, real_key)
+        rlat, rlat_key = step("latents random", self.latents, "random", random_windows.events, random_key)
+        feats, feat_key = step("features real", self.features, "real", windows, real_key)
+        rfeats, rfeat_key = step("features random", self.features, "random", random_windows, random_key)
+        results = step("analysis", self.analysis, (lat.mu, lat.sigma, feats), (rlat.mu, rlat.sigma, rfeats),
                        (lat_key, rlat_key, feat_key, rfeat_key))
-        summary["example"] = step("example", self.example)
+        example, example_figures = step("example", self.example)
         bar.close()
-        summary["strongest_features"] = _strongest_features(self.dir / "analysis")
-        figures = {p.stem: p for p in sorted((self.dir / "example").glob("*.png"))}
-        figures.update({p.stem: p for p in sorted((self.dir / "analysis").glob("*.png"))})
-        return BarsResult(self.bars, str(self.model_spec), self.dir, summary, figures)
+        summary = {**results.summary, "example": example,
+                   "strongest_features": strongest_features(results.correlations, results.neurons)}
+        figures = {**example_figures, **{name: paths[0] for name, paths in results.figures.items()}}
+        keys = {"melodies": real_key, "random": random_key, "latents_real": lat_key, "latents_random": rlat_key,
+                "features_real": feat_key, "features_random": rfeat_key}
+        result = BarsResult(self.bars, self.ref.spec, self.dir, summary, figures, results, windows, errors,
+                            self.ref.description(), lat, rlat, random_windows, feats, rfeats, keys)
+        for spec in EXTRA_STAGES:
+            module, name = spec.split(":")
+            getattr(importlib.import_module(module), name)(self, result)
+        return result
 
 
-def _strongest_features(analysis_dir, n_neurons=5):
+def real_windows(bars: int, data, n: int | None, max_tunes: int | None, seed: int,
+                 progress: bool) -> tuple[Windows, pd.DataFrame]:
+    """The study's real windows: the corpus (or ``data``), at most 5 a tune, then a seeded subset of ``n``.
+
+    Returns
+    -------
+    windows : Windows
+    errors : DataFrame
+        One row per item that gave no window, with the reason.
+    """
+    from .melody import corpus_melodies, read_melodies
+
+    if data is None:
+        frame, errors = corpus_melodies(bars, max_tunes=max_tunes, progress=progress, with_errors=True)
+    else:
+        frame, errors = read_melodies(data, bars, progress=progress)
+    windows = Windows.from_frame(frame)
+    if n is not None and n < len(windows):
+        windows = windows.take(np.sort(np.random.default_rng(seed).choice(len(windows), n, replace=False)))
+    return windows, errors
+
+
+def write_example(model, bars: int, seed: int, folder: Path) -> dict:
+    """Figs 2-3 of the example melody and its ``example.json`` under ``folder``; returns the JSON's content."""
+    from .analysis.example import encode_example, plot_example_latents, plot_example_rolls
+    from .report.figures import save_figure
+
+    ex = encode_example(model, bars=bars, seed=seed)
+    save_figure(plot_example_rolls(ex, f"{EXAMPLE_TITLE}: melody, decoded mu, decoded sample ({bars}-bar)")[0],
+                folder / "fig2_example_rolls")
+    save_figure(plot_example_latents(ex, title=f"{EXAMPLE_TITLE} in latent space ({bars}-bar)")[0],
+                folder / "fig3_example_latents")
+    info = {"reconstructs": ex.reconstructs, "step_accuracy": round(ex.step_accuracy, 4),
+            "neurons_sigma_below_1": int((ex.sigma < 1).sum())}
+    write_json(folder / "example.json", info)
+    return info
+
+
+def strongest_features(correlations: pd.DataFrame, neurons: pd.DataFrame, n_neurons: int = 5) -> list[dict]:
     """The strongest feature (highest phik) of each of the first ``n_neurons`` music neurons."""
-    corr = pd.read_csv(analysis_dir / "correlations.csv")
-    neurons = pd.read_csv(analysis_dir / "neurons.csv")
-    music = neurons.loc[neurons["music"], "neuron"].tolist()[:n_neurons] if "music" in neurons else []
+    music = neurons.loc[neurons["music"].astype(bool), "neuron"].tolist()[:n_neurons] if "music" in neurons else []
     out = []
     for neuron in music:
-        rows = corr[corr["neuron"] == neuron].sort_values("phik", ascending=False)
+        rows = correlations[correlations["neuron"] == neuron].sort_values("phik", ascending=False)
         if len(rows):
             best = rows.iloc[0]
             out.append({"neuron": int(neuron), "feature_id": best["feature_id"], "phik": round(float(best["phik"]), 4),
@@ -300,14 +359,27 @@ def _strongest_features(analysis_dir, n_neurons=5):
     return out
 
 
-def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=None, max_tunes=None, seed=0,
-              device="cpu", progress=True):
+def check_run_directory(root: Path) -> None:
+    """Refuse an ``--out`` folder that holds other things than a run directory (e.g. ``--out /tmp``)."""
+    if not root.is_dir():
+        return
+    names = {p.name for p in root.iterdir()}
+    if names and not (names & set(RUN_FILES) or any(n.startswith("bars") for n in names)):
+        shown = ", ".join(sorted(names)[:3]) + (" ..." if len(names) > 3 else "")
+        raise OutputError(f"--out {root}: holds other files ({shown}), not a musicneurons run directory; "
+                          f"give a new or empty folder")
+
+
+def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Path | None = None,
+              bars=(2, 16), n: int | None = None, max_tunes: int | None = None, seed: int = 0, device: str = "cpu",
+              progress: bool = True) -> StudyRun:
     """Run the whole study and write its run directory and report.
 
     Parameters
     ----------
     out : str or Path
-        Run directory; reused on a rerun (finished stages are skipped).
+        Run directory; reused on a rerun (finished stages are skipped). Must be new, empty or a run
+        directory; one run at a time uses it.
     model : str or Path, list of them, or dict of int to str, optional
         A shipped model name, a saved model directory or a Magenta checkpoint; its window length picks
         the bars. Several models: each runs at its own length, those not in ``bars`` left out. A dict
@@ -323,82 +395,58 @@ def run_study(out="musicneurons-study", model=None, data=None, bars=(2, 16), n=N
     seed : int
     device : str
         Torch device for encoding, e.g. ``'cpu'`` or ``'cuda'``.
+    progress : bool
+        Progress bars on stderr.
 
     Returns
     -------
     StudyRun
+
+    Raises
+    ------
+    InvalidParameterError, DeviceError, OutputError, RunLockedError, ModelFileError
+        Before any long work: a bad setting, a missing device, an unusable ``out`` or cache, another run
+        in ``out``, a model that cannot be found.
     """
+    from .model import models_by_bars
+    from .preflight import check_cache, check_device
     from .report.html import write_report
 
-    directory = Path(out)
-    directory.mkdir(parents=True, exist_ok=True)
-    models = _models_by_bars(model, bars)
-    timings_path = directory / "timings.json"
-    # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
-    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
-    started = time.perf_counter()
-    results = {}
-    for b, spec in models.items():
-        results[b] = _Stages(directory, b, spec, data, n, max_tunes, seed, device, progress, timings).run()
-    settings = {"out": str(directory), "models": {str(b): str(s) for b, s in models.items()},
-                "data": str(data) if data is not None else "music21 folk corpus (embedded)", "n": n,
-                "max_tunes": max_tunes, "seed": seed, "device": device}
-    _write_json(timings_path, timings)
-    summary = _study_summary(results, settings, timings, time.perf_counter() - started)
-    _write_json(directory / "summary.json", summary)
-    report = write_report(directory, results, summary)
-    return StudyRun(directory, results, summary, report)
+    check_positive_int("n", n, "run_study")
+    check_positive_int("max_tunes", max_tunes, "run_study")
+    if data is not None and not Path(data).exists():
+        raise InvalidParameterError(f"--data {data}: no such file or folder")
+    check_device(device)
+    models = models_by_bars(model, bars)
+    check_cache()
+    check_run_directory(Path(out))
+    run = RunDirectory(out)
+    with run.lock():
+        timings_path = run.root / "timings.json"
+        # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
+        timings = read_json(timings_path) or {}
+        started = time.perf_counter()
+        settings = Settings(data, n, max_tunes, seed, device, progress)
+        results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
+        described = {"out": str(run.root), "models": {str(b): ref.spec for b, ref in models.items()},
+                     "data": str(data) if data is not None else "music21 folk corpus (embedded)", "n": n,
+                     "max_tunes": max_tunes, "seed": seed, "device": device}
+        write_json(timings_path, timings)
+        summary = study_summary(results, described, timings, time.perf_counter() - started)
+        write_json(run.root / "summary.json", summary)
+        report = write_report(run.root, results, summary)
+    return StudyRun(run.root, results, summary, report)
 
 
-def _models_by_bars(model, bars):
-    """{bars: model spec} from the ``model`` and ``bars`` arguments of :func:`run_study`."""
-    from .model import load_config
-
-    for b in bars:
-        if b not in (2, 16):
-            raise InvalidParameterError(f"The 'bars' parameter of run_study must hold 2 and/or 16. Got {list(bars)!r}.")
-    if model is None:
-        return {b: default_model(b) for b in sorted(set(bars))}
-    if isinstance(model, dict):
-        return {int(b): m for b, m in sorted(model.items())}
-    if isinstance(model, (str, Path)):
-        return {load_config(model).bars: model}
-    chosen = {b: m for b, m in sorted((load_config(m).bars, m) for m in model) if b in bars}
-    if not chosen:
-        raise InvalidParameterError(f"none of the models {list(model)!r} is a {' or '.join(map(str, bars))}-bar model")
-    return chosen
-
-
-def _study_summary(results, settings, timings, wall):
-    """summary.json: per length the key numbers, plus settings, versions and timings."""
+def study_summary(results: dict, settings: dict, timings: dict, wall: float) -> dict:
+    """summary.json: per length the model and the analysis summary, plus settings, versions and timings."""
     import music21
     import torch
 
-    per_bars = {}
-    for b, res in results.items():
-        s = res.summary
-        per_bars[f"{b}-bar"] = {
-            "model": res.model, "windows_real": s.get("windows_real"), "windows_random": s.get("windows_random"),
-            "music_neurons": s.get("music_by_sigma"),
-            "noise_neurons": s["neurons"] - s["music_by_sigma"] if "neurons" in s else None,
-            "active_units": s.get("active_units"), "split_agreement": s.get("agreement"),
-            "strongest_features": s.get("strongest_features"), "contrast_auc": s.get("contrast_auc"),
-            "example": s.get("example"), "analysis": s}
-    return {"study": "musicneurons", "per_bars": per_bars, "settings": settings,
+    per_bars = {f"{b}-bar": {"model": res.model, **res.summary, "errors": len(res.errors)}
+                for b, res in results.items()}
+    return {"study": "musicneurons", "per_bars": per_bars, "key_numbers": dict(KEY_NUMBERS), "settings": settings,
             "versions": {"musicneurons": __version__, "python": platform.python_version(), "numpy": np.__version__,
                          "torch": torch.__version__, "music21": music21.__version__, "pandas": pd.__version__},
             "timings_s": {**timings, "total": round(wall, 3)},
             "timings_note": "seconds of each stage when it last ran; total = this invocation"}
-
-
-def _write_json(path, obj):
-    """Write JSON atomically."""
-    tmp = Path(str(path) + PARTIAL_SUFFIX)
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default))
-    tmp.replace(path)
-
-
-def _json_default(value):
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    return str(value)

@@ -1,6 +1,8 @@
 """The ``musicneurons run`` command: the whole study in one command, resumable."""
 
-__all__ = ["register"]
+from .preflight import positive_int
+
+__all__ = ["register", "closing_table"]
 
 
 def register(sub):
@@ -16,8 +18,10 @@ def register(sub):
     p.add_argument("--data", default=None, help="folder of MIDI, MusicXML, ABC or kern files (default: embedded corpus)")
     p.add_argument("--bars", type=int, choices=(2, 16), action="append", default=None,
                    help="window length to study (repeatable; default both)")
-    p.add_argument("--n", type=int, default=None, help="at most N real windows per length (and as many random)")
-    p.add_argument("--max-tunes", type=int, default=None, help="embedded corpus only: an evenly spread slice of tunes")
+    p.add_argument("--n", type=positive_int, default=None,
+                   help="at most N real windows per length (and as many random)")
+    p.add_argument("--max-tunes", type=positive_int, default=None,
+                   help="embedded corpus only: an evenly spread slice of tunes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
     p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
@@ -39,19 +43,20 @@ def run(args):
 def closing_table(summary):
     """The terminal summary: one column per window length, one row per key number."""
     per = summary["per_bars"]
-    rows = [("model", "model"), ("real windows", "windows_real"), ("random windows", "windows_random"),
-            ("music neurons", "music_neurons"), ("active units", "active_units"),
-            ("rule agreement", "split_agreement")]
+    from .contracts import KEY_NUMBERS
+
+    rows = [("model", "model")] + [(label, name) for name, label in KEY_NUMBERS] + [("items without a window",
+                                                                                      "errors")]
     cols = list(per)
-    lines = [f"{'':24s}" + "".join(f"{c:>24s}" for c in cols)]
+    lines = [f"{'':34s}" + "".join(f"{c:>24s}" for c in cols)]
     for label, key in rows:
-        lines.append(f"{label:24s}" + "".join(f"{_short(per[c].get(key)):>24s}" for c in cols))
-    lines.append(f"{'strongest (1st neuron)':24s}" + "".join(
+        lines.append(f"{label:34s}" + "".join(f"{_short(per[c].get(key)):>24s}" for c in cols))
+    lines.append(f"{'strongest (1st neuron)':34s}" + "".join(
         f"{_short(_first(per[c].get('strongest_features'))):>24s}" for c in cols))
     auc = [per[c].get("contrast_auc") or {} for c in cols]
     for name in sorted(set().union(*auc)):
-        lines.append(f"{'AUC ' + name:24s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))
-    lines.append(f"{'total time (s)':24s}{summary['timings_s']['total']:>24.1f}")
+        lines.append(f"{'AUC ' + name:34s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))
+    lines.append(f"{'total time (s)':34s}{summary['timings_s']['total']:>24.1f}")
     return "\n".join(lines)
 
 

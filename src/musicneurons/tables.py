@@ -6,8 +6,6 @@ without a Python loop. Table metadata (a JSON dict) records settings, seeds and 
 """
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from .errors import TableError
+from .rundir import PARTIAL_SUFFIX, atomic_path
 
-__all__ = ["save_table", "load_table", "load_metadata", "array_column", "PARTIAL_SUFFIX"]
+__all__ = ["save_table", "read_table", "load_table", "load_metadata", "array_column", "array_column_from_arrow",
+           "PARTIAL_SUFFIX"]
 
-PARTIAL_SUFFIX = ".partial"
 _META_KEY = b"musicneurons"
 
 
@@ -58,21 +58,62 @@ def save_table(path, df, arrays=None, metadata=None):
     meta = dict(metadata or {})
     meta.setdefault("version", __version__)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
-    # A name of its own per writer: two processes filling one cache never rename each other's file.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
     return path
+
+
+def _arrow(path, columns=None):
+    """The Arrow table at ``path``; TableError naming the file when it is missing or not readable Parquet."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(path, f"not a readable Parquet table ({exc})") from None
 
 
 def load_metadata(path):
     """Our JSON metadata dict of a table written by :func:`save_table` ({} if none)."""
-    raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
+    try:
+        raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(path, f"not a readable Parquet table ({exc})") from None
     return json.loads(raw) if raw else {}
 
 
+def read_table(path, columns=None):
+    """Read a table written by :func:`save_table`, array columns as 2-D arrays (no per-row objects).
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : list of str, optional
+        Only these columns.
+
+    Returns
+    -------
+    scalars : DataFrame
+        The scalar columns.
+    arrays : dict of str to ndarray of shape (n_rows, w)
+        Every fixed-size list column, in its stored dtype.
+    metadata : dict
+
+    Raises
+    ------
+    TableError
+        When the file is missing, truncated or not Parquet.
+    """
+    table = _arrow(path, columns)
+    names = [f.name for f in table.schema if pa.types.is_fixed_size_list(f.type)]
+    arrays = {name: array_column_from_arrow(table.column(name)) for name in names}
+    meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+    return table.drop_columns(names).to_pandas(), arrays, meta
+
+
 def load_table(path, columns=None):
-    """Read a table written by :func:`save_table`; fixed-size list columns stay as Arrow-backed objects.
+    """Read a table written by :func:`save_table` with one array per row in each array column.
+
+    For tables whose rows are handled one by one; :func:`read_table` (and the containers of
+    :mod:`musicneurons.contracts`) read array columns as 2-D arrays instead.
 
     Returns
     -------
@@ -80,13 +121,13 @@ def load_table(path, columns=None):
         Scalar columns as usual; use :func:`array_column` for array columns.
     metadata : dict
     """
-    table = pq.read_table(path, columns=columns)
+    table = _arrow(path, columns)
     arrays = {f.name: table.column(f.name) for f in table.schema if pa.types.is_fixed_size_list(f.type)}
     scalar = table.drop_columns(list(arrays))
     df = scalar.to_pandas()
     for name, col in arrays.items():
         df[name] = list(array_column_from_arrow(col))
-    meta = load_metadata(path)
+    meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
     return df, meta
 
 
@@ -94,7 +135,10 @@ def array_column_from_arrow(col):
     """Arrow fixed-size list column of n rows, width w -> ndarray of shape (n, w)."""
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     width = col.type.list_size
-    return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), width)
+    if len(col) == 0:
+        return np.zeros((0, width), col.type.value_type.to_pandas_dtype())
+    values = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), width)
+    return values if values.flags.writeable else values.copy()   # Arrow's zero-copy view is read-only
 
 
 def array_column(df, name):

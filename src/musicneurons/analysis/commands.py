@@ -24,35 +24,17 @@ def register(sub):
     p.set_defaults(handler=_run)
 
 
-def _latents(path):
-    """mu, sigma (n, z) of a latent table."""
-    from ..errors import InvalidParameterError
-    from ..tables import array_column, load_table
-
-    table, _ = load_table(path)
-    if not {"mu", "sigma"} <= set(table.columns):
-        raise InvalidParameterError(f"{path}: a latent table needs 'mu' and 'sigma' array columns; got {list(table.columns)}.")
-    return array_column(table, "mu"), array_column(table, "sigma")
-
-
-def _features(path):
-    """The numeric feature columns of a feature table (without its 'row' index column)."""
-    from ..tables import load_table
-
-    table, _ = load_table(path)
-    return table[[c for c in table.select_dtypes("number").columns if c != "row"]]
-
-
 def _run(args):
     import json
 
+    from ..contracts import Features, Latents
     from ..features import catalogue
     from .study import analyse_study
 
-    real_mu, real_sigma = _latents(args.real_latents)
-    random_mu, random_sigma = _latents(args.random_latents)
-    real_features = _features(args.real_features)
-    random_features = _features(args.random_features) if args.random_features else None
+    real, random = Latents.load(args.real_latents), Latents.load(args.random_latents)
+    real_mu, real_sigma, random_mu, random_sigma = real.mu, real.sigma, random.mu, random.sigma
+    real_features = Features.load(args.real_features).values
+    random_features = Features.load(args.random_features).values if args.random_features else None
     known = catalogue()
     if not set(real_features.columns) <= set(known["id"]):
         print("features outside the catalogue: categories taken from the first letter of each id (P, R, M)")

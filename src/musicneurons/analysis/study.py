@@ -88,6 +88,24 @@ class StudyResults:
         (out_dir / "summary.json").write_text(json.dumps(self.summary, indent=2))
         return out_dir
 
+    @classmethod
+    def load(cls, out_dir):
+        """Read back what :meth:`save` and :func:`analyse_study` wrote under ``out_dir`` (figures by name)."""
+        out_dir = Path(out_dir)
+        tables = {}
+        for name in cls.__dataclass_fields__:
+            path = out_dir / f"{name}.csv"
+            if name in ("summary", "figures"):
+                continue
+            if not path.is_file():
+                tables[name] = None
+            elif path.stat().st_size <= 1:
+                tables[name] = pd.DataFrame()
+            else:
+                tables[name] = pd.read_csv(path, index_col=0 if name in ("pearson", "feature_phik") else None)
+        figures = {p.stem: [p, p.with_suffix(".svg")] for p in sorted(out_dir.glob("*.png"))}
+        return cls(summary=json.loads((out_dir / "summary.json").read_text()), figures=figures, **tables)
+
 
 def melody_candidates(correlations, categories):
     """Music neurons whose strongest feature (above the noise floor) is a melody feature (paper §6).

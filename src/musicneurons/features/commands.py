@@ -1,6 +1,6 @@
 """The ``features`` command: one column per feature for every window of a melody table."""
 
-__all__ = ["register", "write_features"]
+__all__ = ["register", "write_features", "features_of"]
 
 _EXAMPLE = """example:
   musicneurons features melodies_2bar.parquet --out features_2bar.parquet
@@ -32,24 +32,46 @@ def _features(args):
     return 0
 
 
-def _read_melodies(path):
-    """Melody table -> (events ndarray (n, T) int8, tempo ndarray (n,) float64 or None)."""
-    import pyarrow.parquet as pq
+def features_of(events, tempo=None, engine="numpy", chunk=20000, progress=True):
+    """Features of event windows, computed chunk by chunk: the study's feature stage and the command's.
 
-    from ..errors import InvalidParameterError
-    from ..tables import array_column_from_arrow
+    Parameters
+    ----------
+    events : ndarray of shape (n, T), dtype=int8
+    tempo : ndarray of shape (n,), dtype=float64, optional
+        Quarter notes a minute; 120 where missing.
+    engine : {'numpy', 'music21'}
+        ``numpy``: every catalogued feature; ``music21``: music21's 50 features computed by music21.
+    chunk : int
+        Windows per chunk.
+    progress : bool
+        Show a tqdm progress bar.
 
-    try:
-        schema = pq.read_schema(path)
-    except (OSError, ValueError) as exc:
-        raise InvalidParameterError(f"{path}: not a readable Parquet melody table ({exc})") from exc
-    if "events" not in schema.names:
-        raise InvalidParameterError(f"{path}: a melody table needs an 'events' column; found {schema.names}")
-    columns = ["events"] + (["tempo"] if "tempo" in schema.names else [])
-    table = pq.read_table(path, columns=columns)
-    events = array_column_from_arrow(table.column("events")).astype("int8")
-    tempo = table.column("tempo").to_numpy().astype(float) if "tempo" in columns else None
-    return events, tempo
+    Returns
+    -------
+    Features
+    """
+    from tqdm.auto import tqdm
+
+    from ..contracts import Features
+    from ..errors import check_choice, check_positive_int
+    from .compute import compute_features, nan_reasons
+    from .music21_reference import music21_features
+
+    check_choice("engine", engine, {"numpy", "music21"}, "features_of")
+    check_positive_int("chunk", chunk, "features_of", allow_none=False)
+    parts = []
+    with tqdm(total=len(events), unit="window", disable=not progress, desc=f"features ({engine})") as bar:
+        for lo in range(0, len(events), chunk):
+            ev, q = events[lo:lo + chunk], None if tempo is None else tempo[lo:lo + chunk]
+            if engine == "numpy":
+                values = compute_features(ev, q)
+                reasons = nan_reasons(values)
+                bar.update(len(ev))
+            else:
+                values, reasons = music21_features(ev, q, progress=bar.update)
+            parts.append(Features(values, _row_reasons(reasons, len(ev))))
+    return Features.concat(parts)
 
 
 def _row_reasons(reasons, n):
@@ -65,49 +87,26 @@ def _row_reasons(reasons, n):
 
 
 def write_features(melodies, out, engine="numpy", chunk=20000, progress=True):
-    """Compute the features of every window of a melody table and save them as a table.
+    """Compute the features of every window of a melody table and save them as a feature table.
 
     Parameters
     ----------
     melodies : str or Path
         Parquet melody table with ``events`` (fixed-size list of int8) and optionally ``tempo`` (qpm).
     out : str or Path
-        Output Parquet table: ``row`` (position in ``melodies``), one float64 column per feature id and
-        ``nan_reasons`` (str; ``'ID: reason; ...'`` for the row's NaN values).
-    engine : {'numpy', 'music21'}
-        ``numpy``: every catalogued feature; ``music21``: music21's 50 features computed by music21.
-    chunk : int
-        Windows per chunk.
-    progress : bool
-        Show a tqdm progress bar.
+        Output feature table (:class:`~musicneurons.contracts.Features`): ``row`` (position in
+        ``melodies``), one float64 column per feature id and ``nan_reasons``.
+    engine, chunk, progress
+        As in :func:`features_of`.
+
+    Returns
+    -------
+    Path
+        ``out``.
     """
-    import numpy as np
-    import pandas as pd
-    from tqdm import tqdm
+    from ..contracts import Windows
 
-    from ..errors import InvalidParameterError, check_choice
-    from ..tables import save_table
-    from .compute import compute_features, nan_reasons
-    from .music21_reference import music21_features
-
-    check_choice("engine", engine, {"numpy", "music21"}, "write_features")
-    if not isinstance(chunk, int) or chunk < 1:
-        raise InvalidParameterError(f"chunk must be a positive integer; got {chunk!r}")
-    events, tempo = _read_melodies(melodies)
-    parts = []
-    with tqdm(total=len(events), unit="window", disable=not progress, desc=f"features ({engine})") as bar:
-        for lo in range(0, len(events), chunk):
-            ev, q = events[lo:lo + chunk], None if tempo is None else tempo[lo:lo + chunk]
-            if engine == "numpy":
-                values = compute_features(ev, q)
-                reasons = nan_reasons(values)
-                bar.update(len(ev))
-            else:
-                values, reasons = music21_features(ev, q, progress=bar.update)
-            values.insert(0, "row", np.arange(lo, lo + len(ev)))
-            values["nan_reasons"] = _row_reasons(reasons, len(ev))
-            parts.append(values)
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row": []})
-    save_table(out, table, metadata={"stage": "features", "engine": engine, "source": str(melodies),
-                                     "n_windows": len(events)})
+    windows = Windows.load(melodies)
+    features = features_of(windows.events, windows.tempo, engine=engine, chunk=chunk, progress=progress)
+    features.save(out, {"stage": "features", "engine": engine, "source": str(melodies), "n_windows": len(windows)})
     return out

@@ -3,6 +3,7 @@
 import sys
 
 from .. import __version__
+from ..preflight import positive_int
 
 __all__ = ["register"]
 
@@ -19,15 +20,15 @@ def register(sub):
     p.add_argument("--mode", choices=("analysis", "training", "all"), default="analysis",
                    help="at most 5 windows a file: the first ones (analysis), seeded random ones (training), or all")
     p.add_argument("--seed", type=int, default=0, help="seed of the training-mode choice")
-    p.add_argument("--max-tunes", type=int, default=None, help="corpus only: an evenly spread slice of the tunes")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count, at most 4)")
+    p.add_argument("--max-tunes", type=positive_int, default=None, help="corpus only: an evenly spread slice of the tunes")
+    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: CPU count, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_melodies)
 
     r = sub.add_parser("random", help="the paper's random note sequences (control)",
                        description="Random note sequences as in the paper's §5.1. "
                                    "Example: musicneurons random --n 50000 --bars 2 --seed 0 --out random.parquet")
-    r.add_argument("--n", type=int, required=True, help="number of windows")
+    r.add_argument("--n", type=positive_int, required=True, help="number of windows")
     r.add_argument("--bars", type=int, choices=(2, 16), default=2)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", required=True, help="output Parquet file")
@@ -36,9 +37,13 @@ def register(sub):
 
 def run_melodies(args):
     """Handler of ``musicneurons melodies``."""
+    from ..preflight import check_cache, check_output_file
     from .corpus import CORPUS_SOURCE, corpus_melodies
     from .files import read_melodies
     from .tables import errors_path, save_melodies
+
+    check_output_file(args.out)
+    check_cache()
 
     if args.source is None:
         windows, errors = corpus_melodies(args.bars, args.mode, args.seed, max_tunes=args.max_tunes,
@@ -62,8 +67,10 @@ def run_melodies(args):
 
 def run_random(args):
     """Handler of ``musicneurons random``."""
+    from ..preflight import check_output_file
     from .tables import random_melodies, save_melodies
 
+    check_output_file(args.out)
     table = random_melodies(args.n, args.bars, args.seed)
     save_melodies(args.out, table, metadata={"stage": "random", "n": args.n, "bars": args.bars, "seed": args.seed,
                                              "version": __version__})

@@ -20,7 +20,7 @@ def register(sub):
 
 
 def _import_magenta(args):
-    from .magenta import import_magenta
+    from .io import import_magenta
     from .musicvae import magenta_parameter_count
 
     model, out = import_magenta(args.checkpoint, args.out, bars=args.bars, name=args.name)

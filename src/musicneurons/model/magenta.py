@@ -18,19 +18,19 @@ configurations takes that configuration (name and training hyper-parameters).
 import json
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import InvalidParameterError
 from .config import CONFIGS, ModelConfig
-from .musicvae import MusicVAE, save_model
-from .tf_checkpoint import CheckpointError, TFCheckpoint
+from .musicvae import MusicVAE
+from ..errors import CheckpointError
+from .tf_checkpoint import TFCheckpoint
 from .tfjs import MANIFEST, TFJSCheckpoint
 
 __all__ = ["open_magenta_checkpoint", "is_magenta_checkpoint", "infer_config", "parameter_map", "magenta_shapes",
-           "load_magenta_checkpoint", "import_magenta"]
+           "load_magenta_checkpoint"]
 
 FORGET_BIAS = 1.0
 MAGENTA_CONFIGS = ("cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar")
@@ -354,26 +354,3 @@ def load_magenta_checkpoint(path, bars=None, name=None):
         value = _convert(kind, _read_float(reader, var, where))
         params[key].copy_(torch.from_numpy(np.require(value, np.float32, ["C", "W"])))
     return model.eval()
-
-
-def import_magenta(path, out_dir, bars=None, name=None):
-    """Convert a Magenta checkpoint to musicneurons' format (``config.json`` + ``weights.safetensors``).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The Magenta checkpoint (see :func:`open_magenta_checkpoint`).
-    out_dir : str or os.PathLike
-        Directory to write; :func:`~musicneurons.model.load_model` reads it back.
-    bars, name : optional
-        As in :func:`load_magenta_checkpoint`.
-
-    Returns
-    -------
-    model : MusicVAE
-        The imported model.
-    out_dir : pathlib.Path
-        The directory written.
-    """
-    model = load_magenta_checkpoint(path, bars=bars, name=name)
-    return model, Path(save_model(model, out_dir))

@@ -15,23 +15,20 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from ..errors import InvalidParameterError, MusicNeuronsError
+from ..errors import InvalidParameterError, ModelFileError
 from ..melody.events import validate_events
-from .config import CONFIGS, ModelConfig
+from .config import ModelConfig
 
-__all__ = ["MusicVAE", "Encoder", "CategoricalDecoder", "HierarchicalDecoder", "ModelFileError",
-           "save_model", "load_model", "shipped_models", "magenta_parameter_count", "SHIPPED_DIR"]
+# ModelFileError lives in musicneurons.errors; it is named here too for the modules that import it from here.
+__all__ = ["MusicVAE", "Encoder", "CategoricalDecoder", "HierarchicalDecoder", "save_model",
+           "magenta_parameter_count", "SHIPPED_DIR", "CONFIG_FILE", "WEIGHTS_FILE", "ModelFileError"]
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
-
-
-class ModelFileError(MusicNeuronsError):
-    """A model directory or name could not be loaded; the message names it and the reason."""
 
 
 def _init_lstm(lstm):
@@ -399,76 +396,3 @@ def save_model(model, directory, dtype=torch.float32):
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "musicneurons-musicvae"})
     return directory
-
-
-def shipped_models():
-    """Names of the models installed with the package (folders of ``model/shipped``)."""
-    return sorted(p.name for p in SHIPPED_DIR.glob("*") if (p / WEIGHTS_FILE).is_file())
-
-
-def _read_config(directory):
-    """The ModelConfig of a saved-model directory (its config.json)."""
-    try:
-        return ModelConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
-    except (OSError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{directory}: not a readable saved model ({exc}).") from exc
-
-
-def _load_directory(directory):
-    config = _read_config(directory)
-    try:
-        tensors = load_file(str(directory / WEIGHTS_FILE))
-    except (OSError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{directory}: not a readable saved model ({exc}).") from exc
-    model = MusicVAE(config)
-    try:
-        model.load_state_dict({k: v.float() for k, v in tensors.items()})
-    except RuntimeError as exc:
-        raise ModelFileError(f"{directory}: weights do not match config {config.name!r} ({exc}).") from exc
-    return model.eval()
-
-
-def _locate(name_or_path):
-    """Where a model lives: ('dir', Path) for a shipped or saved model, ('magenta', Path) for a checkpoint."""
-    path = Path(name_or_path)
-    if str(name_or_path) in shipped_models():
-        return "dir", SHIPPED_DIR / str(name_or_path)
-    from .magenta import is_magenta_checkpoint
-
-    if is_magenta_checkpoint(path):        # before config.json: magenta.js folders have one of their own
-        return "magenta", path
-    if (path / CONFIG_FILE).is_file():
-        return "dir", path
-    raise ModelFileError(
-        f"{name_or_path}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
-        f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}. Named configs without weights: {sorted(CONFIGS)}.")
-
-
-def load_config(name_or_path):
-    """The ModelConfig of anything :func:`load_model` accepts, without reading the weights."""
-    kind, path = _locate(name_or_path)
-    if kind == "dir":
-        return _read_config(path)
-    from .magenta import infer_config, open_magenta_checkpoint
-
-    return infer_config(open_magenta_checkpoint(path))
-
-
-def load_model(name_or_path, device="cpu"):
-    """Load a shipped model by name or a directory written by :func:`save_model`; returns it in eval mode.
-
-    Parameters
-    ----------
-    name_or_path : str or Path
-        A name from :func:`shipped_models`, a directory holding config.json and weights.safetensors, or
-        a Magenta checkpoint (TensorFlow prefix, .index file or folder; magenta.js folder), imported by
-        :func:`musicneurons.model.magenta.load_magenta_checkpoint`.
-    device : str or torch.device
-        Where to put the model.
-    """
-    kind, path = _locate(name_or_path)
-    if kind == "dir":
-        return _load_directory(path).to(device)
-    from .magenta import load_magenta_checkpoint
-
-    return load_magenta_checkpoint(path).to(device)

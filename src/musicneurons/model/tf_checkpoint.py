@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import google_crc32c
 import numpy as np
 
-from ..errors import MusicNeuronsError
+from ..errors import CheckpointError
 
-__all__ = ["CheckpointError", "CheckpointReader", "TensorEntry", "TFCheckpoint", "checkpoint_prefix", "masked_crc32c"]
+__all__ = ["CheckpointError", "CheckpointReader", "TensorEntry", "TFCheckpoint", "checkpoint_prefix", "masked_crc32c",
+           "path_inside"]
 
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48
@@ -33,25 +34,17 @@ _DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 
 _DTYPE_NAMES = {7: "string", 8: "complex64", 14: "bfloat16", 18: "complex128", 20: "resource", 21: "variant"}
 
 
-class CheckpointError(MusicNeuronsError, ValueError):
-    """A checkpoint file is missing, corrupt, truncated, or holds something this reader cannot use.
-
-    Built as ``CheckpointError(path, reason)``: ``path`` is the file (or ``file:variable``) that failed,
-    kept as the ``path`` attribute; ``reason`` says what is wrong in words a user can act on.
-    """
-
-    def __init__(self, path, reason):
-        self.path = str(path)
-        super().__init__(f"{self.path}: {reason}")
-
-
 class CheckpointReader:
     """What every checkpoint reader offers: ``entries`` (name -> entry with a ``shape``) and ``read(name)``."""
 
-    entries = {}
+    entries: dict = {}
 
     def __contains__(self, name):
         return name in self.entries
+
+    def files(self):
+        """Paths of the checkpoint's files (index or manifest first, then the data files)."""
+        raise NotImplementedError
 
     def names(self):
         """Variable names, in the checkpoint's order."""
@@ -261,16 +254,55 @@ def checkpoint_prefix(path):
     return prefix
 
 
+def path_inside(folder, name, file, field):
+    """``folder/name`` resolved (symlinks included); CheckpointError naming ``file`` and ``field`` if outside.
+
+    Parameters
+    ----------
+    folder : str
+        The model folder.
+    name : str
+        A path the checkpoint names, relative to ``folder``.
+    file : str
+        The file that names it (manifest, state file), for the message.
+    field : str
+        Where in ``file`` it is named.
+
+    Returns
+    -------
+    str
+        The resolved path, inside ``folder``.
+    """
+    if not isinstance(name, str) or not name or os.path.isabs(name):
+        raise CheckpointError(file, f"{field}: {name!r} must be a relative path inside the model folder")
+    root = os.path.realpath(folder)
+    resolved = os.path.realpath(os.path.join(root, name))
+    if os.path.commonpath([root, resolved]) != root:
+        raise CheckpointError(file, f"{field}: {name!r} leads outside the model folder {root}")
+    return resolved
+
+
+
 def _prefix_in_directory(directory):
-    """The prefix named by ``directory/checkpoint``, else the one ``.index`` file in ``directory``."""
+    """The prefix named by ``directory/checkpoint``, else the one ``.index`` file in ``directory``.
+
+    The state file's ``model_checkpoint_path`` is followed only inside ``directory`` (symlinks
+    resolved): an absolute path of the training machine is looked up beside the state file, as
+    TensorFlow does; a path that leads outside the folder is an error.
+    """
     state = os.path.join(directory, "checkpoint")
     if os.path.isfile(state):
-        with open(state, encoding="utf-8") as fh:
-            match = re.search(r'^model_checkpoint_path:\s*"(.*)"', fh.read(), re.MULTILINE)
-        # The state file may hold the training machine's absolute path; TensorFlow then looks beside it.
-        for named in (match.group(1), os.path.basename(match.group(1))) if match else ():
-            if os.path.isfile(os.path.join(directory, named) + ".index"):
-                return os.path.join(directory, named)
+        try:
+            with open(state, encoding="utf-8") as fh:
+                match = re.search(r'^model_checkpoint_path:\s*"(.*)"', fh.read(), re.MULTILINE)
+        except UnicodeDecodeError as exc:
+            raise CheckpointError(state, f"the checkpoint state file is not UTF-8 text (byte {exc.start})") from None
+        if match:
+            named = match.group(1)
+            for candidate in ([named] if not os.path.isabs(named) else []) + [os.path.basename(named)]:
+                resolved = path_inside(directory, candidate, state, "model_checkpoint_path")
+                if os.path.isfile(resolved + ".index"):
+                    return os.path.join(directory, candidate)
     indexes = sorted(name for name in os.listdir(directory) if name.endswith(".index"))
     if len(indexes) != 1:
         raise CheckpointError(directory, f"expected one TensorFlow checkpoint (*.index file) in the directory; "
@@ -312,6 +344,8 @@ class TFCheckpoint(CheckpointReader):
     def __init__(self, path):
         self.prefix = checkpoint_prefix(path)
         index_path = self.prefix + ".index"
+        folder = os.path.dirname(os.path.abspath(self.prefix))
+        path_inside(folder, os.path.basename(index_path), index_path, "the index file")
         with open(index_path, "rb") as fh:
             data = fh.read()
         try:
@@ -328,11 +362,16 @@ class TFCheckpoint(CheckpointReader):
         for shard in sorted({entry.shard for entry in entries}):
             self._shards[shard] = self._shard_path(shard)
 
+    def files(self):
+        """The ``.index`` file, then every data shard in order."""
+        return [self.prefix + ".index"] + [path for _, path in sorted(self._shards.items())]
+
     def _shard_path(self, shard):
         """Path of data shard ``shard``; raises CheckpointError if it is missing."""
         path = f"{self.prefix}.data-{shard:05d}-of-{self.num_shards:05d}"
         if not os.path.isfile(path):
             raise CheckpointError(path, "the checkpoint's data file is missing")
+        path_inside(os.path.dirname(os.path.abspath(path)), os.path.basename(path), path, "the data file")
         return path
 
     def read(self, name, verify=True):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tf_checkpoint import CheckpointError, CheckpointReader
+from ..errors import CheckpointError
+from .tf_checkpoint import CheckpointReader, path_inside
 
 __all__ = ["MANIFEST", "TFJSCheckpoint", "TFJSWeight"]
 
@@ -50,8 +51,8 @@ class TFJSWeight:
     stored: np.dtype
     group: int
     offset: int
-    scale: float = None
-    minimum: float = None
+    scale: float | None = None
+    minimum: float | None = None
 
     @property
     def size(self):
@@ -68,24 +69,70 @@ def _manifest_path(path):
     return manifest
 
 
-def _weight(spec, group, offset, manifest):
-    """Build a :class:`TFJSWeight` from one manifest weight spec."""
-    name = spec.get("name")
-    dtype = spec.get("dtype", "float32")
+def _field(spec, key, kind, manifest, where, default=None):
+    """``spec[key]`` checked to be of ``kind``; CheckpointError naming the manifest field otherwise."""
+    value = spec.get(key, default)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise CheckpointError(manifest, f"{where}.{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+    return value
+
+
+def _shape(spec, manifest, where):
+    shape = _field(spec, "shape", list, manifest, where, [])
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise CheckpointError(manifest, f"{where}.shape: {shape!r} must be a list of non-negative integers")
+    return tuple(shape)
+
+
+def _number(quant, key, manifest, where):
+    value = quant.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise CheckpointError(manifest, f"{where}.quantization.{key}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _weight(spec, group, offset, manifest, where):
+    """Build a :class:`TFJSWeight` from one manifest weight spec, every field checked."""
+    if not isinstance(spec, dict):
+        raise CheckpointError(manifest, f"{where}: expected an object, got {spec!r}")
+    name = _field(spec, "name", str, manifest, where)
+    where = f"{where} ({name!r})"
+    dtype = _field(spec, "dtype", str, manifest, where, "float32")
     if dtype not in _DTYPES:
         raise CheckpointError(f"{manifest}:{name}", f"unsupported dtype {dtype!r}; supported: {sorted(_DTYPES)}")
-    shape = tuple(int(d) for d in spec.get("shape", ()))
+    shape = _shape(spec, manifest, where)
     quant = spec.get("quantization")
     if quant is None:
         return TFJSWeight(name, shape, np.dtype(_DTYPES[dtype]), np.dtype(_DTYPES[dtype]), group, offset)
-    if quant.get("dtype") not in _QUANTIZED:
-        raise CheckpointError(f"{manifest}:{name}", f"unsupported quantization dtype {quant.get('dtype')!r}; "
+    if not isinstance(quant, dict) or quant.get("dtype") not in _QUANTIZED:
+        got = quant.get("dtype") if isinstance(quant, dict) else quant
+        raise CheckpointError(f"{manifest}:{name}", f"unsupported quantization dtype {got!r}; "
                                                     f"supported: {sorted(_QUANTIZED)}")
+    if dtype != "float32":
+        raise CheckpointError(manifest, f"{where}.quantization: only float32 weights are quantised, not {dtype}")
     stored = np.dtype(_QUANTIZED[quant["dtype"]])
     if stored == np.float16:
         return TFJSWeight(name, shape, np.dtype(np.float32), stored, group, offset)
     return TFJSWeight(name, shape, np.dtype(np.float32), stored, group, offset,
-                      float(quant["scale"]), float(quant["min"]))
+                      _number(quant, "scale", manifest, where), _number(quant, "min", manifest, where))
+
+
+def _groups(manifest):
+    """The manifest's weight groups, checked to be a list of ``{"paths": [...], "weights": [...]}``."""
+    try:
+        with open(manifest, encoding="utf-8") as fh:
+            groups = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(manifest, f"malformed magenta.js manifest: {exc!r}") from exc
+    if not isinstance(groups, list):
+        raise CheckpointError(manifest, f"malformed magenta.js manifest: expected a list of weight groups, "
+                                        f"got {type(groups).__name__}")
+    for gi, group in enumerate(groups):
+        if not isinstance(group, dict):
+            raise CheckpointError(manifest, f"[{gi}]: expected a weight group object, got {group!r}")
+        _field(group, "paths", list, manifest, f"[{gi}]")
+        _field(group, "weights", list, manifest, f"[{gi}]")
+    return groups
 
 
 class TFJSCheckpoint(CheckpointReader):
@@ -106,28 +153,33 @@ class TFJSCheckpoint(CheckpointReader):
     Raises
     ------
     CheckpointError
-        If the manifest is missing or malformed, names an unsupported dtype or quantisation, or a shard is
-        missing or shorter than the weights it must hold.
+        Naming the manifest and the field: the manifest is missing or malformed; a shard path is absolute or
+        leads outside the folder (symlinks resolved); a name is missing or repeated; a shape is not a list
+        of non-negative integers; a dtype or quantisation is unsupported or its scale/min not a finite
+        number; or the shards are missing or do not hold exactly the bytes the weights need.
     """
 
     def __init__(self, path):
         self.manifest = _manifest_path(path)
-        try:
-            with open(self.manifest, encoding="utf-8") as fh:
-                groups = json.load(fh)
-            self._paths = [[os.path.join(os.path.dirname(self.manifest), p) for p in g["paths"]] for g in groups]
-            specs = [(gi, g["weights"]) for gi, g in enumerate(groups)]
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise CheckpointError(self.manifest, f"malformed magenta.js manifest: {exc!r}") from exc
+        groups = _groups(self.manifest)
+        folder = os.path.dirname(self.manifest)
+        self._paths = [[path_inside(folder, name, self.manifest, f"[{gi}].paths[{pi}]") for pi, name in enumerate(g["paths"])]
+                       for gi, g in enumerate(groups)]
         self.entries = {}
-        for group, weights in specs:
+        for gi, group in enumerate(groups):
             offset = 0
-            for spec in weights:
-                weight = _weight(spec, group, offset, self.manifest)
+            for wi, spec in enumerate(group["weights"]):
+                weight = _weight(spec, gi, offset, self.manifest, f"[{gi}].weights[{wi}]")
+                if weight.name in self.entries:
+                    raise CheckpointError(self.manifest, f"[{gi}].weights[{wi}].name: {weight.name!r} is named twice")
                 self.entries[weight.name] = weight
                 offset += weight.size
-            self._check_shards(group, offset)
+            self._check_shards(gi, offset)
         self._groups = {}
+
+    def files(self):
+        """The manifest, then every shard of every weight group in order."""
+        return [self.manifest] + [path for group in self._paths for path in group]
 
     def _check_shards(self, group, needed):
         """Raise CheckpointError if the shards of ``group`` are missing or hold fewer than ``needed`` bytes."""
@@ -136,8 +188,11 @@ class TFJSCheckpoint(CheckpointReader):
                 raise CheckpointError(path, "a magenta.js weight shard named in the manifest is missing")
         have = sum(os.path.getsize(p) for p in self._paths[group])
         if have < needed:
-            raise CheckpointError(self._paths[group][-1], f"truncated shards: weight group {group} needs "
-                                                          f"{needed} bytes, its shards hold {have}")
+            raise CheckpointError(self._paths[group][-1] if self._paths[group] else self.manifest,
+                                  f"truncated shards: weight group {group} needs {needed} bytes, its shards hold {have}")
+        if have > needed:
+            raise CheckpointError(self.manifest, f"[{group}].paths: the shards hold {have} bytes, the weights of "
+                                                 f"the group {needed}; the manifest does not describe them")
 
     def _group_bytes(self, group):
         """The concatenated shards of ``group`` as a uint8 array (read once, then cached)."""

@@ -6,13 +6,20 @@ shows as text and cannot run.
 """
 
 import base64
+import importlib
 import json
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["write_report", "CAPTIONS", "figure_order"]
+from ..rundir import write_text
+
+__all__ = ["write_report", "CAPTIONS", "figure_order", "EXTRA_SECTIONS"]
+
+# Sections added by other modules to each window length's part, after the figures: "package.module:function",
+# each called as function(result) with the BarsResult and returning HTML (everything from input escaped).
+EXTRA_SECTIONS: list[str] = []
 
 CAPTIONS = {
     "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
@@ -72,12 +79,10 @@ def _table(df, max_rows=20):
 
 
 def _key_numbers(summary):
-    items = [("real windows", summary.get("windows_real")), ("random windows", summary.get("windows_random")),
-             ("music neurons (mean sigma rule)", summary.get("music_by_sigma")),
-             ("active units (var mu > 0.01)", summary.get("active_units")),
-             ("agreement of the two rules", summary.get("agreement")),
-             ("phik noise floor", summary.get("noise_floor")),
-             ("example reconstructed from mu", (summary.get("example") or {}).get("reconstructs"))]
+    from ..contracts import KEY_NUMBERS
+
+    items = [(label, summary.get(name)) for name, label in KEY_NUMBERS]
+    items.append(("example reconstructed from mu", (summary.get("example") or {}).get("reconstructs")))
     cells = "".join(f"<div>{escape(label)}<b>{escape(_fmt(value))}</b></div>" for label, value in items)
     return f'<div class="key">{cells}</div>'
 
@@ -88,39 +93,28 @@ def _fmt(value):
     return str(value)
 
 
-def _model_card(model_spec):
-    """The model card text of a shipped or saved model, else its configuration."""
-    from ..model import load_config
-    from ..model.musicvae import SHIPPED_DIR
-
-    for folder in (SHIPPED_DIR / str(model_spec), Path(str(model_spec))):
-        card = folder / "MODEL_CARD.md"
-        if card.is_file():
-            return card.read_text()
-    return json.dumps(load_config(model_spec).to_dict(), indent=2)
-
-
 def _bars_section(res):
-    d = Path(res.directory)
-    s = res.summary
+    """The section of one window length, from its :class:`~musicneurons.pipeline.BarsResult` (no file read)."""
+    s, analysis = res.summary, res.analysis
     parts = [f'<h2 id="bars{res.bars}">{res.bars}-bar model: {escape(str(res.model))}</h2>', _key_numbers(s)]
     for name in figure_order(res.figures):
         parts.append(f"<figure>{_img(res.figures[name])}<figcaption>{escape(_caption(name))}</figcaption></figure>")
-    analysis = d / "analysis"
+    for spec in EXTRA_SECTIONS:
+        module, name = spec.split(":")
+        parts.append(getattr(importlib.import_module(module), name)(res))
     strongest = pd.DataFrame(s.get("strongest_features") or [])
     parts += ["<h3>Strongest feature of the first music neurons</h3>", _table(strongest)]
-    corr = pd.read_csv(analysis / "correlations.csv")
+    corr = analysis.correlations
     cols = [c for c in ("neuron", "feature_id", "category", "phik", "sign", "spearman", "above_noise") if c in corr]
     parts += ["<h3>Strongest neuron-feature correlations (phik)</h3>", _table(corr[cols])]
     for title, name in (("Melody-neuron candidates", "melody_candidates"), ("Real against random: ROC AUC", "contrast"),
                         ("Attribute vectors against single neurons", "attributes"),
                         ("Disentanglement scores per feature", "disentanglement")):
-        path = analysis / f"{name}.csv"
-        parts += [f"<h3>{escape(title)}</h3>", _table(pd.read_csv(path) if path.stat().st_size > 1 else None)]
-    melodies, _ = res.load("melodies")
-    sample = melodies[[c for c in ("file", "tune", "track", "program", "first_bar", "tempo") if c in melodies]]
+        parts += [f"<h3>{escape(title)}</h3>", _table(getattr(analysis, name))]
+    meta = res.windows.meta
+    sample = meta[[c for c in ("file", "tune", "track", "program", "first_bar", "tempo") if c in meta]]
     parts += ["<h3>A sample of the real windows</h3>", _table(sample, 10)]
-    parts += ["<h3>Model card</h3>", f"<pre>{escape(_model_card(res.model))}</pre>"]
+    parts += ["<h3>Model card</h3>", f"<pre>{escape(res.model_card)}</pre>"]
     return "\n".join(parts)
 
 
@@ -137,9 +131,5 @@ def write_report(directory, results, summary):
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>musicneurons study</title><style>{_STYLE}</style></head><body>"
             + "\n".join(body) + "</body></html>")
-    path = directory / "index.html"
-    tmp = directory / "index.html.partial"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(directory / "index.html", page)
 
