@@ -4,8 +4,8 @@ For one window length: the summary line of every swept neuron, the phik matrix b
 monotonicity matrix, the strongest intervention curves, the attribute vectors against the neurons, and
 per neuron a row of piano rolls along the grid for each anchor with audio, with a player that plays
 the sweep from the lowest to the highest value. Audio clips are embedded once each (a JSON list of
-``data:`` URIs) and the players refer to them by index; without JavaScript a player still plays its
-first clip. Every text from the data is escaped.
+``data:`` URIs) and the players refer to them by index (a small script per section moves a player to
+the next clip when one ends); without JavaScript a player still plays its first clip. Every text from the data is escaped.
 """
 
 import base64
@@ -16,7 +16,7 @@ from pathlib import Path
 from ..interventions.explorer import direction_titles
 from ..interventions.rolls import pitch_range, roll_svg
 
-__all__ = ["traversal_section", "traversal_script", "REPORT_ANCHORS"]
+__all__ = ["traversal_section", "REPORT_ANCHORS"]
 
 REPORT_ANCHORS = 2          # rows (anchors) per neuron in the report; the explorer has them all
 
@@ -29,19 +29,18 @@ _STYLE = """<style>
 
 _SCRIPT = """<script>
 (() => {
-  for (const store of document.querySelectorAll("script.trav-clips")) {
-    const clips = JSON.parse(store.textContent);
-    for (const player of document.querySelectorAll(`audio[data-store="${store.id}"]`)) {
-      const order = JSON.parse(player.dataset.clips), row = document.getElementById(player.dataset.row);
-      let at = 0;
-      const mark = () => row.querySelectorAll("figure").forEach((f, k) =>
-        f.classList.toggle("playing", k === +order[at][0]));
-      player.addEventListener("ended", () => {
-        if (at + 1 < order.length) { at += 1; player.src = clips[order[at][1]]; mark(); player.play(); }
-        else { at = 0; player.src = clips[order[0][1]]; mark(); }
-      });
-      player.addEventListener("play", mark);
-    }
+  const clips = JSON.parse(document.getElementById("STORE").textContent);
+  for (const player of document.querySelectorAll('audio[data-store="STORE"]')) {
+    const order = JSON.parse(player.dataset.clips), row = document.getElementById(player.dataset.row);
+    let at = 0;
+    const mark = () => row.querySelectorAll("figure").forEach((f, k) => f.classList.toggle("playing", k === order[at][0]));
+    player.addEventListener("ended", () => {
+      at = (at + 1) % order.length;
+      player.src = clips[order[at][1]];
+      mark();
+      if (at > 0) player.play();
+    });
+    player.addEventListener("play", mark);
   }
 })();
 </script>"""
@@ -143,10 +142,6 @@ def traversal_section(results, bars, names=None, explorer_href=None):
         parts += [f"<h4>{escape(titles.get(lab, lab))}</h4>", _rows(results, lab, anchors, clips, store, prefix)]
     ordered = sorted(clips, key=clips.get)
     payload = json.dumps(ordered).replace("<", "\\u003c")
-    parts.append(f'<script type="application/json" class="trav-clips" id="{store}">{payload}</script>')
+    parts.append(f'<script type="application/json" id="{store}">{payload}</script>')
+    parts.append(_SCRIPT.replace("STORE", store))
     return "\n".join(parts)
-
-
-def traversal_script():
-    """The small script that turns each player into a sweep player (include once per page)."""
-    return _SCRIPT
