@@ -30,7 +30,8 @@ def register(sub):
     p.add_argument("--k", type=int, default=DEFAULT_K, help=f"first K music neurons (default {DEFAULT_K})")
     p.add_argument("--neurons", default=None, help="comma-separated neuron indices to sweep instead (e.g. 166,445)")
     p.add_argument("--anchors", type=int, default=DEFAULT_ANCHORS, help=f"anchor windows (default {DEFAULT_ANCHORS})")
-    p.add_argument("--grid", default="-3,3,13", help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)")
+    p.add_argument("--grid", default="-3,3,13",
+                   help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)")
     p.add_argument("--no-attributes", action="store_true",
                    help="do not sweep the attribute vectors of the features the neurons correlate with most")
     p.add_argument("--soundfont", default=None, help="General MIDI SoundFont (.sf2) for audio (default: Debian's)")
@@ -81,7 +82,8 @@ def read_windows(source, bars, progress=True):
         except (OSError, ValueError) as exc:
             raise InvalidParameterError(f"{path}: not a readable melody table ({exc}).") from exc
         if "events" not in table:
-            raise InvalidParameterError(f"{path}: a melody table needs an 'events' column; found {list(table.columns)}.")
+            raise InvalidParameterError(f"{path}: a melody table needs an 'events' column; "
+                                        f"found {list(table.columns)}.")
     else:
         table, _ = read_melodies(path, bars, progress=progress)
     events = array_column(table, "events").astype(np.int8)

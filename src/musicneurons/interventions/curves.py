@@ -20,8 +20,9 @@ from scipy import stats
 
 from ..errors import InvalidParameterError
 
-__all__ = ["attribute_comparison", "decoded_features", "intervention_curves", "monotonicity", "intervention_matrix", "direction_changes",
-           "neuron_summaries", "strongest_pairs", "plot_intervention_matrices", "plot_intervention_curves"]
+__all__ = ["attribute_comparison", "decoded_features", "intervention_curves", "monotonicity", "intervention_matrix",
+           "direction_changes", "neuron_summaries", "strongest_pairs", "plot_intervention_matrices",
+           "plot_intervention_curves"]
 
 
 def decoded_features(traversal, features=None):

@@ -25,12 +25,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .curves import (attribute_comparison, decoded_features, direction_changes, intervention_curves, intervention_matrix, monotonicity,
-                     neuron_summaries, plot_intervention_curves, plot_intervention_matrices, strongest_pairs)
+from .curves import (attribute_comparison, decoded_features, direction_changes, intervention_curves,
+                     intervention_matrix, monotonicity, neuron_summaries, plot_intervention_curves,
+                     plot_intervention_matrices, strongest_pairs)
 from .traverse import attribute_directions, choose_anchors, neuron_directions, traverse, value_grid
 
-__all__ = ["NeuronChoice", "music_neuron_count", "choose_neurons", "audio_plan", "run_traversals", "TraversalResults", "DEFAULT_K",
-           "DEFAULT_ANCHORS", "DEFAULT_AUDIO_SECONDS", "MUSIC_LABEL", "NO_SPLIT_LABEL"]
+__all__ = ["NeuronChoice", "music_neuron_count", "choose_neurons", "audio_plan", "run_traversals",
+           "TraversalResults", "DEFAULT_K", "DEFAULT_ANCHORS", "DEFAULT_AUDIO_SECONDS", "MUSIC_LABEL",
+           "NO_SPLIT_LABEL"]
 
 DEFAULT_K = 8
 DEFAULT_ANCHORS = 16

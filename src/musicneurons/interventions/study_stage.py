@@ -49,9 +49,10 @@ def study_traversals(study, result):
         windows, latents = result.windows, result.latents
         choice = choose_neurons(latents.sigma, STUDY_K, music_count=music_neuron_count(latents.sigma))
         qpm = windows.tempo if windows.tempo is not None else np.full(len(windows), 120.0)
-        run_traversals(study.model.decode, windows.events, qpm, latents.mu, result.features.values, choice, path, catalogue=catalogue(),
-                       n_anchors=STUDY_ANCHORS, seed=settings.seed, audio_seconds=seconds, soundfont=font,
-                       sources=windows.meta, title=f"{study.bars}-bar {result.model}", progress=settings.progress)
+        run_traversals(study.model.decode, windows.events, qpm, latents.mu, result.features.values, choice, path,
+                       catalogue=catalogue(), n_anchors=STUDY_ANCHORS, seed=settings.seed, audio_seconds=seconds,
+                       soundfont=font, sources=windows.meta, title=f"{study.bars}-bar {result.model}",
+                       progress=settings.progress)
         return len(choice.neurons)
 
     study._timed("traversals", lambda: entry.ensure(make))

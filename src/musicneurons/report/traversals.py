@@ -5,7 +5,8 @@ monotonicity matrix, the strongest intervention curves, the attribute vectors ag
 per neuron a row of piano rolls along the grid for each anchor with audio, with a player that plays
 the sweep from the lowest to the highest value. Audio clips are embedded once each (a JSON list of
 ``data:`` URIs) and the players refer to them by index (a small script per section moves a player to
-the next clip when one ends); without JavaScript a player still plays its first clip. Every text from the data is escaped.
+the next clip when one ends); without JavaScript a player still plays its first clip. Every text from
+the data is escaped.
 """
 
 import base64
@@ -33,7 +34,8 @@ _SCRIPT = """<script>
   for (const player of document.querySelectorAll('audio[data-store="STORE"]')) {
     const order = JSON.parse(player.dataset.clips), row = document.getElementById(player.dataset.row);
     let at = 0;
-    const mark = () => row.querySelectorAll("figure").forEach((f, k) => f.classList.toggle("playing", k === order[at][0]));
+    const mark = () => row.querySelectorAll("figure").forEach(
+      (f, k) => f.classList.toggle("playing", k === order[at][0]));
     player.addEventListener("ended", () => {
       at = (at + 1) % order.length;
       player.src = clips[order[at][1]];
@@ -130,7 +132,8 @@ def traversal_section(results, bars, names=None, explorer_href=None):
                           ("intervention_curves", "The strongest intervention curves: mean decoded feature over the "
                            "anchors (band: one sd) against the swept value.")):
         if name in results.figures:
-            parts.append(f"<figure>{_img(results.figures[name], name)}<figcaption>{escape(caption)}</figcaption></figure>")
+            parts.append(f"<figure>{_img(results.figures[name], name)}"
+                         f"<figcaption>{escape(caption)}</figcaption></figure>")
     if len(results.attributes):
         table = results.attributes.to_html(index=False, escape=True, float_format=lambda v: f"{v:+.3f}", border=0)
         parts += ["<h4>Attribute vectors against the best single neuron, moved (monotonicity on the vector's own "
