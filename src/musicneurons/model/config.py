@@ -6,6 +6,7 @@ hyper-parameters (reference/musicvae.md §1). The registry :data:`CONFIGS` maps 
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InvalidParameterError, check_choice
 
@@ -120,7 +121,7 @@ class ModelConfig:
         return dataclasses.replace(self, **changes)
 
 
-_MAGENTA_2BAR = dict(bars=2, max_beta=0.5, beta_rate=0.99999, sampling_schedule="inverse_sigmoid",
+_MAGENTA_2BAR: dict[str, Any] = dict(bars=2, max_beta=0.5, beta_rate=0.99999, sampling_schedule="inverse_sigmoid",
                      sampling_rate=1000.0, transpose_range=5)
 
 CONFIGS = {c.name: c for c in [

@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, ModelFileError
 from .metrics import acceptance_metrics, reconstruction_metrics
 from .model_card import write_model_card
-from .musicvae import ModelFileError, MusicVAE, magenta_parameter_count, save_model
+from .musicvae import MusicVAE, magenta_parameter_count, save_model
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
 
