@@ -113,22 +113,42 @@ def test_pitches_outside_piano_range_are_dropped():
     np.testing.assert_array_equal(res.events[0][:16], steps("41 . . . x . . . 43 . . . x . . ."))
 
 
+def magenta_first_five(raw_windows):
+    """The first 5 of the set Magenta's ``_dedupe_and_sample`` builds: ``set(tuple(zip(window)))`` over raw
+    melody events (pitch, -1 NOTE_OFF, -2 NO_EVENT), inserted in slice order; as 90-class rows."""
+    chosen = list(set(tuple(zip(w)) for w in raw_windows))[:5]
+    return [[e + 2 if e < 0 else e - 19 for (e,) in w] for w in chosen]
+
+
 def test_more_than_five_windows_take_the_first_five_in_set_order():
     pitches = [60, 62, 64, 65, 67, 69, 71, 72]
-    notes = [(4 * k, 4 * k + 4, p) for k, p in enumerate(pitches)]  # 8 distinct bars -> 7 windows
-    all_w = windows_of([{"notes": notes}], mode="all")
-    assert all_w.events.shape == (7, 32)
-    # Magenta keeps the first 5 of set(tuple(window)) over its own event values (-2 hold, -1 off, pitch),
-    # built in slice order (by first bar): rebuild that set here and compare the order exactly.
-    by_bar = sorted(zip((m["first_bar"] for m in all_w.meta), all_w.events.tolist()))
-    magenta = [tuple(e - 2 if e < 2 else e + 19 for e in w) for _, w in by_bar]
-    expected = [[e + 2 if e < 0 else e - 19 for e in w] for w in list(set(magenta))[:5]]
-    first = windows_of([{"notes": notes}])
-    assert first.events.tolist() == expected
+    notes = [(4 * k, 4 * k + 4, p) for k, p in enumerate(pitches)]  # 8 whole-bar notes -> 7 windows
+    # Magenta's melody: each pitch then 15 NO_EVENTs; the last note ends on the bar line, so no NOTE_OFF.
+    raw = [e for p in pitches for e in [p] + [-2] * 15]
+    raw_windows = [raw[i - 32:i] for i in range(32, len(raw) + 1, 16)]
+    expected = magenta_first_five(raw_windows)
+    # Tuples of ints (the old, wrong key) iterate in another order here: the test tells the two apart.
+    assert [list(w) for w in list(set(tuple(w) for w in raw_windows))[:5]] != \
+        [[e - 2 if e < 2 else e + 19 for e in w] for w in expected]
+    assert windows_of([{"notes": notes}], mode="all").events.shape == (7, 32)
+    assert windows_of([{"notes": notes}]).events.tolist() == expected
     a = extract_windows(read_midi(midi_bytes([{"notes": notes}])), 2, "training", seed=3)
     b = extract_windows(read_midi(midi_bytes([{"notes": notes}])), 2, "training", seed=3)
     np.testing.assert_array_equal(a.events, b.events)
     assert a.events.shape == (5, 32)
+
+
+def test_first_five_per_section_then_per_piece():
+    # Two tempo sections of 8 whole-bar notes each: 7 windows each, the first 5 of each section's set,
+    # then the first 5 of the 10 (combine_converter_tensors): all five from section 0.
+    pitches = [60, 62, 64, 65, 67, 69, 71, 72]
+    notes = [(4 * k, 4 * k + 4, p) for k, p in enumerate(pitches + [p + 12 for p in pitches])]
+    res = windows_of([{"notes": notes}], tempos=((0, 120.0), (32, 60.0)))
+    raw = [e for p in pitches for e in [p] + [-2] * 15]
+    expected = magenta_first_five([raw[i - 32:i] for i in range(32, len(raw) + 1, 16)])
+    assert res.events.tolist() == expected and {m["section"] for m in res.meta} == {0}
+    every = windows_of([{"notes": notes}], mode="all", tempos=((0, 120.0), (32, 60.0)))
+    assert sorted(m["first_bar"] for m in every.meta) == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14]
 
 
 def test_drums_only_file_gives_reason():

@@ -23,7 +23,7 @@ from .extract import MODES, sample_windows, to_classes, unique_windows
 __all__ = ["collect_windows", "assemble", "require_windows", "BARS", "WINDOW_COLUMNS", "ERROR_COLUMNS"]
 
 BARS = (2, 16)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 WINDOW_COLUMNS = ["source", "file", "tune", "track", "program", "instrument", "section", "first_bar", "tempo",
                   "transposition", "window", "bars"]
 ERROR_COLUMNS = ["source", "file", "tune", "bars", "reason"]

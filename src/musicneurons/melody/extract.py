@@ -19,6 +19,7 @@ Internally a melody is a list of Magenta event values (-2 = NO_EVENT, -1 = NOTE_
 windows come out in this package's 90-class vocabulary (see :mod:`musicneurons.melody.events`).
 """
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,7 @@ class ExtractionResult:
 
 
 def _split_on_time_changes(ns):
-    """Magenta's ``split_note_sequence_on_time_changes``: list of (start_q, end_q, qpm, (num, den))."""
+    """Magenta's ``split_note_sequence_on_time_changes``: list of (start, end, qpm, (num, den)) in ``ns.unit``."""
     total = ns.total_time
     changes = [(t, "ts", (n, d)) for t, n, d in ns.time_signatures] + [(t, "tempo", q) for t, q in ns.tempos]
     changes = sorted((c for c in changes if c[0] < total), key=lambda c: c[0])
@@ -80,111 +81,117 @@ def _split_on_time_changes(ns):
     return [(s, e, st["tempo"], st["ts"]) for (s, st), e in zip(splits, bounds)]
 
 
-def _quantize(times_q):
-    """Quarter-note times (float64, section-relative) -> steps with Magenta's ``int(x + 0.5)`` rounding."""
-    # The tiny epsilon keeps exact halves rounding up despite binary fractions of a quarter.
-    return np.floor(np.asarray(times_q) * STEPS_PER_QUARTER + 0.5 + 1e-9).astype(np.int64)
-
-
-def _set_length(events, steps):
-    """``Melody.set_length`` (from the right): pad with NO_EVENT, ending a sustained note; or truncate."""
-    old = len(events)
-    if steps <= old:
-        del events[steps:]
-        return
-    events.extend([_NO_EVENT] * (steps - old))
-    for i in range(old - 1, -1, -1):
-        if events[i] == _NOTE_OFF:
-            break
-        if events[i] != _NO_EVENT:
-            events[old] = _NOTE_OFF
-            break
-
-
-def _add_note(events, pitch, start, end):
-    """``Melody._add_note``: pitch at ``start``, holds, NOTE_OFF at ``end`` (steps from melody start)."""
-    _set_length(events, end + 1)
-    events[start] = pitch
-    events[end] = _NOTE_OFF
-    events[start + 1:end] = [_NO_EVENT] * (end - start - 1)
-
-
-def _last_on_off(events):
-    """Index of the last note-on and of the first note-off after it (``len(events)`` if none)."""
-    last_off = len(events)
-    for i in range(len(events) - 1, -1, -1):
-        if events[i] == _NOTE_OFF:
-            last_off = i
-        if events[i] >= 0:
-            return i, last_off
-    raise ValueError("no note-on in melody")
-
-
-def _melody_at(notes, search_start, gap_bars=1):
-    """``Melody.from_quantized_sequence`` for one instrument: (events list, start step) or (None, 0).
-
-    ``notes`` is a list of (start_step, end_step, pitch, velocity, is_drum) already sorted by
-    (start, -pitch).
-    """
-    notes = [n for n in notes if n[0] >= search_start]
-    if not notes:
-        return None, 0
-    first = notes[0][0]
-    mel_start = first - (first - search_start) % STEPS_PER_BAR
-    events = []
-    for start, end, pitch, velocity, is_drum in notes:
-        if is_drum or not velocity:
-            continue
-        s, e = start - mel_start, end - mel_start
-        if events:
-            last_on, last_off = _last_on_off(events)
-            if s == last_on:  # shared onset: the first (highest) note stays
-                continue
-            if s - last_off >= gap_bars * STEPS_PER_BAR:
-                break
-        _add_note(events, pitch, s, e)
-    if not events:
-        return None, 0
-    if events[-1] == _NOTE_OFF:
-        del events[-1]
-    _set_length(events, len(events) + (-len(events) % STEPS_PER_BAR))
-    return events, mel_start
-
-
-def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program):
-    """Magenta's ``extract_melodies`` (min 1 bar, gap 1 bar, truncate 1600, pad end, drop drums).
-
-    Returns a list of (events list, start step, instrument, program of the first note).
-    """
-    out = []
-    for inst in set(instrument.tolist()):  # Python set order, as Magenta iterates instruments
-        idx = np.flatnonzero(instrument == inst)
-        idx = idx[np.lexsort((-pitch[idx], q_start[idx]))]
-        notes = [(int(q_start[i]), int(q_end[i]), int(pitch[i]), int(velocity[i]), bool(is_drum[i])) for i in idx]
-        search = 0
-        while True:
-            events, mel_start = _melody_at(notes, search)
-            if events is None:
-                break
-            end_step = mel_start + len(events)
-            search = end_step + (-end_step) % STEPS_PER_BAR
-            if len(events) < STEPS_PER_BAR:
-                continue
-            if len(events) > MAX_MELODY_STEPS:
-                _set_length(events, MAX_MELODY_STEPS - MAX_MELODY_STEPS % STEPS_PER_BAR)
-            first_prog = int(program[idx[np.searchsorted(q_start[idx], mel_start)]]) if len(idx) else 0
-            out.append((events, mel_start, int(inst), first_prog))
+def _section_quarters(sections, unit):
+    """Start of each section in quarter notes from the start of the piece (float64 list)."""
+    out, at = [], 0.0
+    for start, end, qpm, _ in sections:
+        out.append(start if unit == "quarters" else at)
+        at += (end - start) * qpm / 60.0
     return out
 
 
-def _window_events(window):
-    """A raw slice rebuilt as a ``Melody``: NOTE_OFFs before the first note-on become NO_EVENT (tuple)."""
-    window = list(window)
+def _quantize(times, section_start, qpm, unit):
+    """Section times -> steps (int64) with Magenta's ``int(x + 0.5)`` rounding.
+
+    Seconds are quantized as note_seq does, ``int((t - start) * (4 * qpm / 60) + 0.5)`` in float64, so a
+    note on a half step rounds the way Magenta rounds it. Quarters (scores) are exact fractions of the beat;
+    there the tiny epsilon keeps exact halves rounding up despite binary fractions of a quarter.
+    """
+    times = np.asarray(times, np.float64) - section_start
+    if unit == "seconds":
+        return np.trunc(times * (STEPS_PER_QUARTER * qpm / 60.0) + 0.5).astype(np.int64)
+    return np.floor(times * STEPS_PER_QUARTER + 0.5 + 1e-9).astype(np.int64)
+
+
+def _melody_notes(q_start, q_end, pitch, playable, first, search, gap_steps=STEPS_PER_BAR):
+    """``Melody.from_quantized_sequence`` from note ``first`` on, for one instrument, in one pass.
+
+    Notes are sorted by (start step, -pitch). ``playable`` is False for drums and velocity 0 (skipped).
+    Returns (melody start step, list of (start, end, pitch) relative to it, index after the last note
+    added), or None when no note can be added. A note on an onset already taken is skipped (the highest
+    pitch stays); a note starting a gap of ``gap_steps`` after the last note's end ends the melody.
+    """
+    mel_start = q_start[first] - (q_start[first] - search) % STEPS_PER_BAR
+    added = []
+    last_on = last_off = None
+    last = first
+    for j in range(first, len(q_start)):
+        if not playable[j]:
+            continue
+        on = q_start[j] - mel_start
+        if added:
+            if on == last_on:
+                continue
+            if on - last_off >= gap_steps:
+                break
+        last_on, last_off, last = on, q_end[j] - mel_start, j
+        added.append((on, last_off, pitch[j]))
+    return (mel_start, added, last + 1) if added else None
+
+
+def _melody_events(added, length):
+    """Magenta's event list of a melody, cut to ``length`` steps: ndarray (length,) int16 of -2/-1/pitch.
+
+    ``added`` holds the melody's (start, end, pitch) in order: each note sounds from its start until the
+    next note's start, with a NOTE_OFF at its end when that comes first. The last note's NOTE_OFF stays
+    only when it falls inside the last bar (Magenta strips it, then ``set_length`` puts it back while
+    padding to the bar line).
+    """
+    arr = np.asarray(added, np.int64).reshape(-1, 3)
+    on, off, pitch = arr[:, 0], arr[:, 1], arr[:, 2]
+    nxt = np.append(on[1:], np.iinfo(np.int64).max)
+    has_off = off < nxt
+    has_off[-1] = off[-1] % STEPS_PER_BAR != 0
+    events = np.full(length, _NO_EVENT, np.int16)
+    offs = off[has_off]
+    events[offs[offs < length]] = _NOTE_OFF
+    keep = on < length
+    events[on[keep]] = pitch[keep]
+    return events
+
+
+def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program, start_time):
+    """Magenta's ``extract_melodies`` (min 1 bar, gap 1 bar, truncate 1600, pad end, drop drums).
+
+    Linear in the notes; a melody is materialised only up to Magenta's 1,600-step truncation.
+    Returns a list of (events ndarray int16, start step, instrument, program).
+    """
+    out = []
+    order = np.arange(len(q_start))
+    for inst in set(instrument.tolist()):  # Python set order, as Magenta iterates instruments
+        idx = np.flatnonzero(instrument == inst)
+        # Magenta sorts a section's notes by time (stably, from the file's order), then by (step, -pitch).
+        idx = idx[np.lexsort((order[idx], start_time[idx], -pitch[idx], q_start[idx]))]
+        qs, qe, pi = q_start[idx].tolist(), q_end[idx].tolist(), pitch[idx].tolist()
+        playable = ((velocity[idx] > 0) & ~is_drum[idx]).tolist()
+        prog = int(program[idx[0]])
+        search, first = 0, 0
+        while True:
+            first = bisect.bisect_left(qs, search, first)
+            found = _melody_notes(qs, qe, pi, playable, first, search) if first < len(qs) else None
+            if found is None:
+                break
+            mel_start, added, first = found
+            last_off = added[-1][1]
+            length = last_off + (-last_off % STEPS_PER_BAR)
+            end_step = mel_start + length
+            search = end_step + (-end_step) % STEPS_PER_BAR
+            if length < STEPS_PER_BAR:
+                continue
+            length = min(length, MAX_MELODY_STEPS - MAX_MELODY_STEPS % STEPS_PER_BAR)
+            out.append((_melody_events(added, length), mel_start, int(inst), prog))
+    return out
+
+
+def _window_key(window):
+    """A raw slice rebuilt as a ``Melody`` (NOTE_OFFs before the first note-on become NO_EVENT), as the
+    tuple of 1-tuples Magenta's ``_dedupe_and_sample`` puts in its set: ``((e0,), (e1,), ...)``."""
+    window = window.tolist()
     for i, e in enumerate(window):
         if e >= 0:
             break
         window[i] = _NO_EVENT
-    return tuple(window)
+    return tuple(zip(window))
 
 
 def _sample(items, mode, rng):
@@ -196,34 +203,49 @@ def _sample(items, mode, rng):
     return items[:MAX_WINDOWS]
 
 
-def _section_windows(ns, start, end, qpm, bars, programs, section):
-    """Deduplicated windows of one section as (event tuple, meta dict) in Python set order."""
+def _section_windows(ns, section, bars, programs, index, bar0):
+    """Deduplicated windows of one section as (event tuple, meta dict), in the order of Magenta's set."""
+    start, end, qpm, _ = section
     sel = (ns.start >= start) & (ns.start < end) & (ns.pitch >= MIN_PITCH) & (ns.pitch <= MAX_PITCH)
     if programs is not None:
         sel &= np.isin(ns.program, list(programs))
-    q_start = _quantize(ns.start[sel] - start)
-    q_end = _quantize(np.minimum(ns.end[sel], end) - start)
+    q_start = _quantize(ns.start[sel], start, qpm, ns.unit)
+    q_end = _quantize(np.minimum(ns.end[sel], end), start, qpm, ns.unit)
     q_end = np.where(q_end == q_start, q_end + 1, q_end)
     melodies = _melodies(q_start, q_end, ns.pitch[sel], ns.velocity[sel], ns.instrument[sel],
-                         ns.is_drum[sel], ns.program[sel])
+                         ns.is_drum[sel], ns.program[sel], ns.start[sel])
     slice_steps = STEPS_PER_BAR * bars
     first_meta = {}
     keys = []
-    bar0 = int(round(start / 4))
     for events, mel_start, inst, prog in melodies:
         for i in range(slice_steps, len(events) + 1, STEPS_PER_BAR):
-            key = _window_events(events[i - slice_steps:i])
+            key = _window_key(events[i - slice_steps:i])
             keys.append(key)
             first_meta.setdefault(key, {
-                "section": section, "instrument": inst, "program": prog, "tempo": float(qpm),
+                "section": index, "instrument": inst, "program": prog, "tempo": float(qpm),
                 "first_bar": bar0 + (mel_start + i - slice_steps) // STEPS_PER_BAR})
-    return [(k, first_meta[k]) for k in set(keys)]
+    return [(tuple(e for (e,) in k), first_meta[k]) for k in set(keys)]
 
 
 def to_classes(windows):
     """Event tuples in Magenta values -> ndarray (n, T) int8 in the 90-class vocabulary."""
     arr = np.asarray(windows, dtype=np.int16).reshape(len(windows), -1)
     return np.where(arr < 0, arr + 2, arr - (MIN_PITCH - 2)).astype(np.int8)
+
+
+def _impossible(ns):
+    """Why the times or tempos of a piece cannot be quantized (negative, non-finite, reversed), or None."""
+    if len(ns) and not (np.isfinite(ns.start).all() and np.isfinite(ns.end).all()):
+        return "impossible note times (not finite)"
+    if len(ns) and (ns.start.min() < 0 or (ns.end < ns.start).any()):
+        return "impossible note times (negative, or a note ending before it starts)"
+    bad = [q for _, q in ns.tempos if not (np.isfinite(q) and q > 0)]
+    if bad:
+        return f"impossible tempo ({bad[0]} qpm)"
+    bad = [(n, d) for _, n, d in ns.time_signatures if n <= 0 or d <= 0]
+    if bad:
+        return f"impossible time signature {bad[0][0]}/{bad[0][1]}"
+    return None
 
 
 def _no_window_reason(ns, sections, bars, programs):
@@ -233,10 +255,16 @@ def _no_window_reason(ns, sections, bars, programs):
     if ns.is_drum.all():
         return "drums only: no pitched notes"
     meters = sorted({f"{n}/{d}" for _, _, _, (n, d) in sections})
-    if all(STEPS_PER_QUARTER * 4 / d * n != STEPS_PER_BAR for _, _, _, (n, d) in sections):
+    if not any(_sixteen_steps(ts) for _, _, _, ts in sections):
         return f"no section with 16 steps per bar (time signatures: {', '.join(meters)})"
     kept = "pitches 21..108" + (", programs 0..31" if programs is not None else "")
     return f"no monophonic line of at least {bars} bars ({kept}, gaps under one bar)"
+
+
+def _sixteen_steps(time_signature):
+    """Magenta's time-signature filter: ``steps_per_bar_in_quantized_sequence == 16``."""
+    numerator, denominator = time_signature
+    return STEPS_PER_QUARTER * (4.0 / denominator * numerator) == STEPS_PER_BAR
 
 
 def unique_windows(ns, bars=2):
@@ -250,11 +278,14 @@ def unique_windows(ns, bars=2):
         Why no window came out at all.
     """
     check_choice("bars", bars, (2, 16), "unique_windows")
+    reason = _impossible(ns)
+    if reason:
+        return [], reason
     programs = programs_for_bars(bars)
     sections = _split_on_time_changes(ns)
-    found = [_section_windows(ns, start, end, qpm, bars, programs, k)
-             for k, (start, end, qpm, ts) in enumerate(sections)
-             if STEPS_PER_QUARTER * 4 / ts[1] * ts[0] == STEPS_PER_BAR]
+    bar_starts = _section_quarters(sections, ns.unit)
+    found = [_section_windows(ns, section, bars, programs, k, int(round(q / 4)))
+             for k, (section, q) in enumerate(zip(sections, bar_starts)) if _sixteen_steps(section[3])]
     found = [f for f in found if f]
     return found, (None if found else _no_window_reason(ns, sections, bars, programs))
 
@@ -275,7 +306,7 @@ def extract_windows(ns, bars=2, mode="analysis", seed=0):
     Parameters
     ----------
     ns : NoteSequence
-        The piece, times in quarter notes.
+        The piece (times in seconds from MIDI, in quarter notes from scores).
     bars : {2, 16}
         Window length; 2 keeps programs 0..31 (``cat-mel_2bar_*``), 16 keeps every non-drum program
         (``hierdec-mel_16bar``).

@@ -1,8 +1,9 @@
 """A piece of music as Magenta sees it before quantization: notes, time signatures and tempos.
 
-Times are in quarter notes from the start of the piece (float64). Magenta's NoteSequence keeps seconds;
-inside one section of constant tempo, seconds times ``qpm / 60`` are quarters, and every step of the
-extraction works section by section, so quarters give the same steps without a tempo map.
+Times are float64, in one of two units. MIDI files give seconds, computed exactly as pretty_midi computes
+them, because Magenta quantizes seconds (``int(seconds * steps_per_second + 0.5)``) and that rounding
+differs from exact quarter arithmetic on some half steps. Scores (music21) give quarter notes, exact
+fractions of the beat; inside one section of constant tempo, seconds times ``qpm / 60`` are quarters.
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ class NoteSequence:
     Attributes
     ----------
     start, end : ndarray of shape (n_notes,), dtype=float64
-        Onset and release, in quarter notes from the start of the piece.
+        Onset and release from the start of the piece, in ``unit``.
     pitch : ndarray of shape (n_notes,), dtype=int16
         MIDI pitch number 0..127.
     velocity : ndarray of shape (n_notes,), dtype=int16
@@ -31,11 +32,13 @@ class NoteSequence:
     is_drum : ndarray of shape (n_notes,), dtype=bool
         True for notes on the drum channel.
     time_signatures : list of (float, int, int)
-        (time in quarters, numerator, denominator), sorted by time.
+        (time in ``unit``, numerator, denominator), sorted by time.
     tempos : list of (float, float)
-        (time in quarters, qpm), sorted by time.
+        (time in ``unit``, qpm), sorted by time.
     track_names : dict of int to str
         Name of each instrument index, where the file gives one.
+    unit : {'quarters', 'seconds'}
+        Unit of every time above.
     """
 
     start: np.ndarray
@@ -48,6 +51,7 @@ class NoteSequence:
     time_signatures: list = field(default_factory=list)
     tempos: list = field(default_factory=list)
     track_names: dict = field(default_factory=dict)
+    unit: str = "quarters"
 
     @classmethod
     def from_notes(cls, notes, time_signatures=(), tempos=(), track_names=None):

@@ -1,6 +1,6 @@
-"""Readers of foreign files into :class:`NoteSequence`: MIDI through symusic, scores through music21.
+"""Readers of foreign files into :class:`NoteSequence`: MIDI as Magenta reads it, scores through music21.
 
-``read_midi`` keeps MIDI's own timing (ticks / ticks-per-quarter). ``read_score`` parses MusicXML, ABC,
+``read_midi`` (:mod:`musicneurons.melody.midi`) follows pretty_midi's rules, in seconds. ``read_score`` parses MusicXML, ABC,
 kern and anything else music21 reads; it strips ties, drops grace notes and chord symbols, and shifts a
 pickup (anacrusis) so that bar lines fall on multiples of the bar length, which a MIDI export would not do.
 Off-grid notes (triplets, quintuplets) are kept at their exact times and later rounded to the sixteenth
@@ -9,53 +9,14 @@ grid by Magenta's rule, onset and release each to the nearest step with halves r
 
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import MidiFileError, ScoreFileError
+from ..errors import ScoreFileError
+from .midi import read_midi
 from .notesequence import NoteSequence
 
 __all__ = ["read_midi", "read_score", "score_to_notesequence", "MIDI_SUFFIXES", "SCORE_SUFFIXES"]
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 SCORE_SUFFIXES = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
-
-
-def read_midi(path_or_bytes, name=None):
-    """Read a Standard MIDI File (path or bytes) into a NoteSequence; raises MidiFileError naming the file."""
-    import symusic
-
-    name = str(name or path_or_bytes if not isinstance(path_or_bytes, (bytes, bytearray)) else name or "<bytes>")
-    try:
-        if isinstance(path_or_bytes, (bytes, bytearray)):
-            score = symusic.Score.from_midi(bytes(path_or_bytes))
-        else:
-            score = symusic.Score.from_file(str(path_or_bytes))
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise MidiFileError(name, f"unreadable MIDI ({exc})") from None
-    tpq = float(score.ticks_per_quarter)
-    if tpq <= 0:
-        raise MidiFileError(name, f"invalid ticks per quarter note ({score.ticks_per_quarter})")
-    cols = {k: [] for k in ("start", "end", "pitch", "velocity", "program", "instrument", "is_drum")}
-    names = {}
-    for inst, track in enumerate(score.tracks):
-        arr = track.notes.numpy()
-        n = len(arr["time"])
-        names[inst] = track.name
-        start = arr["time"].astype(np.float64) / tpq
-        cols["start"].append(start)
-        cols["end"].append(start + arr["duration"].astype(np.float64) / tpq)
-        cols["pitch"].append(arr["pitch"].astype(np.int16))
-        cols["velocity"].append(arr["velocity"].astype(np.int16))
-        cols["program"].append(np.full(n, track.program, np.int16))
-        cols["instrument"].append(np.full(n, inst, np.int32))
-        cols["is_drum"].append(np.full(n, bool(track.is_drum)))
-    dtypes = dict(start=np.float64, end=np.float64, pitch=np.int16, velocity=np.int16, program=np.int16,
-                  instrument=np.int32, is_drum=bool)
-    arrays = {k: np.concatenate(v) if v else np.zeros(0, dtypes[k]) for k, v in cols.items()}
-    return NoteSequence(**arrays,
-                        time_signatures=sorted((ts.time / tpq, ts.numerator, ts.denominator) for ts in score.time_signatures),
-                        tempos=sorted((t.time / tpq, float(t.qpm)) for t in score.tempos),
-                        track_names=names)
 
 
 def _pickup_shift(part):
