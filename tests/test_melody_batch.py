@@ -61,10 +61,10 @@ def test_interrupted_run_resumes_without_redoing_chunks(folder, tmp_path):
     work = tmp_path / "work"
     with pytest.raises(KeyboardInterrupt):
         collect_windows(items, _interrupting_reader, work, chunk_size=2, workers=1, progress=False)
-    done_before = {p.name: p.stat().st_mtime_ns for p in work.glob("*.done")}
+    done_before = {p.name: p.stat().st_mtime_ns for p in work.glob("chunk-*.json")}
     assert len(done_before) == 1  # chunk 0 (items 0-1) finished; chunk 1 holds the interrupting item 3
     stems = collect_windows(items, read_item, work, chunk_size=2, workers=1, progress=False)
-    assert {p.name: p.stat().st_mtime_ns for p in work.glob("*.done") if p.name in done_before} == done_before
+    assert {p.name: p.stat().st_mtime_ns for p in work.glob("chunk-*.json") if p.name in done_before} == done_before
     resumed, resumed_err = assemble(stems, 2)
     fresh, fresh_err = assemble(collect_windows(items, read_item, tmp_path / "fresh", chunk_size=2, workers=1,
                                                 progress=False), 2)

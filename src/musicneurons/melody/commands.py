@@ -39,29 +39,27 @@ def run_melodies(args):
     """Handler of ``musicneurons melodies``."""
     from ..preflight import check_cache, check_output_file
     from .corpus import CORPUS_SOURCE, corpus_melodies
-    from .files import read_melodies
+    from .failures import FailureTally
+    from .files import write_file_melodies
     from .tables import errors_path, save_melodies
 
     check_output_file(args.out)
     check_cache()
-
+    source = CORPUS_SOURCE if args.source is None else args.source
+    meta = {"stage": "melodies", "source": str(source), "bars": args.bars, "mode": args.mode, "seed": args.seed,
+            "version": __version__}
     if args.source is None:
         windows, errors = corpus_melodies(args.bars, args.mode, args.seed, max_tunes=args.max_tunes,
                                           workers=args.workers, progress=not args.quiet, with_errors=True)
-        source = CORPUS_SOURCE
+        save_melodies(args.out, windows, errors, meta)
+        n_windows, n_items, failures = len(windows), windows.groupby(["file", "tune"]).ngroups, FailureTally().add(errors)
     else:
-        windows, errors = read_melodies(args.source, args.bars, args.mode, args.seed, workers=args.workers,
-                                        progress=not args.quiet)
-        source = args.source
-    meta = {"stage": "melodies", "source": str(source), "bars": args.bars, "mode": args.mode, "seed": args.seed,
-            "version": __version__}
-    save_melodies(args.out, windows, errors, meta)
-    n_items = windows.groupby(["file", "tune"]).ngroups
-    print(f"{len(windows)} windows of {args.bars} bars from {n_items} tunes/files -> {args.out}")
-    if len(errors):
-        print(f"{len(errors)} files/tunes gave no window (reasons in {errors_path(args.out)}):", file=sys.stderr)
-        for reason, count in errors["reason"].value_counts().head(5).items():
-            print(f"  {count:6d}  {reason}", file=sys.stderr)
+        n_windows, n_items, failures = write_file_melodies(args.source, args.out, args.bars, args.mode, args.seed,
+                                                           args.workers, not args.quiet, meta)
+    print(f"{n_windows} windows of {args.bars} bars from {n_items} tunes/files -> {args.out}")
+    if failures.total:
+        print(f"{failures.total} files/tunes gave no window (reasons in {errors_path(args.out)}):", file=sys.stderr)
+        print("\n".join(failures.lines()), file=sys.stderr)
     return 0
 
 

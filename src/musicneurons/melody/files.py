@@ -6,42 +6,94 @@ an interrupted run resumes where it stopped and an unchanged folder is read back
 """
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
-from ..errors import MelodyError, MidiFileError
-from .collect import assemble, collect_windows, require_windows
+from ..errors import MelodyError, MidiFileError, NoMelodiesError
+from .collect import assemble, collect_windows, iter_assembled, printable, require_windows
 from .corpus import cache_dir
 from .sources import MIDI_SUFFIXES, SCORE_SUFFIXES, is_midi, read_midi, read_score
 
-__all__ = ["file_items", "read_item", "read_melodies"]
+__all__ = ["file_items", "read_item", "read_melodies", "write_file_melodies", "MAX_FILE_BYTES"]
+
+
+MAX_FILE_BYTES = 64 * 2 ** 20  # larger "MIDI" files are refused unread (Lakh's largest is a few MB)
+
+
+def _kind(path):
+    """What a path that is not a regular file is, in words (a directory, a FIFO, a link loop...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "a broken symbolic link or a symbolic-link loop" if os.path.islink(path) else "unreadable"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    return "a socket or device" if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+
+
+def _walk(root, suffixes):
+    """Paths under ``root`` (recursive, not following links to folders) whose suffix is in ``suffixes``."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in dirs + names:
+            if os.path.splitext(name)[1].lower() in suffixes:
+                found.append(Path(folder) / name)
+    return sorted(found)
 
 
 def file_items(source):
-    """Items for :func:`collect_windows`: every MIDI or score file at ``source`` (a file or a folder)."""
+    """Items for :func:`collect_windows`: every MIDI or score file at ``source`` (a file or a folder).
+
+    Each item holds ``file`` (the path relative to the source; names that are not UTF-8 keep their bytes
+    as surrogate escapes), ``path``, ``size`` and ``mtime``; a path with a music suffix that is not a
+    regular file (a directory named ``x.mid``, a FIFO, a broken link) gets a ``skip`` reason instead.
+    """
     root = Path(source)
     if not root.exists():
         raise MelodyError(root, "no such file or folder")
     suffixes = MIDI_SUFFIXES + SCORE_SUFFIXES
-    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
-    base = root.parent if root.is_file() else root
+    paths = [root] if not root.is_dir() else _walk(root, suffixes)
+    base = root.parent if not root.is_dir() else root
     items = []
     for p in paths:
-        stat = p.stat()
-        items.append({"file": str(p.relative_to(base)), "path": str(p.resolve()), "size": stat.st_size,
-                      "mtime": stat.st_mtime_ns})
+        item = {"file": str(p.relative_to(base)), "path": str(p.absolute())}
+        st = os.stat(p) if os.path.isfile(p) else None
+        if st is None:
+            item["skip"] = f"skipped: {_kind(p)}, not a regular file"
+        else:
+            item.update(size=st.st_size, mtime=st.st_mtime_ns)
+        items.append(item)
     return items
 
 
 def read_item(item):
     """Reader of one file item: list of (tune key, NoteSequence); MelodyError subclasses for bad files."""
+    if "skip" in item:
+        raise MelodyError(item["file"], item["skip"])
     if item["size"] == 0:
         raise MelodyError(item["file"], "empty file (0 bytes)")
+    if item["size"] > MAX_FILE_BYTES:
+        raise MelodyError(item["file"], f"file too large ({item['size'] / 2 ** 20:.0f} MB; the limit is "
+                                        f"{MAX_FILE_BYTES // 2 ** 20} MB)")
+    if not os.path.isfile(item["path"]):  # replaced since it was listed
+        raise MelodyError(item["file"], f"skipped: {_kind(item['path'])}, not a regular file")
     if is_midi(item["path"]):
         try:
             return [("", read_midi(item["path"], name=item["file"]))]
         except MidiFileError as exc:
             raise MidiFileError(item["file"], exc.reason) from None
     return read_score(item["path"])
+
+
+def _collect(source, workers, progress):
+    items = file_items(source)
+    key = hashlib.sha1(os.fsencode(Path(source).absolute())).hexdigest()[:16]
+    return collect_windows(items, read_item, cache_dir() / "files" / key, workers=workers, progress=progress,
+                           desc="reading files", complete=True)
 
 
 def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progress=True):
@@ -68,10 +120,25 @@ def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progres
     NoMelodiesError
         When nothing usable came out of the whole source.
     """
-    items = file_items(source)
-    key = hashlib.sha1(str(Path(source).resolve()).encode()).hexdigest()[:16]
-    stems = collect_windows(items, read_item, cache_dir() / "files" / key, workers=workers, progress=progress,
-                            desc="reading files")
-    windows, errors = assemble(stems, bars, mode, seed, source=str(source))
+    windows, errors = assemble(_collect(source, workers, progress), bars, mode, seed, source=printable(source))
     require_windows(windows, errors, str(source))
     return windows, errors
+
+
+def write_file_melodies(source, out, bars=2, mode="analysis", seed=0, workers=None, progress=True, metadata=None):
+    """Like :func:`read_melodies`, but streamed into the melody table ``out`` (and its errors table).
+
+    Memory stays flat whatever the number of files. Returns (n_windows, n_pieces, FailureTally); raises
+    NoMelodiesError, leaving no table, when nothing usable came out.
+    """
+    from .tables import errors_path, write_melodies
+
+    collected = _collect(source, workers, progress)
+    name = printable(source)
+    n_windows, n_pieces, failures = write_melodies(out, iter_assembled(collected, bars, mode, seed, name), metadata)
+    if not n_windows:
+        for path in (Path(out), errors_path(out)):
+            path.unlink(missing_ok=True)
+        detail = "; ".join(f"{kind} ({n} items)" for kind, n, _ in failures.rows()[:3]) or "no readable file found"
+        raise NoMelodiesError(f"{name}: no usable melody window ({detail})")
+    return n_windows, n_pieces, failures
