@@ -45,3 +45,44 @@ def _track(events):
 def quarters(pitches, start=0.0, length=1.0, gate=1.0):
     """Consecutive notes of ``length`` quarters from ``start``; each sounds for ``gate * length``."""
     return [(start + i * length, start + i * length + gate * length, p) for i, p in enumerate(pitches)]
+
+
+def vlq(n):
+    """MIDI variable-length quantity of ``n``."""
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+def track(*events):
+    """An MTrk chunk from (delta ticks, event bytes) pairs; an end-of-track event is appended."""
+    data = b"".join(vlq(delta) + bytes(ev) for delta, ev in events) + b"\x00\xff\x2f\x00"
+    return b"MTrk" + len(data).to_bytes(4, "big") + data
+
+
+def smf(*tracks, tpq=480, fmt=1):
+    """Standard MIDI File bytes: a header (format ``fmt``, ``tpq`` ticks a quarter) and the given chunks."""
+    return b"MThd" + (6).to_bytes(4, "big") + bytes([0, fmt, 0, len(tracks)]) + tpq.to_bytes(2, "big") + b"".join(tracks)
+
+
+def on(pitch, velocity=100, channel=0):
+    return [0x90 | channel, pitch, velocity]
+
+
+def off(pitch, channel=0):
+    return [0x80 | channel, pitch, 0]
+
+
+def tempo_event(us_per_quarter):
+    return [0xFF, 0x51, 3] + list(us_per_quarter.to_bytes(3, "big"))
+
+
+def time_signature_event(numerator, denominator_byte):
+    return [0xFF, 0x58, 4, numerator, denominator_byte, 24, 8]
+
+
+def program_event(program, channel=0):
+    return [0xC0 | channel, program]

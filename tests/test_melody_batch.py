@@ -1,5 +1,12 @@
 """Batch extraction: folders of good and bad files, the errors table, resuming, the CLI and the corpus."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -126,3 +133,164 @@ def test_corpus_slice_through_the_cli(tmp_path):
     table, meta = load_melodies(out)
     assert meta["source"] == "music21-folk" and 6 <= len(table) <= 30
     assert table.groupby(["file", "tune"]).size().max() <= 5
+
+
+CALLS = []
+
+
+def _counting_reader(item):
+    CALLS.append(item["file"])
+    return read_item(item)
+
+
+def _failing_reader(item):
+    if item["file"] == "a_good.mid":
+        raise KeyError("no such key")
+    if item["file"] == "sub/b_good.mid":
+        time.sleep(30)  # interrupted by the time limit long before
+    return read_item(item)
+
+
+def test_any_exception_and_the_time_limit_become_error_rows(folder, tmp_path):
+    items = file_items(folder)
+    collected = collect_windows(items, _failing_reader, tmp_path / "w", workers=1, progress=False, time_limit=0.5)
+    windows, errors = assemble(collected, 2)
+    reasons = dict(zip(errors.file, errors.reason))
+    assert reasons["a_good.mid"] == "failed with KeyError: 'no such key'"
+    assert reasons["sub/b_good.mid"] == "time limit: reading and extracting took longer than 0.5 s"
+    assert len(errors) == 7 and len(windows) == 0
+
+
+def test_odd_names_and_things_that_are_not_files(tmp_path):
+    root = tmp_path / "odd"
+    root.mkdir()
+    song = midi_bytes([{"notes": quarters(SCALE)}])
+    latin1 = os.fsdecode(b"caf\xe9.mid")  # not UTF-8: a surrogate escape in the str
+    (root / latin1).write_bytes(song)
+    (root / "dir.mid").mkdir()
+    os.mkfifo(root / "pipe.mid")
+    (root / "loop.mid").symlink_to(root / "loop.mid")
+    (root / "gone.mid").symlink_to(root / "missing.mid")
+    (root / "link.mid").symlink_to(root / latin1)
+    windows, errors = read_melodies(root, workers=1, progress=False)
+    assert sorted(windows.file.unique()) == ["caf\\xe9.mid", "link.mid"]
+    assert dict(zip(errors.file, errors.reason)) == {
+        "dir.mid": "skipped: a directory, not a regular file",
+        "gone.mid": "skipped: a broken symbolic link or a symbolic-link loop, not a regular file",
+        "loop.mid": "skipped: a broken symbolic link or a symbolic-link loop, not a regular file",
+        "pipe.mid": "skipped: a FIFO (named pipe), not a regular file"}
+    out = tmp_path / "odd.parquet"
+    assert main(["melodies", str(root), "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    assert load_melodies(out)[0].file.tolist()[0] == "caf\\xe9.mid"
+
+
+def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
+    work = tmp_path / "w"
+    CALLS.clear()
+    first = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
+                            complete=True)
+    assert len(CALLS) == 7 and len(list(work.glob("chunk-*.json"))) == 3
+    (folder / "a_new.mid").write_bytes(midi_bytes([{"notes": quarters(SCALE[::2] * 2)}]))
+    CALLS.clear()
+    second = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
+                             complete=True)
+    assert CALLS == ["a_new.mid"]
+    fresh = collect_windows(file_items(folder), read_item, tmp_path / "fresh", workers=1, progress=False)
+    assert_same_tables(assemble(second, 2), assemble(fresh, 2))
+    # Remove the files of the first chunk (items 0-2): its chunk goes, the others stay.
+    for name in ("a_good.mid", "c_empty.mid", "d_corrupt.mid"):
+        (folder / name).unlink()
+    CALLS.clear()
+    third = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
+                            complete=True)
+    assert CALLS == [] and len(list(work.glob("chunk-*.json"))) == 3
+    assert "removed stale cache chunk" in third.notices[0]
+    assert len(first.items) == 7 and len(third.items) == 5
+
+
+def assert_same_tables(a, b):
+    (wa, ea), (wb, eb) = a, b
+    assert wa.drop(columns="events").equals(wb.drop(columns="events")) and ea.equals(eb)
+    assert np.array_equal(np.stack(wa.events), np.stack(wb.events))
+
+
+def test_a_bit_flipped_cache_chunk_is_detected_and_redone(folder, tmp_path, capsys):
+    work = tmp_path / "w"
+    items = file_items(folder)
+    before = assemble(collect_windows(items, read_item, work, chunk_size=4, workers=1, progress=False), 2)
+    chunk = sorted(work.glob("chunk-*.parquet"))[0]
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    chunk.write_bytes(bytes(data))
+    CALLS.clear()
+    again = collect_windows(items, _counting_reader, work, chunk_size=4, workers=1, progress=False)
+    assert len(CALLS) == 4 and "failed its checksum" in again.notices[0]
+    assert "failed its checksum" in capsys.readouterr().err
+    assert_same_tables(assemble(again, 2), before)
+
+
+def _children(pid):
+    """PIDs of the live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat_file.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+def test_sigkill_of_the_command_leaves_no_worker_and_a_rerun_gives_identical_tables(tmp_path):
+    root = tmp_path / "many"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(300):  # long melodies: many windows a file, so the run lasts long enough to be killed
+        (root / f"{k:04d}.mid").write_bytes(midi_bytes([{"notes": quarters(rng.integers(55, 80, 160).tolist())}]))
+    env = {**os.environ, "MUSICNEURONS_CACHE": str(tmp_path / "cache")}
+    out = tmp_path / "m.parquet"
+    cmd = [sys.executable, "-m", "musicneurons", "melodies", str(root), "--out", str(out), "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        if len(workers) >= 2 and list((tmp_path / "cache").rglob("chunk-*.json")):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None and len(workers) >= 2, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)]
+    assert not out.exists()
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    assert not list((tmp_path / "cache").rglob("*.partial")) and not list(tmp_path.glob("*.partial"))
+    fresh = tmp_path / "fresh.parquet"
+    env["MUSICNEURONS_CACHE"] = str(tmp_path / "cache-fresh")
+    assert subprocess.run(cmd[:6] + [str(fresh)] + cmd[7:], env=env, capture_output=True).returncode == 0
+    (a, _), (b, _) = load_melodies(out), load_melodies(fresh)
+    assert len(a) == 1500 and a.drop(columns="events").equals(b.drop(columns="events"))
+    assert np.array_equal(np.stack(a.events), np.stack(b.events))
+    assert load_melodies(errors_path(out))[0].equals(load_melodies(errors_path(fresh))[0])
+
+
+def test_cli_summary_counts_reasons_with_the_first_files(folder, tmp_path, capsys):
+    for k in range(4):
+        (folder / f"z{k}_bad.mid").write_bytes(b"MThd" + bytes(k))
+    assert main(["melodies", str(folder), "--out", str(tmp_path / "s.parquet"), "--quiet", "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "9 files/tunes gave no window" in err
+    assert "     6  unreadable MIDI  (e.g. d_corrupt.mid, e_truncated.mid, z0_bad.mid)" in err
+    assert "     1  empty file  (e.g. c_empty.mid)" in err

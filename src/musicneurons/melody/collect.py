@@ -133,17 +133,18 @@ def _item_rows(item_index, pieces, rows):
             if reason:
                 _append(rows, item_index, tune, bars, reason=reason)
             for windows in sections:
-                for key, meta in windows:
-                    _append(rows, item_index, tune, bars, events=to_classes([key])[0].tolist(),
+                classes = to_classes([w for w, _ in windows])
+                for row, (_, meta) in zip(classes, windows):
+                    _append(rows, item_index, tune, bars, events=row,
                             track=ns.track_names.get(meta["instrument"], ""), **meta)
 
 
 def _append(rows, item, tune, bars, section=0, instrument=0, program=0, tempo=0.0, first_bar=0, track="",
-            reason=None, events=()):
+            reason=None, events=np.zeros(0, np.int8)):
     for name, value in (("item", item), ("tune", printable(tune)), ("bars", bars), ("section", section),
                         ("instrument", instrument), ("program", program), ("tempo", tempo),
                         ("first_bar", first_bar), ("track", printable(track)),
-                        ("reason", None if reason is None else printable(reason)), ("events", list(events))):
+                        ("reason", None if reason is None else printable(reason)), ("events", events)):
         rows[name].append(value)
 
 
@@ -172,8 +173,12 @@ def _write_bytes(path, data):
 def _process_chunk(reader, items, keys, work_dir, time_limit):
     """Worker task: extract ``items`` and write their chunk (Parquet, then its manifest); returns its name."""
     rows = _extract_items(reader, items, time_limit)
+    events = rows.pop("events")
+    offsets = np.concatenate([[0], np.cumsum([len(e) for e in events])]).astype(np.int32)
+    values = np.concatenate(events) if events else np.zeros(0, np.int8)
+    columns = {**rows, "events": pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int8()))}
     buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pydict(rows, schema=_CHUNK_SCHEMA), buf)
+    pq.write_table(pa.Table.from_pydict(columns, schema=_CHUNK_SCHEMA), buf)
     data = buf.getvalue()
     name = f"chunk-{hashlib.sha1(''.join(keys).encode()).hexdigest()[:16]}"
     _write_bytes(Path(work_dir) / f"{name}.parquet", data)

@@ -183,15 +183,17 @@ def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program, sta
     return out
 
 
-def _window_key(window):
-    """A raw slice rebuilt as a ``Melody`` (NOTE_OFFs before the first note-on become NO_EVENT), as the
-    tuple of 1-tuples Magenta's ``_dedupe_and_sample`` puts in its set: ``((e0,), (e1,), ...)``."""
-    window = window.tolist()
-    for i, e in enumerate(window):
-        if e >= 0:
-            break
-        window[i] = _NO_EVENT
-    return tuple(zip(window))
+def _slices(events, slice_steps):
+    """Every window of a melody, each rebuilt as a ``Melody`` is: ndarray (n, slice_steps) int16.
+
+    Windows start on every bar; NOTE_OFFs before a window's first note-on become NO_EVENT, as
+    ``Melody._from_event_list`` makes them.
+    """
+    view = np.lib.stride_tricks.sliding_window_view(events, slice_steps)[::STEPS_PER_BAR]
+    windows = view.copy()
+    before_first_on = np.cumsum(windows >= 0, axis=1) == 0
+    windows[before_first_on & (windows == _NOTE_OFF)] = _NO_EVENT
+    return windows
 
 
 def _sample(items, mode, rng):
@@ -204,7 +206,10 @@ def _sample(items, mode, rng):
 
 
 def _section_windows(ns, section, bars, programs, index, bar0):
-    """Deduplicated windows of one section as (event tuple, meta dict), in the order of Magenta's set."""
+    """Deduplicated windows of one section as (window, meta dict), in the order of Magenta's set.
+
+    Each window is an ndarray (16 * bars,) int16 of Magenta event values (-2, -1, pitch).
+    """
     start, end, qpm, _ = section
     sel = (ns.start >= start) & (ns.start < end) & (ns.pitch >= MIN_PITCH) & (ns.pitch <= MAX_PITCH)
     if programs is not None:
@@ -215,20 +220,22 @@ def _section_windows(ns, section, bars, programs, index, bar0):
     melodies = _melodies(q_start, q_end, ns.pitch[sel], ns.velocity[sel], ns.instrument[sel],
                          ns.is_drum[sel], ns.program[sel], ns.start[sel])
     slice_steps = STEPS_PER_BAR * bars
-    first_meta = {}
+    first = {}  # Magenta's set key -> (window, meta) of its first occurrence
     keys = []
     for events, mel_start, inst, prog in melodies:
-        for i in range(slice_steps, len(events) + 1, STEPS_PER_BAR):
-            key = _window_key(events[i - slice_steps:i])
-            keys.append(key)
-            first_meta.setdefault(key, {
-                "section": index, "instrument": inst, "program": prog, "tempo": float(qpm),
-                "first_bar": bar0 + (mel_start + i - slice_steps) // STEPS_PER_BAR})
-    return [(tuple(e for (e,) in k), first_meta[k]) for k in set(keys)]
+        if len(events) < slice_steps:
+            continue
+        windows = _slices(events, slice_steps)
+        for k, (row, key) in enumerate(zip(windows, map(tuple, map(zip, windows.tolist())))):
+            keys.append(key)  # tuple(zip(window)): the tuple of 1-tuples _dedupe_and_sample hashes
+            if key not in first:
+                first[key] = (row, {"section": index, "instrument": inst, "program": prog, "tempo": float(qpm),
+                                    "first_bar": bar0 + mel_start // STEPS_PER_BAR + k})
+    return [first[k] for k in set(keys)]
 
 
 def to_classes(windows):
-    """Event tuples in Magenta values -> ndarray (n, T) int8 in the 90-class vocabulary."""
+    """Windows in Magenta values (a sequence of (T,) arrays or tuples) -> ndarray (n, T) int8, 90 classes."""
     arr = np.asarray(windows, dtype=np.int16).reshape(len(windows), -1)
     return np.where(arr < 0, arr + 2, arr - (MIN_PITCH - 2)).astype(np.int8)
 
@@ -272,8 +279,9 @@ def unique_windows(ns, bars=2):
 
     Returns
     -------
-    sections : list of list of (tuple, dict)
-        Per kept section, (window in Magenta event values, meta) pairs in Python ``set`` order.
+    sections : list of list of (ndarray, dict)
+        Per kept section, (window (16 * bars,) int16 in Magenta event values, meta) pairs in the order of
+        Magenta's ``set``.
     reason : str or None
         Why no window came out at all.
     """
