@@ -3,6 +3,7 @@
 import io
 
 import mido
+import numpy as np
 
 TPQ = 480
 
@@ -86,3 +87,33 @@ def time_signature_event(numerator, denominator_byte):
 
 def program_event(program, channel=0):
     return [0xC0 | channel, program]
+
+
+def mutate(data, rng):
+    """One seeded mutation of MIDI bytes: 1-3 bit flips, an insertion, a deletion or a chunk-length edit."""
+    data = bytearray(data)
+    kind = rng.integers(4)
+    if kind == 0:
+        for _ in range(int(rng.integers(1, 4))):
+            i = int(rng.integers(len(data)))
+            data[i] ^= 1 << int(rng.integers(8))
+    elif kind == 1:
+        i = int(rng.integers(len(data)))
+        data[i:i] = bytes(rng.integers(0, 256, int(rng.integers(1, 5))).astype(np.uint8))
+    elif kind == 2:
+        i = int(rng.integers(len(data)))
+        del data[i:i + int(rng.integers(1, 5))]
+    else:
+        at = [i for i in range(len(data) - 8) if data[i:i + 4] in (b"MTrk", b"MThd")]
+        i = at[int(rng.integers(len(at)))] + 4
+        length = int.from_bytes(data[i:i + 4], "big") + int(rng.integers(-6, 7))
+        data[i:i + 4] = max(length, 0).to_bytes(4, "big")
+    return bytes(data)
+
+
+def spaced_notes(n, note_ticks, rest_ticks, tpq=4, pitches=(60, 62, 64, 65, 67, 69, 71)):
+    """A one-track file of ``n`` notes of ``note_ticks`` each followed by ``rest_ticks`` of silence."""
+    events = []
+    for k in range(n):
+        events += [(rest_ticks if k else 0, on(pitches[k % len(pitches)])), (note_ticks, off(pitches[k % len(pitches)]))]
+    return smf(track(*events), tpq=tpq, fmt=0)

@@ -7,7 +7,8 @@ Notation of expected windows: one token per sixteenth step; ``.`` = hold (0), ``
 import numpy as np
 import pytest
 
-from midi_helpers import midi_bytes, quarters
+from midi_helpers import midi_bytes, quarters, spaced_notes
+from musicneurons.melody.extract import unique_windows
 from musicneurons.errors import InvalidParameterError, MidiFileError
 from musicneurons.melody import extract_windows, read_midi
 from musicneurons.melody.events import pitch_to_event
@@ -190,3 +191,18 @@ def test_bad_parameters_and_corrupt_bytes():
         read_midi(good[: len(good) // 2], name="song.mid")
     with pytest.raises(MidiFileError, match="unreadable MIDI"):
         read_midi(b"not a midi file at all")
+
+
+def test_twenty_thousand_notes_separated_by_rests():
+    # At 4 ticks a quarter: quarter notes each followed by two bars of rest, so every note is a melody
+    # of its own (1 bar): 20,000 melodies, none long enough for a 2-bar window. Linear-time search makes
+    # this quick (benchmarks/bench_melody.py times it); the quadratic one took minutes.
+    ns = read_midi(spaced_notes(20_000, 4, 32))
+    assert len(ns) == 20_000 and ns.end[-1] == 19_999 * 4.5 + 0.5  # 36 ticks = 9 quarters = 4.5 s a note
+    assert unique_windows(ns, 2) == ([], "no monophonic line of at least 2 bars (pitches 21..108, programs 0..31, "
+                                         "gaps under one bar)")
+    # An eighth of rest between random pitches: one melody of 120,000 steps, cut at 1,600 (Magenta's
+    # max_bars = 100) before it is built: 99 distinct windows start on bars 0..98.
+    pitches = np.random.default_rng(0).integers(21, 109, 20_000).tolist()
+    res = extract_windows(read_midi(spaced_notes(20_000, 4, 2, pitches=pitches)), 2, mode="all")
+    assert sorted(m["first_bar"] for m in res.meta) == list(range(99))

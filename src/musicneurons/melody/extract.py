@@ -150,11 +150,12 @@ def _melody_events(added, length):
     return events
 
 
-def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program, start_time):
+def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program, start_time, min_steps):
     """Magenta's ``extract_melodies`` (min 1 bar, gap 1 bar, truncate 1600, pad end, drop drums).
 
-    Linear in the notes; a melody is materialised only up to Magenta's 1,600-step truncation.
-    Returns a list of (events ndarray int16, start step, instrument, program).
+    Linear in the notes; a melody is materialised only up to Magenta's 1,600-step truncation, and only
+    when it holds at least ``min_steps`` (one window). Returns a list of (events ndarray int16, start
+    step, instrument, program).
     """
     out = []
     order = np.arange(len(q_start))
@@ -176,7 +177,7 @@ def _melodies(q_start, q_end, pitch, velocity, instrument, is_drum, program, sta
             length = last_off + (-last_off % STEPS_PER_BAR)
             end_step = mel_start + length
             search = end_step + (-end_step) % STEPS_PER_BAR
-            if length < STEPS_PER_BAR:
+            if length < max(STEPS_PER_BAR, min_steps):
                 continue
             length = min(length, MAX_MELODY_STEPS - MAX_MELODY_STEPS % STEPS_PER_BAR)
             out.append((_melody_events(added, length), mel_start, int(inst), prog))
@@ -218,13 +219,11 @@ def _section_windows(ns, section, bars, programs, index, bar0):
     q_end = _quantize(np.minimum(ns.end[sel], end), start, qpm, ns.unit)
     q_end = np.where(q_end == q_start, q_end + 1, q_end)
     melodies = _melodies(q_start, q_end, ns.pitch[sel], ns.velocity[sel], ns.instrument[sel],
-                         ns.is_drum[sel], ns.program[sel], ns.start[sel])
+                         ns.is_drum[sel], ns.program[sel], ns.start[sel], STEPS_PER_BAR * bars)
     slice_steps = STEPS_PER_BAR * bars
     first = {}  # Magenta's set key -> (window, meta) of its first occurrence
     keys = []
     for events, mel_start, inst, prog in melodies:
-        if len(events) < slice_steps:
-            continue
         windows = _slices(events, slice_steps)
         for k, (row, key) in enumerate(zip(windows, map(tuple, map(zip, windows.tolist())))):
             keys.append(key)  # tuple(zip(window)): the tuple of 1-tuples _dedupe_and_sample hashes
