@@ -15,9 +15,13 @@ import io
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import mido
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from midi_helpers import mutate  # noqa: E402 - the seeded mutations of the fuzz test
 
 
 def random_file(rng):
@@ -53,29 +57,6 @@ def random_file(rng):
     buf = io.BytesIO()
     mid.save(file=buf)
     return buf.getvalue()
-
-
-def mutate(data, rng):
-    """One seeded mutation: bit flips, an insertion, a deletion or a chunk-length edit."""
-    data = bytearray(data)
-    kind = rng.integers(4)
-    if kind == 0:
-        for _ in range(int(rng.integers(1, 4))):
-            i = int(rng.integers(len(data)))
-            data[i] ^= 1 << int(rng.integers(8))
-    elif kind == 1:
-        i = int(rng.integers(len(data)))
-        data[i:i] = bytes(rng.integers(0, 256, int(rng.integers(1, 5))).astype(np.uint8))
-    elif kind == 2:
-        i = int(rng.integers(len(data)))
-        del data[i:i + int(rng.integers(1, 5))]
-    else:
-        at = [i for i in range(len(data) - 8) if data[i:i + 4] == b"MTrk"]
-        if at:
-            i = at[int(rng.integers(len(at)))] + 4
-            length = int.from_bytes(data[i:i + 4], "big") + int(rng.integers(-6, 7))
-            data[i:i + 4] = max(length, 0).to_bytes(4, "big")
-    return bytes(data)
 
 
 def pretty_notes(data):

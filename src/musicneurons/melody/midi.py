@@ -29,10 +29,8 @@ __all__ = ["read_midi", "MAX_TICK"]
 MAX_TICK = 10_000_000  # pretty_midi refuses files whose largest tick + 1 exceeds this
 _MAX_MESSAGE_LENGTH = 1_000_000  # mido's limit on one sysex or meta event
 _MAX_DENOMINATOR_BYTE = 30  # 2 ** 31 does not fit the int32 of Magenta's TimeSignature
-# Data bytes after the status byte, for every status mido knows (None: undefined, refused).
+# Data bytes after a system status byte mido knows (None: undefined, refused).
 _DATA_LENGTH = [None] * 256
-for _status in range(0x80, 0xF0):
-    _DATA_LENGTH[_status] = 1 if 0xC0 <= _status < 0xE0 else 2
 for _status, _n in {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}.items():
     _DATA_LENGTH[_status] = _n
 # Meta types mido knows; it builds any other without its delta time, so that delta is lost (as in Magenta).
@@ -89,16 +87,45 @@ class _TrackReader:
             raise _Refused(f"track {index} holds no event")
         tick, status, name = 0, None, ""
         programs = [0] * 16
-        open_notes = {}
-        n_data = _DATA_LENGTH
-        while pos != end:
-            if pos > end:
-                raise _Refused(f"track {index} overruns its chunk length")
-            delta, pos = _read_vlq(data, pos)
+        open_notes = {}  # channel << 7 | pitch -> [(start tick, velocity), ...]
+        while pos < end:
+            byte = data[pos]
+            if byte < 0x80:
+                delta = byte
+                pos += 1
+            else:
+                delta, pos = _read_vlq(data, pos)
             tick += delta
             byte = data[pos]
             pos += 1
-            if byte == 0xFF:
+            if 0x80 <= byte < 0xF0 or (byte < 0x80 and status is not None and status < 0xF0):
+                if byte >= 0x80:
+                    status = byte
+                else:
+                    pos -= 1  # running status: this byte is the first data byte
+                kind = status & 0xF0
+                d1 = data[pos]
+                if kind == 0xC0 or kind == 0xD0:
+                    d2 = 0
+                    pos += 1
+                else:
+                    d2 = data[pos + 1]
+                    pos += 2
+                if d1 > 127 or d2 > 127:
+                    raise _Refused(f"data byte over 127 in track {index}")
+                if kind == 0x90 and d2:
+                    key = (status & 0x0F) << 7 | d1
+                    opened = open_notes.get(key)
+                    if opened is None:
+                        open_notes[key] = [(tick, d2)]
+                    else:
+                        opened.append((tick, d2))
+                elif kind == 0x80 or kind == 0x90:
+                    channel = status & 0x0F
+                    self._close(open_notes, channel, d1, tick, programs[channel], index, name)
+                elif kind == 0xC0:
+                    programs[status & 0x0F] = d1
+            elif byte == 0xFF:
                 kind = data[pos]
                 length, pos = _read_vlq(data, pos + 1)
                 body = self._body(data, pos, length)
@@ -112,41 +139,41 @@ class _TrackReader:
                     self.tempos.append((tick, (body[0] << 16) | (body[1] << 8) | body[2]))
                 elif index == 0 and kind == 0x58:
                     self.time_signatures.append((tick, body[0], body[1]))
-                continue
-            if byte >= 0x80:
-                status = byte
-            elif status is None:
-                raise _Refused(f"running status without a status byte in track {index}")
-            elif status not in (0xF0, 0xF7):
-                pos -= 1  # under running status this byte is the first data byte
-            if status in (0xF0, 0xF7):  # sysex; under running status mido drops the byte it peeked
-                length, pos = _read_vlq(data, pos)
-                body = self._body(data, pos, length)
-                pos += length
-                body = body[body[:1] == b"\xf0":len(body) - (body[-1:] == b"\xf7")]
-                if body and max(body) > 127:
-                    raise _Refused(f"sysex data byte over 127 in track {index}")
-                continue
-            size = n_data[status]
-            if size is None:
-                raise _Refused(f"undefined status byte 0x{status:02x} in track {index}")
-            if size == 0:
-                if byte < 0x80:
-                    raise _Refused(f"running status after system message 0x{status:02x} in track {index}")
-                continue
-            d1 = data[pos]
-            d2 = data[pos + 1] if size == 2 else 0
-            if d1 > 127 or d2 > 127:
-                raise _Refused(f"data byte over 127 in track {index}")
-            pos += size
-            kind, channel = status & 0xF0, status & 0x0F
-            if kind == 0x90 and d2 > 0:
-                open_notes.setdefault((channel, d1), []).append((tick, d2))
-            elif kind == 0x80 or kind == 0x90:
-                self._close(open_notes, channel, d1, tick, programs[channel], index, name)
-            elif kind == 0xC0:
-                programs[channel] = d1
+            else:
+                pos, status = self._system(data, pos, byte, status, index)
+        if pos != end:
+            raise _Refused(f"track {index} overruns its chunk length")
         self.max_tick = max(self.max_tick, tick)
+
+    def _system(self, data, pos, byte, status, index):
+        """A sysex or system message (status ``byte``, or running ``status`` when ``byte`` is data).
+
+        Returns (next position, running status). Under running status mido drops the byte it peeked
+        before a sysex, and refuses one after a system message without data.
+        """
+        if byte >= 0x80:
+            status = byte
+        elif status is None:
+            raise _Refused(f"running status without a status byte in track {index}")
+        if status in (0xF0, 0xF7):
+            length, pos = _read_vlq(data, pos)
+            body = self._body(data, pos, length)
+            body = body[body[:1] == b"\xf0":len(body) - (body[-1:] == b"\xf7")]
+            if body and max(body) > 127:
+                raise _Refused(f"sysex data byte over 127 in track {index}")
+            return pos + length, status
+        size = _DATA_LENGTH[status]
+        if size is None:
+            raise _Refused(f"undefined status byte 0x{status:02x} in track {index}")
+        if byte < 0x80:
+            if size == 0:
+                raise _Refused(f"running status after system message 0x{status:02x} in track {index}")
+            pos -= 1
+        if pos + size > len(data):
+            raise IndexError
+        if size and max(data[pos:pos + size]) > 127:
+            raise _Refused(f"data byte over 127 in track {index}")
+        return pos + size, status
 
     @staticmethod
     def _body(data, pos, length):
@@ -158,15 +185,18 @@ class _TrackReader:
 
     def _close(self, open_notes, channel, pitch, tick, program, track, name):
         """pretty_midi's note-off: close every open same-pitch note started before ``tick``."""
-        opened = open_notes.pop((channel, pitch), None)
+        opened = open_notes.pop(channel << 7 | pitch, None)
         if opened is None:
             return
-        keep = [n for n in opened if n[0] == tick]
-        closed = [n for n in opened if n[0] != tick]
-        if closed and keep:
-            open_notes[(channel, pitch)] = keep
+        if len(opened) == 1:
+            closed = opened if opened[0][0] != tick else ()
+        else:
+            keep = [n for n in opened if n[0] == tick]
+            closed = [n for n in opened if n[0] != tick]
+            if closed and keep:
+                open_notes[channel << 7 | pitch] = keep
         if not closed:
-            return
+            return  # only notes opened at this very tick: pretty_midi drops them
         key = (program, channel, track)
         inst = self.instruments.get(key)
         if inst is None:
