@@ -19,6 +19,7 @@ The at-most-5 sampling is applied per piece while the chunks are read back in it
 (:func:`iter_assembled`), so one cache serves every mode and seed and memory stays flat.
 """
 
+import functools
 import hashlib
 import io
 import json
@@ -139,13 +140,20 @@ def _item_rows(item_index, pieces, rows):
                             track=ns.track_names.get(meta["instrument"], ""), **meta)
 
 
+_NO_EVENTS = np.zeros(0, np.int8)
+
+
 def _append(rows, item, tune, bars, section=0, instrument=0, program=0, tempo=0.0, first_bar=0, track="",
-            reason=None, events=np.zeros(0, np.int8)):
+            reason=None, events=_NO_EVENTS):
     for name, value in (("item", item), ("tune", printable(tune)), ("bars", bars), ("section", section),
                         ("instrument", instrument), ("program", program), ("tempo", tempo),
                         ("first_bar", first_bar), ("track", printable(track)),
                         ("reason", None if reason is None else printable(reason)), ("events", events)):
         rows[name].append(value)
+
+
+def _read_into(reader, item, index, rows):
+    _item_rows(index, reader(item), rows)
 
 
 def _extract_items(reader, items, time_limit):
@@ -154,7 +162,7 @@ def _extract_items(reader, items, time_limit):
     for k, item in enumerate(items):
         mark = len(rows["item"])
         try:
-            _with_time_limit(lambda: _item_rows(k, reader(item), rows), time_limit)
+            _with_time_limit(functools.partial(_read_into, reader, item, k, rows), time_limit)
         except Exception as exc:  # noqa: BLE001 - one item's failure, whatever it is, must not end the batch
             for col in rows.values():
                 del col[mark:]
@@ -284,7 +292,6 @@ def _index_cache(work_dir, items, keys, complete):
 
 def _still_wanted(manifest, current):
     """A chunk of an incomplete item list stays unless each of its items was replaced by a changed one."""
-    named = manifest.get("names")
     return any(tuple(n) not in current for n in manifest.get("names", []))
 
 
