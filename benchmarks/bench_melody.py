@@ -6,10 +6,14 @@
 2. The cached rerun of both window lengths.
 3. MIDI throughput on a folder of MIDI files written from the corpus (each tune's unique 16-bar windows),
    against mido (the pure-Python reference parser) reading the same files in the same run; projected
-   time for the 176,581 files of the Lakh MIDI Dataset at the measured files per second.
+   time for the 176,581 files of the Lakh MIDI Dataset at the measured files per second. Also the parse
+   alone: ``read_midi`` (pretty_midi's rules) against mido and symusic on the same bytes.
+4. Files of 20,000 notes: separated by two-bar rests (20,000 one-bar melodies) and by eighth rests (one
+   melody of 120,000 steps, cut at 1,600), read and extracted for both window lengths.
 """
 
 import argparse
+import io
 import os
 import shutil
 import sys
@@ -74,7 +78,24 @@ def main():
           f"{ours / ref_mido:.2f}; projected Lakh (176,581 files) at this rate: {176581 / rate / 60:.1f} min "
           f"(these files hold ~{np.mean([len(mido.MidiFile(f).tracks[0]) for f in files[:50]]) / 2:.0f} notes; "
           f"Lakh files hold far more, so treat this as a lower bound)")
+    import symusic
+
+    from musicneurons.melody import read_midi
+    data = [f.read_bytes() for f in files]
+    parse = {name: timed(lambda fn=fn: [fn(b) for b in data])[1] for name, fn in (
+        ("read_midi", read_midi), ("mido", lambda b: mido.MidiFile(file=io.BytesIO(b))),
+        ("symusic", symusic.Score.from_midi))}
+    print("parse only, 1 process, ms a file: " + ", ".join(f"{k} {v / len(data) * 1000:.2f}" for k, v in parse.items()))
     shutil.rmtree(tmp)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from midi_helpers import spaced_notes
+
+    from musicneurons.melody.extract import unique_windows
+    pitches = np.random.default_rng(0).integers(21, 109, 20_000).tolist()
+    for label, rest in (("two-bar rests", 32), ("eighth rests", 2)):
+        data = spaced_notes(20_000, 4, rest, pitches=pitches)
+        _, sec = timed(lambda data=data: [unique_windows(read_midi(data), b) for b in (2, 16)])
+        print(f"20,000 notes separated by {label}: read and both window lengths in {sec:.2f} s")
 
 
 if __name__ == "__main__":

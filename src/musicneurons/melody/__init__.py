@@ -6,7 +6,7 @@ corpus_melodies    windows of the embedded music21 folk corpus (cached)
 read_melodies      windows of a MIDI / MusicXML / ABC / kern file or folder (cached, resumable)
 random_windows     the paper's random note sequences (§5.1)
 extract_windows    windows of one NoteSequence, as Magenta's OneHotMelodyConverter makes them
-read_midi, read_score   foreign files -> NoteSequence
+read_midi, read_score   foreign files -> NoteSequence (MIDI by pretty_midi's rules, as Magenta reads it)
 events_to_notes, notes_to_events, events_to_midi   conversions of event arrays
 plot_piano_roll    a piano roll of one window (returns fig, ax)
 """

@@ -5,13 +5,15 @@ The steps follow ``magenta.models.music_vae.data`` and ``note_seq`` (see ../shar
 
 1. split the piece at every real time-signature or tempo change (notes crossing a split are cut there);
 2. per section: drop notes outside the kept programs (2-bar: 0..31) or pitches 21..108, quantize at
-   4 steps a quarter with Magenta's rounding (``int(x + 0.5)``; a note of zero steps gets one), and skip
-   sections whose bar is not 16 steps (only 4/4, 2/2, 8/8 ... pass);
+   4 steps a quarter with Magenta's rounding (``int(x + 0.5)`` on float64 seconds for MIDI; a note of
+   zero steps gets one), and skip sections whose bar is not 16 steps (only 4/4, 2/2, 8/8 ... pass);
 3. per instrument, melodies as ``Melody.from_quantized_sequence`` builds them: highest note wins on a
    shared onset, a later onset cuts the sounding note, a silence of one bar ends the melody, the melody is
-   padded to a bar line the way ``Melody.set_length`` does (ending a sustained note there);
+   padded to a bar line the way ``Melody.set_length`` does (ending a sustained note there), and cut at
+   1,600 steps (``max_bars=100``); built in one pass over the notes, and materialised only up to the cut;
 4. windows of ``bars`` bars with a hop of one bar, each rebuilt as a ``Melody`` (note-offs before the
-   first note-on become holds), de-duplicated per section in Python ``set`` order;
+   first note-on become holds), de-duplicated per section in the iteration order of the Python ``set``
+   Magenta builds: ``set(tuple(zip(window)))``, whose members are tuples of 1-tuples ``((e0,), (e1,) ...)``;
 5. at most 5 windows per section and again per piece: the first 5 (``mode='analysis'``), 5 drawn with a
    seeded generator (``mode='training'``), or all (``mode='all'``).
 
