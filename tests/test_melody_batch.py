@@ -68,10 +68,10 @@ def test_interrupted_run_resumes_without_redoing_chunks(folder, tmp_path):
     work = tmp_path / "work"
     with pytest.raises(KeyboardInterrupt):
         collect_windows(items, _interrupting_reader, work, chunk_size=2, workers=1, progress=False)
-    done_before = {p.name: p.stat().st_mtime_ns for p in work.glob("chunk-*.json")}
+    done_before = {p.name: p.stat().st_mtime_ns for p in work.rglob("chunk-*.json")}
     assert len(done_before) == 1  # chunk 0 (items 0-1) finished; chunk 1 holds the interrupting item 3
     stems = collect_windows(items, read_item, work, chunk_size=2, workers=1, progress=False)
-    assert {p.name: p.stat().st_mtime_ns for p in work.glob("chunk-*.json") if p.name in done_before} == done_before
+    assert {p.name: p.stat().st_mtime_ns for p in work.rglob("chunk-*.json") if p.name in done_before} == done_before
     resumed, resumed_err = assemble(stems, 2)
     fresh, fresh_err = assemble(collect_windows(items, read_item, tmp_path / "fresh", chunk_size=2, workers=1,
                                                 progress=False), 2)
@@ -189,7 +189,7 @@ def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
     CALLS.clear()
     first = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
                             complete=True)
-    assert len(CALLS) == 7 and len(list(work.glob("chunk-*.json"))) == 3
+    assert len(CALLS) == 7 and len(list(work.rglob("chunk-*.json"))) == 3
     (folder / "a_new.mid").write_bytes(midi_bytes([{"notes": quarters(SCALE[::2] * 2)}]))
     CALLS.clear()
     second = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
@@ -203,7 +203,7 @@ def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
     CALLS.clear()
     third = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
                             complete=True)
-    assert CALLS == [] and len(list(work.glob("chunk-*.json"))) == 3
+    assert CALLS == [] and len(list(work.rglob("chunk-*.json"))) == 3
     assert "removed stale cache chunk" in third.notices[0]
     assert len(first.items) == 7 and len(third.items) == 5
 
@@ -218,7 +218,7 @@ def test_a_bit_flipped_cache_chunk_is_detected_and_redone(folder, tmp_path, caps
     work = tmp_path / "w"
     items = file_items(folder)
     before = assemble(collect_windows(items, read_item, work, chunk_size=4, workers=1, progress=False), 2)
-    chunk = sorted(work.glob("chunk-*.parquet"))[0]
+    chunk = sorted(work.rglob("chunk-*.parquet"))[0]
     data = bytearray(chunk.read_bytes())
     data[len(data) // 2] ^= 0x10
     chunk.write_bytes(bytes(data))
@@ -278,8 +278,8 @@ def test_sigkill_of_the_command_leaves_no_worker_and_a_rerun_gives_identical_tab
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     assert not list((tmp_path / "cache").rglob("*.partial")) and not list(tmp_path.glob("*.partial"))
     fresh = tmp_path / "fresh.parquet"
-    env["MUSICNEURONS_CACHE"] = str(tmp_path / "cache-fresh")
-    assert subprocess.run(cmd[:6] + [str(fresh)] + cmd[7:], env=env, capture_output=True).returncode == 0
+    os.environ["MUSICNEURONS_CACHE"] = str(tmp_path / "cache-fresh")  # restored by the autouse fixture
+    assert main(cmd[3:6] + [str(fresh)] + cmd[7:]) == 0
     (a, _), (b, _) = load_melodies(out), load_melodies(fresh)
     assert len(a) == 1500 and a.drop(columns="events").equals(b.drop(columns="events"))
     assert np.array_equal(np.stack(a.events), np.stack(b.events))

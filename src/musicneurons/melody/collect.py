@@ -321,7 +321,7 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
         ``reader(item) -> list of (tune key, NoteSequence)``; raises MelodyError for a bad item (any other
         exception is recorded too). Must be a module-level function (it runs in worker processes).
     work_dir : Path
-        Cache of finished chunks.
+        Cache of finished chunks (in its subfolder ``v<CACHE_VERSION>``).
     chunk_size : int
         Items per new chunk.
     workers : int, optional
@@ -338,7 +338,7 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
     """
     from tqdm.auto import tqdm
 
-    work_dir = Path(work_dir)
+    work_dir = Path(work_dir) / f"v{CACHE_VERSION}"  # another format version keeps its own files
     work_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_partials(work_dir)
     keys = [item_key(it) for it in items]
