@@ -6,7 +6,7 @@ A reason's *kind* is its text before any parenthesised detail, so "unreadable MI
 
 from collections import Counter
 
-__all__ = ["FailureTally", "reason_kind"]
+__all__ = ["FailureTally", "reason_kind", "study_stage", "report_section"]
 
 
 def reason_kind(reason):
@@ -47,3 +47,31 @@ class FailureTally:
     def lines(self, indent="  "):
         """The summary as text lines: ``count  reason  (e.g. a.mid, b.mid)``."""
         return [f"{indent}{n:6d}  {kind}  (e.g. {', '.join(first)})" for kind, n, first in self.rows()]
+
+
+def study_stage(study, result):
+    """Study hook (``pipeline.EXTRA_STAGES``): the no-window counts of the real source into the summary.
+
+    Adds ``result.summary['no_window']``: ``{'count': n, 'by_reason': [{'reason', 'count', 'first'}]}``,
+    and the :class:`FailureTally` as ``result.extra['no_window']``.
+    """
+    tally = FailureTally().add(result.errors) if result.errors is not None else FailureTally()
+    result.summary["no_window"] = {"count": tally.total, "by_reason": [
+        {"reason": kind, "count": n, "first": first} for kind, n, first in tally.rows()]}
+    result.extra["no_window"] = tally
+
+
+def report_section(result):
+    """Report hook (``report.html.EXTRA_SECTIONS``): HTML of the files or tunes that gave no window."""
+    from html import escape
+
+    info = result.summary.get("no_window") or {"count": 0, "by_reason": []}
+    head = f"<h3>Files and tunes without a {result.bars}-bar window</h3>"
+    if not info["count"]:
+        return f"<section class='no-window'>{head}<p>Every file or tune of the source gave windows.</p></section>"
+    rows = "".join(f"<tr><td>{escape(r['reason'])}</td><td>{r['count']}</td><td>{escape(', '.join(r['first']))}</td></tr>"
+                   for r in info["by_reason"])
+    return (f"<section class='no-window'>{head}<p>{info['count']} files or tunes of the source gave no "
+            f"{result.bars}-bar window; the reasons, with the first files of each (all of them in "
+            f"<code>melodies.errors.parquet</code>):</p><table><tr><th>reason</th><th>files</th>"
+            f"<th>first files</th></tr>{rows}</table></section>")
