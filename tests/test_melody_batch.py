@@ -1,5 +1,6 @@
 """Batch extraction: folders of good and bad files, the errors table, resuming, the CLI and the corpus."""
 
+import json
 import os
 import signal
 import subprocess
@@ -222,9 +223,10 @@ def test_a_bit_flipped_cache_chunk_is_detected_and_redone(folder, tmp_path, caps
     data = bytearray(chunk.read_bytes())
     data[len(data) // 2] ^= 0x10
     chunk.write_bytes(bytes(data))
+    n_items = len(json.loads(chunk.with_suffix(".json").read_text())["items"])
     CALLS.clear()
     again = collect_windows(items, _counting_reader, work, chunk_size=4, workers=1, progress=False)
-    assert len(CALLS) == 4 and "failed its checksum" in again.notices[0]
+    assert len(CALLS) == n_items and "failed its checksum" in again.notices[0]
     assert "failed its checksum" in capsys.readouterr().err
     assert_same_tables(assemble(again, 2), before)
 
