@@ -206,7 +206,7 @@ def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
                             complete=True)
     assert CALLS == [] and len(list(work.rglob("chunk-*.json"))) == 3
     assert "removed stale cache chunk" in third.notices[0]
-    assert len(first.items) == 7 and len(third.items) == 5
+    assert len(first) == 7 and len(third) == 5
 
 
 def assert_same_tables(a, b):

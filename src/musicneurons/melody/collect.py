@@ -31,7 +31,6 @@ import uuid
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,26 +69,17 @@ def item_key(item):
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
 
-@dataclass
-class Collected:
-    """What :func:`collect_windows` returns and :func:`assemble` reads: the items and where each one lives.
+class Collected(list):
+    """What :func:`collect_windows` returns and :func:`assemble` reads: one (item, chunk, index) per item.
 
-    Attributes
-    ----------
-    items : list of dict
-        The items, in order.
-    keys : list of str
-        :func:`item_key` of each item.
-    chunks : dict of str to (Path, int)
-        Item key -> (chunk Parquet file, the item's index in that chunk).
-    notices : list of str
-        What was repaired (bad chunks redone, stale chunks removed).
+    A list, in item order, of (item dict, chunk Parquet file, the item's index in that chunk); lists
+    from several calls concatenate (``+``) into one source. ``notices`` says what was repaired (bad chunks
+    redone, stale chunks removed).
     """
 
-    items: list
-    keys: list
-    chunks: dict
-    notices: list = field(default_factory=list)
+    def __init__(self, entries=(), notices=()):
+        super().__init__(entries)
+        self.notices = list(notices)
 
 
 class _ItemTimeout(Exception):
@@ -362,7 +352,7 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
         if main:
             signal.signal(signal.SIGTERM, old_term)
         remove_dead_partials(work_dir)
-    return Collected(list(items), keys, chunks, notices)
+    return Collected([(it, *chunks[k]) for it, k in zip(items, keys)], notices)
 
 
 def _notice(message):
@@ -471,8 +461,7 @@ def iter_assembled(collected, bars, mode="analysis", seed=0, source="", batch_ro
     check_choice("mode", mode, MODES, "assemble")
     cache = _ChunkCache()
     parts, errors, n_rows, piece = [], [], 0, 0
-    for item, key in zip(collected.items, collected.keys):
-        path, index = collected.chunks[key]
+    for item, path, index in collected:
         cols = cache.rows(path, index)
         mine = cols["bars"] == bars
         cols = {name: col[mine] for name, col in cols.items()}
@@ -489,7 +478,7 @@ def iter_assembled(collected, bars, mode="analysis", seed=0, source="", batch_ro
         if n_rows >= batch_rows:
             yield _batch(parts, errors, bars, source)
             parts, errors, n_rows = [], [], 0
-    if parts or errors or not collected.items:
+    if parts or errors or not collected:
         yield _batch(parts, errors, bars, source)
 
 
