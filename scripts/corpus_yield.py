@@ -1,8 +1,9 @@
 """Yield of the embedded corpus per collection: pieces, melodies, unique 2- and 16-bar windows, errors, time.
 
-``nice -n 10 python scripts/corpus_yield.py --workers 2`` parses every collection of the ``"all"``
-selection once into the corpus cache (so a later ``corpus_melodies(collections="all")`` reads it back) and
-prints a Markdown table for the README. ``parse s`` is the wall time of reading a collection's 2-bar
+``nice -n 10 python scripts/corpus_yield.py --workers 2`` parses every collection of the corpus
+index (the ``"all"`` selection and Palestrina) once into the corpus cache (so a later
+``corpus_melodies(collections="all")`` reads it back) and prints a Markdown table for the README.
+``parse s`` is the wall time of reading a collection's 2-bar
 windows: the parse on a first run, near zero from the cache. A melody is a part (or tune) that gave at
 least one 2-bar window. Totals de-duplicate windows across collections. The last three columns describe
 the 2-bar windows: note onsets a window, the median inter-onset interval and the share of melodic steps of
@@ -22,14 +23,14 @@ from musicneurons.tables import array_column
 
 PARSE_ERROR = "music21 could not parse"
 # The scores first (the new data), Palestrina, the longest of them, last among them; then the folk tunes.
-ORDER = [c for c in ART_COLLECTIONS if c != "palestrina"] + ["palestrina"] + FOLK_COLLECTIONS
+ORDER = ART_COLLECTIONS + ["palestrina"] + FOLK_COLLECTIONS
 
 
-def windows_of(collection, bars, workers):
+def windows_of(collection, bars, workers, max_tunes=None):
     """(windows, errors) of one collection for ``bars``; empty windows when it gave none."""
     try:
-        return corpus_melodies(bars, "all", collections=[collection], workers=workers, progress=False,
-                               with_errors=True)
+        return corpus_melodies(bars, "all", max_tunes=max_tunes, collections=[collection], workers=workers,
+                               progress=False, with_errors=True)
     except NoMelodiesError:
         return pd.DataFrame(columns=["file", "tune", "instrument", "events"]), None
 
@@ -68,18 +69,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--collections", nargs="*", default=ORDER)
+    ap.add_argument("--max-tunes", type=int, help="an evenly spread sample of this many pieces a collection")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
     rows, tables = [], {}
     for c in args.collections:
         t0 = time.perf_counter()
-        w2, e2 = windows_of(c, 2, args.workers)
+        w2, e2 = windows_of(c, 2, args.workers, args.max_tunes)
         seconds = time.perf_counter() - t0
-        w16, _ = windows_of(c, 16, args.workers)
+        w16, _ = windows_of(c, 16, args.workers, args.max_tunes)
         tables[c] = (w2, w16)
         errors = e2 if e2 is not None else pd.DataFrame(columns=["reason"])
         parse_errors = int(errors["reason"].str.startswith(PARSE_ERROR).sum())
-        rows.append({"collection": c, "pieces": len(corpus_tunes(collections=[c])),
+        rows.append({"collection": c, "pieces": len(corpus_tunes(args.max_tunes, collections=[c])),
                      "melodies": len(w2.drop_duplicates(["file", "tune", "instrument"])),
                      "uniq 2-bar": unique_rows([w2]), "uniq 16-bar": unique_rows([w16]),
                      "parse errors": parse_errors, "no 2-bar window": len(errors) - parse_errors,
@@ -87,9 +89,13 @@ def main():
         print(json.dumps(rows[-1]), flush=True)
     groups = {"folk": [c for c in args.collections if c in FOLK_COLLECTIONS],
               "scores": [c for c in args.collections if c not in FOLK_COLLECTIONS],
-              "all": list(args.collections),
-              "all but palestrina": [c for c in args.collections if c != "palestrina"]}
+              "all but palestrina": [c for c in args.collections if c != "palestrina"],
+              "all": list(args.collections)}
+    seen = []
     for name, members in groups.items():
+        if not members or members in seen:
+            continue
+        seen.append(members)
         sub = [r for r in rows if r["collection"] in members]
         total = {k: sum(r[k] for r in sub) for k in ("pieces", "melodies", "parse errors", "no 2-bar window")}
         rows.append({"collection": f"**{name}**", **total,

@@ -5,8 +5,9 @@ reads music21's corpus metadata bundle, no score is parsed:
 
 - folk collections (:data:`~musicneurons.melody.corpus.FOLK_COLLECTIONS`): single-part tunes whose every
   time signature is 4/4 or 2/2 (the study's folk corpus, unchanged);
-- every other collection (:data:`~musicneurons.melody.corpus.ART_COLLECTIONS`): scores with at least one
-  time signature of 16 sixteenths a bar at the collection's note-value scale (4/4, 2/2; Palestrina's 4/2 at
+- every other collection (:data:`~musicneurons.melody.corpus.ART_COLLECTIONS`, ``EXTRA_COLLECTIONS``):
+  scores with at least one time signature of 16 sixteenths a bar at the collection's note-value scale
+  (4/4, 2/2; Palestrina's 4/2 at
   halved values). The extraction later keeps only those sections. Left out: Roman-numeral analyses
   (``.rntxt``: chords, not parts), music21's test files (``demos``, ``theoryExercises``), an ``_old``
   encoding kept beside its revision, and a kern file that duplicates a MusicXML file of the same name.
@@ -20,7 +21,8 @@ from pathlib import Path
 import music21
 from music21 import corpus
 
-from musicneurons.melody.corpus import ART_COLLECTIONS, FOLK_COLLECTIONS, NOTE_VALUE_SCALE, VOICES_AS_TUNES
+from musicneurons.melody.corpus import (ART_COLLECTIONS, EXTRA_COLLECTIONS, FOLK_COLLECTIONS, NOTE_VALUE_SCALE,
+                                        VOICES_AS_TUNES)
 
 FOLK_METERS = {"4/4", "2/2"}
 
@@ -45,7 +47,7 @@ def keep(path, md, collection, paths):
 def main():
     entries = [(str(e.sourcePath), e.number, e.metadata) for e in corpus.corpora.CoreCorpus().metadataBundle]
     paths = {p for p, _, _ in entries}
-    collections = FOLK_COLLECTIONS + ART_COLLECTIONS
+    collections = FOLK_COLLECTIONS + ART_COLLECTIONS + EXTRA_COLLECTIONS
     pieces = [[path, number] for path, number, md in entries
               if md is not None and path.split("/")[0] in collections
               and keep(path, md, path.split("/")[0], paths)]
@@ -56,7 +58,8 @@ def main():
     pieces.sort(key=lambda t: (t[0].split("/")[0] not in FOLK_COLLECTIONS, t[0], t[1] or ""))
     out = Path(__file__).resolve().parents[1] / "src/musicneurons/data/corpus_index.json"
     out.write_text(json.dumps({"music21": music21.__version__, "folk_collections": FOLK_COLLECTIONS,
-                               "art_collections": ART_COLLECTIONS, "note_value_scale": NOTE_VALUE_SCALE,
+                               "art_collections": ART_COLLECTIONS + EXTRA_COLLECTIONS,
+                               "note_value_scale": NOTE_VALUE_SCALE,
                                "pieces": pieces}, indent=0))
     counts = {c: sum(p.split("/")[0] == c for p, _ in pieces) for c in collections}
     print(f"{len(pieces)} pieces -> {out}\n{counts}")
