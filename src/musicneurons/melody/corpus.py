@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidParameterError, check_choice
-from .collect import assemble, collect_windows, require_windows
+from .collect import TIME_LIMIT, assemble, collect_windows, require_windows
 from .notesequence import NoteSequence
 from .sources import read_score
 
@@ -178,10 +178,12 @@ def corpus_melodies(bars=2, mode="analysis", seed=0, max_tunes=None, collections
     stems = []
     for name, group in itertools.groupby(items, key=lambda item: item["file"].split("/")[0]):
         # One cache folder per collection, so every selection that holds a collection reuses its chunks;
-        # scores parse 10-1000 times slower than folk tunes, hence their smaller chunks.
+        # scores parse 10-1000 times slower than folk tunes, hence their smaller chunks, and no time limit:
+        # a Beethoven quartet file takes 2 minutes to parse on an idle core and 8 on a busy one.
         stems += collect_windows(list(group), read_corpus_tune, work / name,
                                  chunk_size=16 if name in FOLK_COLLECTIONS else 4, workers=workers,
-                                 progress=progress, desc=f"parsing {name}")
+                                 progress=progress, desc=f"parsing {name}",
+                                 time_limit=TIME_LIMIT if name in FOLK_COLLECTIONS else None)
     windows, errors = assemble(stems, bars, mode, seed, source=source)
     require_windows(windows, errors, source)
     return (windows, errors) if with_errors else windows
