@@ -54,7 +54,7 @@ __all__ = ["run_study", "StudyRun", "BarsResult", "BarsStudy", "EXTRA_STAGES"]
 
 EXAMPLE_TITLE = '"Twinkle, twinkle, little star"'
 # Stages added by other modules, run in order after the core stages: "package.module:function".
-EXTRA_STAGES: list[str] = []
+EXTRA_STAGES: list[str] = ["musicneurons.interventions.study_stage:study_traversals"]
 RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock")
 
 
@@ -141,6 +141,9 @@ class Settings:
     seed: int
     device: str
     progress: bool
+    traversals: bool = True                        # the traversal stage (musicneurons.interventions)
+    soundfont: str | Path | None = None
+    traversal_audio_seconds: float | None = None   # None: the stage's default
 
 
 class BarsStudy:
@@ -372,7 +375,8 @@ def check_run_directory(root: Path) -> None:
 
 def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Path | None = None,
               bars=(2, 16), n: int | None = None, max_tunes: int | None = None, seed: int = 0, device: str = "cpu",
-              progress: bool = True) -> StudyRun:
+              progress: bool = True, traversals: bool = True, soundfont: str | Path | None = None,
+              traversal_audio_seconds: float | None = None) -> StudyRun:
     """Run the whole study and write its run directory and report.
 
     Parameters
@@ -397,6 +401,12 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
         Torch device for encoding, e.g. ``'cpu'`` or ``'cuda'``.
     progress : bool
         Progress bars on stderr.
+    traversals : bool
+        Sweep the first music neurons, decode, measure and render audio (:mod:`musicneurons.interventions`).
+    soundfont : str or Path, optional
+        General MIDI SoundFont for the traversals' audio (default: Debian's, when installed).
+    traversal_audio_seconds : float, optional
+        Audio budget of the traversals per length (0: no audio).
 
     Returns
     -------
@@ -416,6 +426,8 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
     check_positive_int("max_tunes", max_tunes, "run_study")
     if data is not None and not Path(data).exists():
         raise InvalidParameterError(f"--data {data}: no such file or folder")
+    if soundfont is not None and not Path(soundfont).is_file():
+        raise InvalidParameterError(f"--soundfont {soundfont}: no such SoundFont file")
     check_device(device)
     models = models_by_bars(model, bars)
     check_cache()
@@ -426,11 +438,13 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
         # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
         timings = read_json(timings_path) or {}
         started = time.perf_counter()
-        settings = Settings(data, n, max_tunes, seed, device, progress)
+        settings = Settings(data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds)
         results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
         described = {"out": str(run.root), "models": {str(b): ref.spec for b, ref in models.items()},
                      "data": str(data) if data is not None else "music21 folk corpus (embedded)", "n": n,
-                     "max_tunes": max_tunes, "seed": seed, "device": device}
+                     "max_tunes": max_tunes, "seed": seed, "device": device, "traversals": traversals,
+                     "soundfont": str(soundfont) if soundfont else None,
+                     "traversal_audio_seconds": traversal_audio_seconds}
         write_json(timings_path, timings)
         summary = study_summary(results, described, timings, time.perf_counter() - started)
         write_json(run.root / "summary.json", summary)

@@ -1,5 +1,7 @@
 """The ``musicneurons run`` command: the whole study in one command, resumable."""
 
+import argparse
+
 from .preflight import positive_int
 
 __all__ = ["register", "closing_table"]
@@ -25,6 +27,11 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
     p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
+    p.add_argument("--traversals", action=argparse.BooleanOptionalAction, default=True,
+                   help="sweep the first music neurons, decode, measure and render audio (default on)")
+    p.add_argument("--soundfont", default=None, help="General MIDI SoundFont for the traversals' audio")
+    p.add_argument("--traversal-audio-seconds", type=float, default=None,
+                   help="audio budget of the traversals per length in seconds (0: no audio)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)
 
@@ -34,7 +41,9 @@ def run(args):
     from .pipeline import run_study
 
     result = run_study(args.out, model=args.model, data=args.data, bars=tuple(args.bars or (2, 16)), n=args.n,
-                       max_tunes=args.max_tunes, seed=args.seed, device=args.device, progress=not args.quiet)
+                       max_tunes=args.max_tunes, seed=args.seed, device=args.device, progress=not args.quiet,
+                       traversals=args.traversals, soundfont=args.soundfont,
+                       traversal_audio_seconds=args.traversal_audio_seconds)
     print(closing_table(result.summary))
     print(f"\nreport: {result.report}")
     return 0

@@ -37,15 +37,15 @@ def study_traversals(study, result):
     from ..rundir import content_key
 
     settings = study.settings
-    if not getattr(settings, "traversals", True):
+    if not settings.traversals:
         return
-    seconds = getattr(settings, "traversal_audio_seconds", STUDY_AUDIO_SECONDS)
-    font, _ = audio_status(getattr(settings, "soundfont", None)) if seconds > 0 else (None, "")
+    seconds = STUDY_AUDIO_SECONDS if settings.traversal_audio_seconds is None else settings.traversal_audio_seconds
+    font, _ = audio_status(settings.soundfont) if seconds > 0 else (None, "")
     key = content_key("traversals", result.keys["latents_real"], result.keys["features_real"], study.ref.key(),
                       STUDY_K, STUDY_ANCHORS, seconds, str(font), settings.seed, __version__)
     entry = study.entry("traversals", key)
 
-    def make(path):
+    def traverse_into(path):
         windows, latents = result.windows, result.latents
         choice = choose_neurons(latents.sigma, STUDY_K, music_count=music_neuron_count(latents.sigma))
         qpm = windows.tempo if windows.tempo is not None else np.full(len(windows), 120.0)
@@ -55,7 +55,7 @@ def study_traversals(study, result):
                        progress=settings.progress)
         return len(choice.neurons)
 
-    study._timed("traversals", lambda: entry.ensure(make))
+    entry.ensure(lambda path: study._timed("traversals", lambda: traverse_into(path)))
     trav = TraversalResults.load(entry.path)
     result.extra["traversals"] = trav
     result.summary["traversals"] = {"label": trav.info["label"], "neurons": trav.info["neurons"],
