@@ -30,7 +30,7 @@ def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("travstudy")
     patch = pytest.MonkeyPatch()
     patch.setenv("MUSICNEURONS_CACHE", str(root / "cache"))
-    run = run_study(root / "run", model=str(tiny_model(root / "tiny")), max_tunes=30, progress=False)
+    run = run_study(root / "run", model=str(tiny_model(root / "tiny")), max_tunes=30, progress=False, traversals=True)
     yield run
     patch.undo()
 
@@ -49,13 +49,14 @@ def test_traversal_stage_of_the_study(study):
         assert s.loc[neuron, "correlates_most"] == strongest[neuron]
     assert study.summary["per_bars"]["2-bar"]["traversals"]["lines"] == trav.summaries["line"].tolist()
     assert (trav.directory / "explorer.html").is_file()
-    assert "bars2/traversals" in str(study.summary["timings_s"]) or "bars2/traversals" in study.summary["timings_s"]
+    assert study.summary["timings_s"]["bars2/traversals"] > 0
+    assert study.summary["settings"]["traversals"] is True
 
 
 def test_rerun_reuses_the_traversals(study):
     entry = study.directory / "bars2" / "traversals" / "traversals.parquet"
     before = entry.stat().st_mtime_ns
-    again = run_study(study.directory, model=study.results[2].model, max_tunes=30, progress=False)
+    again = run_study(study.directory, model=study.results[2].model, max_tunes=30, progress=False, traversals=True)
     assert entry.stat().st_mtime_ns == before
     assert again.results[2].extra["traversals"].summaries.equals(study.results[2].extra["traversals"].summaries)
 

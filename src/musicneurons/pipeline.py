@@ -141,7 +141,7 @@ class Settings:
     seed: int
     device: str
     progress: bool
-    traversals: bool = True                        # the traversal stage (musicneurons.interventions)
+    traversals: bool = False                       # the traversal stage (musicneurons.interventions)
     soundfont: str | Path | None = None
     traversal_audio_seconds: float | None = None   # None: the stage's default
 
@@ -375,7 +375,7 @@ def check_run_directory(root: Path) -> None:
 
 def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Path | None = None,
               bars=(2, 16), n: int | None = None, max_tunes: int | None = None, seed: int = 0, device: str = "cpu",
-              progress: bool = True, traversals: bool = True, soundfont: str | Path | None = None,
+              progress: bool = True, traversals: bool = False, soundfont: str | Path | None = None,
               traversal_audio_seconds: float | None = None) -> StudyRun:
     """Run the whole study and write its run directory and report.
 
@@ -402,7 +402,8 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
     progress : bool
         Progress bars on stderr.
     traversals : bool
-        Sweep the first music neurons, decode, measure and render audio (:mod:`musicneurons.interventions`).
+        Sweep the first music neurons, decode, measure and render audio (:mod:`musicneurons.interventions`);
+        off by default, as its cost is above a fifth of the study's (BENCHMARKS.md).
     soundfont : str or Path, optional
         General MIDI SoundFont for the traversals' audio (default: Debian's, when installed).
     traversal_audio_seconds : float, optional

@@ -27,8 +27,8 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
     p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
-    p.add_argument("--traversals", action=argparse.BooleanOptionalAction, default=True,
-                   help="sweep the first music neurons, decode, measure and render audio (default on)")
+    p.add_argument("--traversals", action=argparse.BooleanOptionalAction, default=False,
+                   help="also sweep the first music neurons, decode, measure and render audio (default off)")
     p.add_argument("--soundfont", default=None, help="General MIDI SoundFont for the traversals' audio")
     p.add_argument("--traversal-audio-seconds", type=float, default=None,
                    help="audio budget of the traversals per length in seconds (0: no audio)")
