@@ -403,7 +403,7 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
         Progress bars on stderr.
     traversals : bool
         Sweep the first music neurons, decode, measure and render audio (:mod:`musicneurons.interventions`);
-        off by default, as its cost is above a fifth of the study's (BENCHMARKS.md).
+        off by default until its cost is measured within a fifth of the study's (BENCHMARKS.md).
     soundfont : str or Path, optional
         General MIDI SoundFont for the traversals' audio (default: Debian's, when installed).
     traversal_audio_seconds : float, optional
