@@ -3,7 +3,9 @@
 For a feature, the attribute vector is the mean mu of the windows in the feature's top quartile
 minus that of its bottom quartile (Roberts et al. 2018). The paper claims that the projection of mu on
 such a vector correlates less with the feature than the best single neuron does; this module measures
-both with ``|Spearman rho|`` on the same windows. Symbols: ``n`` windows, ``z`` neurons, ``b`` features.
+both with ``|Spearman rho|``. Both are chosen on one half of the windows (the vector fitted, the neuron
+picked) and scored on the other, held-out half, so neither wins by fitting noise; ``holdout=None``
+scores in-sample. Symbols: ``n`` windows, ``z`` neurons, ``b`` features.
 """
 
 import numpy as np
@@ -43,7 +45,7 @@ def attribute_vectors(mu, features, quantile=0.25):
     return out
 
 
-def compare_attribute_vectors(mu, features, candidates=None, quantile=0.25):
+def compare_attribute_vectors(mu, features, candidates=None, quantile=0.25, holdout=0.5, random_state=0):
     """How strongly each feature's attribute vector and its best single neuron follow the feature.
 
     Parameters
@@ -55,30 +57,42 @@ def compare_attribute_vectors(mu, features, candidates=None, quantile=0.25):
         Neurons among which the best single one is sought (e.g. the music neurons; noise neurons
         carry no feature); default all.
     quantile : float
+    holdout : float or None
+        Share of the windows (a seeded random subset) held out for scoring; the vector is fitted and the
+        best neuron picked on the rest. None fits and scores on every window.
+    random_state : int
+        Seed of the held-out subset.
 
     Returns
     -------
     DataFrame of b rows
-        ``feature_id``; ``vector_rho`` (|Spearman| of the projection ``mu @ v`` with the feature);
-        ``best_neuron`` and ``neuron_rho`` (the largest |Spearman| of one neuron); ``neuron_wins``
-        (``neuron_rho > vector_rho``); ``cosine`` between the vector and that neuron's axis.
+        ``feature_id``; ``vector_rho`` (|Spearman| of the projection ``mu @ v`` with the feature, held out);
+        ``best_neuron`` (picked on the fitting windows) and ``neuron_rho`` (its held-out |Spearman|);
+        ``neuron_wins`` (``neuron_rho > vector_rho``); ``cosine`` between the vector and that neuron's axis;
+        ``fit_windows``, ``test_windows``.
     """
     mu = np.asarray(mu, dtype=np.float64)
     candidates = np.arange(mu.shape[1]) if candidates is None else np.asarray(candidates, dtype=np.int64)
-    vectors = attribute_vectors(mu, features, quantile)
+    if holdout is None:
+        fit = test = np.arange(len(mu))
+    else:
+        shuffled = np.random.default_rng(random_state).permutation(len(mu))
+        n_test = min(max(int(round(holdout * len(mu))), 1), len(mu) - 1)
+        test, fit = np.sort(shuffled[:n_test]), np.sort(shuffled[n_test:])
     values = features.to_numpy(dtype=np.float64)
+    vectors = attribute_vectors(mu[fit], features.iloc[fit], quantile)
     columns = np.arange(values.shape[1])
-    projections = mu @ np.nan_to_num(vectors).T
-    vector_rho = np.array([abs(spearman_cross(projections[:, [j]], values[:, [j]])[0, 0]) for j in columns])
-    neuron_rho = np.abs(spearman_cross(mu[:, candidates], values))
-    best = np.argmax(np.nan_to_num(neuron_rho, nan=-1.0), axis=0)
+    projections = mu[test] @ np.nan_to_num(vectors).T
+    vector_rho = np.array([abs(spearman_cross(projections[:, [j]], values[test][:, [j]])[0, 0]) for j in columns])
+    best = np.argmax(np.nan_to_num(np.abs(spearman_cross(mu[fit][:, candidates], values[fit])), nan=-1.0), axis=0)
+    neuron_rho = np.abs(spearman_cross(mu[test][:, candidates[best]], values[test]))[columns, columns]
     norms = np.linalg.norm(np.nan_to_num(vectors), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = np.abs(vectors[columns, candidates[best]]) / norms
     table = pd.DataFrame({"feature_id": list(features.columns), "vector_rho": vector_rho,
-                          "best_neuron": candidates[best], "neuron_rho": neuron_rho[best, columns], "cosine": cosine})
+                          "best_neuron": candidates[best], "neuron_rho": neuron_rho, "cosine": cosine})
     table["neuron_wins"] = table["neuron_rho"] > table["vector_rho"]
-    return table
+    return table.assign(fit_windows=len(fit), test_windows=len(test))
 
 
 def plot_attribute_comparison(table, title="Attribute vectors against the best single neuron"):

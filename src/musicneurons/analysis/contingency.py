@@ -1,12 +1,18 @@
-"""Quantile binning of columns and the contingency tables of every (row column, column column) pair.
+"""Binning of columns (quantile or equal-width) and the contingency tables of every (row column, column column) pair.
 
 Shared by the phik cross matrix and the mutual-information based disentanglement scores. Symbols:
 
 - ``n``: rows (windows); ``a``, ``b``: columns of the two sides (neurons, features);
 - ``k``: the number of bins of one side, at most ``bins``.
 
-Binning follows phik's ``bin_data(quantile=True)`` exactly: edges are the ``np.quantile`` of the
-non-NaN values at ``linspace(0, 1, bins + 1)``, a value ``v`` goes to the bin ``i`` with
+Binning follows phik's ``bin_data`` exactly, in its two modes (:data:`BINNINGS`):
+
+- ``"quantile"`` (``quantile=True``, this package's default): edges are the ``np.quantile`` of the non-NaN
+  values at ``linspace(0, 1, bins + 1)``;
+- ``"uniform"`` (``quantile=False``, phik's own default): ``bins`` equal-width bins from the minimum to the
+  maximum of the non-NaN values.
+
+The minimum is lowered by ``max(1e-14 |minimum|, tiny)`` first; a value ``v`` goes to the bin ``i`` with
 ``edges[i-1] < v <= edges[i]``; repeated edges leave empty bins, which are dropped per pair; NaN gets
 code -1 and its row is left out of that pair only.
 """
@@ -17,18 +23,23 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 
-__all__ = ["quantile_codes", "contingency_tables", "occupied", "mutual_information", "entropy"]
+__all__ = ["BINNINGS", "bin_codes", "quantile_codes", "contingency_tables", "occupied", "mutual_information",
+           "entropy"]
+
+BINNINGS = ("quantile", "uniform")
 
 
-def quantile_codes(values, bins=10):
-    """Bin every column of ``values`` at its own quantiles.
+def bin_codes(values, bins=10, binning="quantile"):
+    """Bin every column of ``values`` on its own edges, as phik's ``bin_data``.
 
     Parameters
     ----------
     values : ndarray of shape (n, a), float
         One column per variable; NaN marks a missing value.
     bins : int
-        Number of quantile bins per column (at least 2).
+        Number of bins per column (at least 2).
+    binning : {"quantile", "uniform"}
+        Quantile bins (phik's ``quantile=True``) or equal-width bins (phik's default).
 
     Returns
     -------
@@ -36,7 +47,9 @@ def quantile_codes(values, bins=10):
         Bin index 0..bins-1 of each value, -1 for NaN.
     """
     if int(bins) != bins or bins < 2:
-        raise InvalidParameterError(f"The 'bins' parameter of quantile_codes must be an integer >= 2. Got {bins!r} instead.")
+        raise InvalidParameterError(f"The 'bins' parameter of bin_codes must be an integer >= 2. Got {bins!r} instead.")
+    if binning not in BINNINGS:
+        raise InvalidParameterError(f"The 'binning' parameter of bin_codes must be one of {BINNINGS}. Got {binning!r}.")
     values = np.asarray(values, dtype=np.float64)
     codes = np.full(values.shape, -1, dtype=np.int16)
     levels = np.linspace(0, 1, int(bins) + 1)
@@ -45,10 +58,20 @@ def quantile_codes(values, bins=10):
         ok = ~np.isnan(col)
         if not ok.any():
             continue
-        edges = np.quantile(col[ok], levels)
-        edges[0] -= max(1e-14 * abs(edges[0]), sys.float_info.min)
-        codes[ok, j] = np.searchsorted(edges, col[ok], side="left") - 1
+        present = col[ok]
+        if binning == "quantile":
+            edges = np.quantile(present, levels)
+            edges[0] -= max(1e-14 * abs(edges[0]), sys.float_info.min)
+        else:  # phik lowers the minimum before spacing the edges
+            low = present.min()
+            edges = np.linspace(low - max(1e-14 * abs(low), sys.float_info.min), present.max(), int(bins) + 1)
+        codes[ok, j] = np.searchsorted(edges, present, side="left") - 1
     return codes
+
+
+def quantile_codes(values, bins=10):
+    """:func:`bin_codes` with quantile bins: ndarray (n, a) float -> codes (n, a) int16, -1 for NaN."""
+    return bin_codes(values, bins, "quantile")
 
 
 def _one_hot(codes, n_bins):

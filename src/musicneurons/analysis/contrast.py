@@ -9,29 +9,62 @@ import pandas as pd
 
 from .inputs import check_latents
 
-__all__ = ["ACTIVATION_THRESHOLD", "activation_counts", "contrast_auc", "plot_neuron_histograms",
-           "plot_activation_counts"]
+__all__ = ["ACTIVATION_THRESHOLD", "RELATIVE_THRESHOLD", "activation_counts", "relative_activation_counts",
+           "contrast_auc", "plot_neuron_histograms", "plot_activation_counts", "CONTRAST_NOTE"]
 
 ACTIVATION_THRESHOLD = 0.1
+RELATIVE_THRESHOLD = 2.0
+CONTRAST_NOTE = ("Uniform random notes (paper §5.1) are far from any music the model was trained on, so a high "
+                 "AUC is expected of any encoder that sees its input: it checks the pipeline, it is not a finding "
+                 "of the paper.")
 
 
-def activation_counts(mu, music, threshold=ACTIVATION_THRESHOLD):
-    """Per window, the number of music and of noise neurons with ``|mu| > threshold`` (paper §5.3).
+def activation_counts(mu, music, threshold=ACTIVATION_THRESHOLD, center=0.0):
+    """Per window, the number of music and of noise neurons with ``|mu - center| > threshold`` (paper §5.3).
 
     Parameters
     ----------
     mu : ndarray of shape (n, z)
     music : ndarray of shape (z,), dtype=bool
         Music neurons (``NeuronSplit.music``).
-    threshold : float
+    threshold : float or ndarray of shape (z,)
+        The paper's absolute 0.1, or one threshold per neuron.
+    center : float or ndarray of shape (z,)
+        0 for the paper's count.
 
     Returns
     -------
     DataFrame of n rows
         Integer columns ``music_active`` and ``noise_active``.
     """
-    excited = np.abs(np.asarray(mu)) > threshold
+    excited = np.abs(np.asarray(mu) - center) > threshold
     return pd.DataFrame({"music_active": excited[:, music].sum(axis=1), "noise_active": excited[:, ~music].sum(axis=1)})
+
+
+def relative_activation_counts(mu, reference_mu, music, k=RELATIVE_THRESHOLD):
+    """Fig 11's counts with a threshold relative to each neuron's spread on the real windows.
+
+    A neuron counts as excited in a window when its mu lies more than ``k`` standard deviations (over
+    ``reference_mu``) from its mean there: about 5 % of a Gaussian neuron's real windows for ``k = 2``,
+    whatever the neuron's scale, where the absolute 0.1 counts every window of a wide neuron and none of a
+    narrow one.
+
+    Parameters
+    ----------
+    mu : ndarray of shape (n, z)
+        Windows to count (real or random).
+    reference_mu : ndarray of shape (n_real, z)
+        The real windows that set each neuron's mean and spread.
+    music : ndarray of shape (z,), dtype=bool
+    k : float
+
+    Returns
+    -------
+    DataFrame of n rows
+        Integer columns ``music_active`` and ``noise_active``.
+    """
+    reference_mu = np.asarray(reference_mu, dtype=np.float64)
+    return activation_counts(mu, music, k * reference_mu.std(axis=0), reference_mu.mean(axis=0))
 
 
 def _inputs(mu, music, threshold):
@@ -123,7 +156,8 @@ def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first n
 
 
 def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
-                           title="Neurons with |mu| > 0.1: real and random"):
+                           title="Neurons with |mu| > 0.1: real and random", rule="|mu| > 0.1",
+                           kinds=("music", "noise")):
     """Paper Fig 11: histograms of the activation counts among music (left) and noise (right) neurons.
 
     Parameters
@@ -133,6 +167,10 @@ def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
     n_music, n_noise : int
         Neurons of each kind (the x range).
     title : str
+    rule : str
+        The excitation rule, in the x labels.
+    kinds : tuple of 2 str
+        Names of the two neuron sets in the x labels (e.g. ``("first", "other")`` without a split).
 
     Returns
     -------
@@ -142,11 +180,12 @@ def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
     from ..report.figures import new_figure
 
     fig, ax = new_figure(1, 2, figsize=(10, 3.6))
-    for axis, column, total in ((ax[0], "music_active", n_music), (ax[1], "noise_active", n_noise)):
+    for axis, column, total, kind in ((ax[0], "music_active", n_music, kinds[0]),
+                                      (ax[1], "noise_active", n_noise, kinds[1])):
         edges = np.arange(total + 2) - 0.5
         axis.hist(real_counts[column], bins=edges, alpha=0.6, label="real", density=True)
         axis.hist(random_counts[column], bins=edges, alpha=0.6, label="random", density=True)
-        axis.set_xlabel(f"{column.split('_')[0]} neurons with |mu| > 0.1 (of {total})")
+        axis.set_xlabel(f"{kind} neurons with {rule} (of {total})")
     ax[0].set_ylabel("share of windows")
     ax[0].legend()
     fig.suptitle(title)

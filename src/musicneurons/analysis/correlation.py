@@ -1,7 +1,8 @@
 """Correlations between neurons and features: Pearson (paper Fig 5), phik (Figs 6-7) and Spearman's sign.
 
-Symbols: ``n`` windows, ``a`` neurons (or row variables), ``b`` features. The phik values come from
-:mod:`.phik_cross` (a cross matrix only, quantile bins); Spearman's rho gives the direction phik lacks.
+Symbols: ``n`` windows, ``a`` neurons (or row variables), ``b`` features. The phik values and their tests of
+independence come from :mod:`.phik_cross` (a cross matrix only, quantile or phik's equal-width bins);
+Spearman's rho gives the direction phik lacks.
 """
 
 from dataclasses import dataclass
@@ -10,10 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .phik_cross import phik_cross_matrix, phik_noise_floor, phik_significance
+from .phik_cross import cross_tables, independence_pvalues, phik_noise_floor, phik_of_tables, phik_significance
 
 __all__ = ["pearson_matrix", "pearson_cross", "spearman_cross", "spearman_pvalues", "CrossCorrelation", "correlate",
-           "plot_matrix", "plot_cross_correlation"]
+           "FDR", "plot_matrix", "plot_cross_correlation"]
+
+FDR = 0.05  # false discovery rate of the Benjamini-Hochberg control of the neuron x feature cells
 
 
 def _pearson_columns(a, b):
@@ -114,7 +117,11 @@ def spearman_pvalues(rho, n_rows):
 
 @dataclass(frozen=True)
 class CrossCorrelation:
-    """phik and Spearman between neurons and features.
+    """phik and Spearman between neurons and features, with each cell's test of independence.
+
+    A cell is *above the noise floor* when its phik exceeds the floor **and** its independence test
+    survives the Benjamini-Hochberg control of the false discovery rate ``fdr`` over all ``tests`` cells
+    with a p-value (the floor bounds the effect size, the control the chance of a false flag).
 
     Attributes
     ----------
@@ -122,33 +129,70 @@ class CrossCorrelation:
         Index: neuron indices (in the order given); columns: feature ids; values in [0, 1].
     spearman : DataFrame of shape (a, b)
         Spearman's rho, same labels.
+    p_value : DataFrame of shape (a, b)
+        Asymptotic p-value of independence of the binned pair (phik's significance test).
     noise_floor : float
         phik reached by independent pairs (the 0.99 quantile over shuffled pairs), NaN if not computed.
     significance : DataFrame of shape (a, b) or None
         Z score of phik's asymptotic chi2 test, when asked for.
+    fdr : float
+    binning : str
+        ``"quantile"`` or ``"uniform"`` (phik's default), with ``bins`` bins.
+    bins : int
     """
 
     phik: pd.DataFrame
     spearman: pd.DataFrame
+    p_value: pd.DataFrame
     noise_floor: float
     significance: pd.DataFrame = None
+    fdr: float = FDR
+    binning: str = "quantile"
+    bins: int = 10
+
+    @property
+    def tests(self):
+        """Number of cells with a p-value: the m of the Benjamini-Hochberg control (int)."""
+        return int(np.isfinite(self.p_value.to_numpy()).sum())
+
+    def q_values(self):
+        """Benjamini-Hochberg adjusted p-values over the ``tests`` cells (DataFrame (a, b), NaN elsewhere)."""
+        p = self.p_value.to_numpy()
+        q = np.full(p.shape, np.nan)
+        ok = np.isfinite(p)
+        if ok.any():
+            q[ok] = stats.false_discovery_control(p[ok], method="bh")
+        return pd.DataFrame(q, index=self.p_value.index, columns=self.p_value.columns)
 
     def table(self):
-        """Long form: one row per (neuron, feature_id) with ``phik``, ``spearman``, ``sign``,
-        ``above_noise`` and, when computed, ``significance_z``; sorted by decreasing phik."""
+        """Long form: one row per (neuron, feature_id) with ``phik``, ``spearman``, ``sign``, ``p_value``,
+        ``q_value`` (Benjamini-Hochberg), ``above_noise`` and, when computed, ``significance_z``; sorted by
+        decreasing phik."""
         long = self.phik.stack(future_stack=True).rename("phik").to_frame()
         long["spearman"] = self.spearman.stack(future_stack=True)
         long["sign"] = np.sign(long["spearman"]).fillna(0).astype(int)
-        long["above_noise"] = long["phik"] > self.noise_floor
+        long["p_value"] = self.p_value.stack(future_stack=True)
+        long["q_value"] = self.q_values().stack(future_stack=True)
+        long["above_noise"] = (long["phik"] > self.noise_floor) & (long["q_value"] <= self.fdr)
         if self.significance is not None:
             long["significance_z"] = self.significance.stack(future_stack=True)
         long.index.names = ["neuron", "feature_id"]
         return long.reset_index().sort_values(["phik", "neuron"], ascending=[False, True], kind="stable",
                                               ignore_index=True)
 
+    def summary(self):
+        """The statistics behind the flags, as a JSON-able dict."""
+        q = self.q_values().to_numpy()
+        above = (self.phik.to_numpy() > self.noise_floor) & (q <= self.fdr)
+        return {"noise_floor": float(self.noise_floor), "tests": self.tests, "fdr": self.fdr,
+                "method": "Benjamini-Hochberg over every neuron x feature cell with a p-value",
+                "significant": int((q <= self.fdr).sum()), "above_noise": int(above.sum()),
+                "phik_binning": self.binning, "phik_bins": int(self.bins)}
 
-def correlate(x, features, neurons=None, bins=10, significance=False, noise_pairs=200, random_state=0):
-    """phik (cross matrix only) and Spearman between latent neurons and features.
+
+def correlate(x, features, neurons=None, bins=10, significance=False, noise_pairs=200, random_state=0,
+              binning="quantile", fdr=FDR):
+    """phik (cross matrix only), its test of independence, and Spearman between latent neurons and features.
 
     Parameters
     ----------
@@ -160,12 +204,16 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
     neurons : sequence of int, optional
         Labels of the columns of ``x`` (default 0..a-1).
     bins : int
-        Quantile bins per variable for phik.
+        Bins per variable for phik.
     significance : bool
         Also compute phik's asymptotic significance Z (about 1 ms a pair).
     noise_pairs : int
         Shuffled pairs behind the noise floor (0 skips it; NaN then, as with no neuron or feature).
     random_state : int
+    binning : {"quantile", "uniform"}
+        Quantile bins (the default) or phik's own default equal-width bins.
+    fdr : float
+        False discovery rate of the Benjamini-Hochberg control.
 
     Returns
     -------
@@ -175,13 +223,16 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
     y = features.to_numpy(dtype=np.float64)
     labels = dict(index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
                   columns=pd.Index(features.columns, name="feature_id"))
-    floor = (phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state)
+    floor = (phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state, binning=binning)
              if noise_pairs and x.shape[1] and y.shape[1] else np.nan)
+    tables = cross_tables(x, y, bins, binning)
     return CrossCorrelation(
-        phik=pd.DataFrame(phik_cross_matrix(x, y, bins), **labels),
+        phik=pd.DataFrame(phik_of_tables(tables), **labels),
         spearman=pd.DataFrame(spearman_cross(x, y), **labels),
+        p_value=pd.DataFrame(independence_pvalues(tables), **labels),
         noise_floor=floor,
-        significance=pd.DataFrame(phik_significance(x, y, bins), **labels) if significance else None)
+        significance=pd.DataFrame(phik_significance(x, y, bins, binning), **labels) if significance else None,
+        fdr=float(fdr), binning=binning, bins=int(bins))
 
 
 def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=1.0, cmap="RdBu_r",

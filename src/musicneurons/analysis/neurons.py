@@ -3,12 +3,16 @@
 Symbols: ``n`` windows, ``z`` latent neurons. A *music neuron* is one the encoder pins down for
 real windows; a *noise neuron* echoes the prior N(0, 1) whatever the input (paper §3).
 
-Two rules are reported side by side:
+The group analysed downstream comes from one of three rules (``NeuronSplit.rule``):
 
-- **sigma rule** (the paper's, our default): mean posterior sigma below ``sigma_threshold`` = 0.5,
-  i.e. the posterior is on average at most half as wide as the prior. The music neurons are then a
-  prefix of the order by mean sigma.
-- **active-unit rule** (Burda et al. 2016): the variance of mu across windows above 0.01.
+- ``"gap"`` (the default when the data show a split): the neurons below the music/noise boundary that
+  :func:`~musicneurons.analysis.split.detect_split` finds in the mean sigma; they are the music neurons;
+- ``"no split"`` (the default when they do not): the first neurons by mean sigma, those below
+  ``FALLBACK_SIGMA`` = 0.5 (a posterior on average at most half as wide as the prior), so that the tables
+  still compute; they are labelled as such and never called music neurons;
+- ``"threshold"``: mean sigma below a ``sigma_threshold`` given by hand.
+
+Beside it the **active-unit rule** (Burda et al. 2016) is reported: the variance of mu across windows above 0.01.
 """
 
 from dataclasses import dataclass
@@ -18,11 +22,12 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 from .inputs import check_latents
+from .split import SplitDetection, detect_split
 
 __all__ = ["NeuronSplit", "order_by_sigma", "split_neurons", "neuron_statistics", "plot_neuron_boxplots",
-           "SIGMA_THRESHOLD", "ACTIVE_THRESHOLD"]
+           "FALLBACK_SIGMA", "ACTIVE_THRESHOLD"]
 
-SIGMA_THRESHOLD = 0.5
+FALLBACK_SIGMA = 0.5
 ACTIVE_THRESHOLD = 0.01
 
 
@@ -43,17 +48,23 @@ def order_by_sigma(sigma):
 
 @dataclass(frozen=True)
 class NeuronSplit:
-    """The order of the neurons and their split into music and noise neurons.
+    """The order of the neurons, the group analysed downstream and the detected music/noise boundary.
 
     Attributes
     ----------
     order : ndarray of shape (z,), dtype=int64
         Neuron indices by increasing mean sigma.
     music : ndarray of shape (z,), dtype=bool
-        Music neurons by the sigma rule, indexed by neuron.
+        The analysed group (music neurons when ``rule == "gap"``), indexed by neuron; a prefix of ``order``.
     active : ndarray of shape (z,), dtype=bool
         Active units (variance of mu above ``active_threshold``), indexed by neuron.
-    sigma_threshold, active_threshold : float
+    sigma_threshold : float
+        The cut on mean sigma that gives ``music`` (the middle of the gap, the fallback or the given one).
+    active_threshold : float
+    detection : SplitDetection
+        The gap rule's answer on the mean sigma.
+    rule : {"gap", "no split", "threshold"}
+        Which rule chose ``music`` (module docstring).
     """
 
     order: np.ndarray
@@ -61,35 +72,59 @@ class NeuronSplit:
     active: np.ndarray
     sigma_threshold: float
     active_threshold: float
+    detection: SplitDetection
+    rule: str
+
+    @property
+    def is_split(self):
+        """Whether the group is a detected set of music neurons (bool)."""
+        return self.rule == "gap"
+
+    @property
+    def group_label(self):
+        """What to call the analysed group in tables and reports (str)."""
+        k = int(self.music.sum())
+        if self.rule == "gap":
+            return "music neurons"
+        if self.rule == "no split":
+            return f"first {k} neurons by mean sigma (no clear split)"
+        return f"neurons with mean sigma < {self.sigma_threshold:g} (threshold set by hand)"
+
+    @property
+    def other_label(self):
+        """What to call the other neurons (str)."""
+        return "noise neurons" if self.is_split else "other neurons"
 
     @property
     def music_neurons(self):
-        """Music neurons in the order by mean sigma (ndarray of int64)."""
+        """The analysed group in the order by mean sigma (ndarray of int64)."""
         return self.order[self.music[self.order]]
 
     @property
     def noise_neurons(self):
-        """Noise neurons in the order by mean sigma (ndarray of int64)."""
+        """The other neurons in the order by mean sigma (ndarray of int64)."""
         return self.order[~self.music[self.order]]
 
     def summary(self):
-        """Counts of both rules and their agreement, as a dict of Python numbers."""
-        return {"neurons": int(self.music.size), "music_by_sigma": int(self.music.sum()),
-                "active_units": int(self.active.sum()),
-                "both_rules": int((self.music & self.active).sum()),
-                "agreement": float((self.music == self.active).mean()),
-                "sigma_threshold": self.sigma_threshold, "active_threshold": self.active_threshold}
+        """The split, the group and the active-unit rule, as a JSON-able dict."""
+        k = int(self.music.sum())
+        return {"neurons": int(self.music.size), "split_found": self.is_split, "split": self.detection.summary(),
+                "group_rule": self.rule, "group": self.group_label, "group_size": k,
+                "music_neurons": k if self.is_split else None, "sigma_threshold": self.sigma_threshold,
+                "active_units": int(self.active.sum()), "both_rules": int((self.music & self.active).sum()),
+                "agreement": float((self.music == self.active).mean()), "active_threshold": self.active_threshold}
 
 
-def split_neurons(mu, sigma, sigma_threshold=SIGMA_THRESHOLD, active_threshold=ACTIVE_THRESHOLD):
-    """Order the neurons by mean sigma and split them into music and noise neurons by both rules.
+def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRESHOLD):
+    """Order the neurons by mean sigma, detect the music/noise split and choose the group to analyse.
 
     Parameters
     ----------
     mu, sigma : ndarray of shape (n, z)
         Encodings of real windows.
-    sigma_threshold : float
-        A neuron with mean sigma strictly below it is a music neuron.
+    sigma_threshold : float, optional
+        By hand: the group is the neurons with mean sigma strictly below it. Default: the detected split,
+        else the fallback (module docstring).
     active_threshold : float
         A neuron whose mu has variance (ddof=0) strictly above it is an active unit.
 
@@ -98,11 +133,24 @@ def split_neurons(mu, sigma, sigma_threshold=SIGMA_THRESHOLD, active_threshold=A
     NeuronSplit
     """
     mu, sigma = check_latents(mu, sigma, "split_neurons")
-    if not sigma_threshold > 0:
-        raise InvalidParameterError(f"The 'sigma_threshold' parameter of split_neurons must be > 0. Got {sigma_threshold!r}.")
-    return NeuronSplit(order=order_by_sigma(sigma), music=sigma.mean(axis=0) < sigma_threshold,
-                       active=mu.var(axis=0) > active_threshold, sigma_threshold=float(sigma_threshold),
-                       active_threshold=float(active_threshold))
+    if sigma_threshold is not None and not sigma_threshold > 0:
+        raise InvalidParameterError(f"The 'sigma_threshold' parameter of split_neurons must be > 0 or None. "
+                                    f"Got {sigma_threshold!r}.")
+    mean = sigma.mean(axis=0)
+    order = order_by_sigma(sigma)
+    detection = detect_split(mean) if mean.size >= 2 else SplitDetection(False, 0, np.nan, np.nan, np.nan)
+    if sigma_threshold is not None:
+        rule, music = "threshold", mean < sigma_threshold
+    elif detection.found:
+        rule, sigma_threshold = "gap", detection.cut
+        music = np.zeros(mean.size, dtype=bool)
+        music[order[:detection.below]] = True
+    else:
+        rule, sigma_threshold = "no split", FALLBACK_SIGMA
+        music = mean < sigma_threshold
+    return NeuronSplit(order=order, music=music, active=mu.var(axis=0) > active_threshold,
+                       sigma_threshold=float(sigma_threshold), active_threshold=float(active_threshold),
+                       detection=detection, rule=rule)
 
 
 def neuron_statistics(mu, sigma, split=None):
@@ -119,7 +167,8 @@ def neuron_statistics(mu, sigma, split=None):
     DataFrame of z rows
         ``rank`` (0 = most specific), ``neuron`` (index in the latent vector), ``sigma_mean``,
         ``sigma_std``, ``sigma_q25``, ``sigma_median``, ``sigma_q75``, ``mu_mean``, ``mu_std``, ``mu_var``,
-        ``mu_q25``, ``mu_median``, ``mu_q75``, ``music`` (sigma rule), ``active`` (active-unit rule).
+        ``mu_q25``, ``mu_median``, ``mu_q75``, ``music`` (the analysed group: music neurons when a split was
+        found), ``active`` (active-unit rule).
     """
     mu, sigma = check_latents(mu, sigma, "neuron_statistics")
     split = split or split_neurons(mu, sigma)
@@ -145,7 +194,7 @@ def plot_neuron_boxplots(mu, sigma, split=None, n_neurons=100, title="Spread of 
     """Paper Fig 4: box plots of sigma (top) and mu (bottom) of the first neurons in order.
 
     Boxes span the quartiles, whiskers the 1st to 99th percentiles; a dashed red line marks the end
-    of the music neurons.
+    of the analysed group (the music neurons when a split was found).
 
     Parameters
     ----------

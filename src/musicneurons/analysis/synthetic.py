@@ -52,13 +52,23 @@ class PlantedStudy:
     planted: pd.DataFrame
 
 
-def _encodings(rng, n, z, music_order, spread):
-    """mu, sigma (n, z) float32: music neurons carry N(0, spread^2) mu, noise neurons echo the prior."""
-    n_music = music_order.size
+def _mean_sigma(z, music_order, profile):
+    """Mean sigma per neuron (z,): a clean split, or one smooth ramp without a gap ("smooth")."""
+    if profile == "smooth":  # like an under-trained model: 0.26 .. 0.87, evenly spread, music neurons first
+        mean_sigma = np.empty(z)
+        rest = np.setdiff1d(np.arange(z), music_order)
+        mean_sigma[np.r_[music_order, rest]] = np.linspace(0.26, 0.87, z)
+        return mean_sigma
     mean_sigma = np.linspace(0.95, 0.999, z)  # noise neurons: distinct means close to 1
-    mean_sigma[music_order] = np.linspace(0.05, 0.4, n_music)
-    sigma = mean_sigma * rng.uniform(0.98, 1.02, (n, z))
-    mu = rng.normal(0.0, 0.03, (n, z))  # variance 0.0009 < 0.01: not an active unit
+    mean_sigma[music_order] = np.linspace(0.05, 0.4, music_order.size)
+    return mean_sigma
+
+
+def _encodings(rng, n, z, music_order, spread, profile="split", noise_spread=0.03):
+    """mu, sigma (n, z) float32: music neurons carry N(0, spread^2) mu, noise neurons N(0, noise_spread^2)."""
+    n_music = music_order.size
+    sigma = _mean_sigma(z, music_order, profile) * rng.uniform(0.98, 1.02, (n, z))
+    mu = rng.normal(0.0, noise_spread, (n, z))  # 0.03: variance 0.0009 < 0.01, not an active unit
     mu[:, music_order] = rng.normal(0.0, spread, (n, n_music))
     return mu.astype(np.float32), sigma.astype(np.float32)
 
@@ -79,11 +89,14 @@ def _features(rng, mu, planted):
     return pd.DataFrame(columns)
 
 
-def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, seed=0):
+def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, seed=0, sigma_profile="split",
+                  noise_spread=0.03):
     """Make a study with known music neurons and known feature dependences.
 
     The music neurons sit at random indices with mean sigma rising from 0.05 to 0.4 in
-    ``music_order``; noise neurons have mean sigma in [0.95, 0.999] and mu of variance 0.0009. Feature
+    ``music_order``; noise neurons have mean sigma in [0.95, 0.999] and mu of standard deviation
+    ``noise_spread`` (0.03: variance 0.0009). With ``sigma_profile="smooth"`` the mean sigma of all
+    neurons instead rises evenly from 0.26 to 0.87 (the music neurons first): no split. Feature
     ``k`` depends on music neuron ``k mod n_music`` with kind ``KINDS[k mod 5]`` and category P, R, M in
     turn. Random windows have a wider spread of the music neurons and |mu| up to 0.3 on noise neurons.
 
@@ -98,6 +111,10 @@ def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, se
     n_features : int
         Planted features (two more columns are added: a constant and a duplicate).
     seed : int
+    sigma_profile : {"split", "smooth"}
+    noise_spread : float
+        Standard deviation of the noise neurons' mu on the real windows (a noise block that carries signal
+        when large).
 
     Returns
     -------
@@ -112,8 +129,8 @@ def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, se
         "neuron": [int(music_order[k % n_music]) for k in range(n_features)],
         "kind": [kinds[k % len(kinds)] for k in range(n_features)],
         "category": [_CATEGORY[letters[k % 3]] for k in range(n_features)]})
-    real_mu, real_sigma = _encodings(rng, n_real, z, music_order, 1.0)
-    random_mu, random_sigma = _encodings(rng, n_random, z, music_order, 1.5)
+    real_mu, real_sigma = _encodings(rng, n_real, z, music_order, 1.0, sigma_profile, noise_spread)
+    random_mu, random_sigma = _encodings(rng, n_random, z, music_order, 1.5, sigma_profile)
     noise = np.setdiff1d(np.arange(z), music_order)
     random_mu[:, noise] = rng.normal(0.0, 0.15, (n_random, noise.size)).astype(np.float32)
     real_features = _features(rng, real_mu, planted)
