@@ -20,7 +20,10 @@ def test_analyse_command_writes_tables_and_figures(tmp_path, capsys):
                  str(tmp_path / "latents_random.parquet"), "--out", str(out), "--label", "cli"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "music neurons: 4 by mean sigma < 0.5, 4 active units (agreement 1.000)" in printed
+    strength = json.loads((out / "summary.json").read_text())["split"]["strength"]
+    assert f"split: found (largest gap 0.550 in mean sigma, strength {strength}); analysed: 4 music neurons; " \
+           "4 active units" in printed
+    assert "claims: (a) holds, (b) holds, (c) holds" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["label"] == "cli" and summary["features_kept"] == 6
     neurons = pd.read_csv(out / "neurons.csv")

@@ -15,9 +15,14 @@ EXPECTED = {  # figure stem -> (title fragment, y label of the first axes)
     "fig5_pearson_mu": ("Pearson correlation of mu, first 48 neurons (test)", "neuron (order by mean sigma)"),
     "fig6_feature_phik": ("phik among features (test)", "feature"),
     "fig7_neuron_feature_phik": ("phik between music neurons and features (test)", "neuron (order by mean sigma)"),
-    "attribute_vectors": ("Attribute vectors against the best single neuron (test)", "|Spearman| of the attribute vector"),
+    "attribute_vectors": ("Attribute vectors against the best single neuron, held out (test)",
+                          "|Spearman| of the attribute vector"),
     "fig10_real_random_histograms": ("mu of the first neurons: real and random (test)", "density"),
     "fig11_activation_counts": ("Neurons with |mu| > 0.1: real and random (test)", "share of windows"),
+    "fig11_activation_counts_relative": ("Neurons beyond 2 real standard deviations: real and random (test)",
+                                         "share of windows"),
+    "split_counts": ("Neurons below a cut on mean sigma (test)", "neurons with mean sigma below the cut"),
+    "neuron_kl": ("KL from the prior per neuron (test)", "mean KL (nats)"),
 }
 
 
@@ -45,7 +50,7 @@ def test_study_writes_every_figure_and_table(written):
         check_files(paths)
     for name in results.tables():
         assert (out / f"{name}.csv").stat().st_size > 0
-    assert '"music_by_sigma": 6' in (out / "summary.json").read_text()
+    assert '"music_neurons": 6' in (out / "summary.json").read_text()
 
 
 @pytest.mark.parametrize("stem", sorted(EXPECTED))
@@ -81,7 +86,9 @@ def test_study_without_music_neurons(tmp_path):
     mu, sigma = rng.normal(0, 0.05, (300, 16)), rng.uniform(0.97, 1.0, (300, 16))
     features = pd.DataFrame({"P1": rng.normal(size=300), "R2": rng.integers(0, 3, 300).astype(float)})
     results = analyse_study(mu, sigma, features, rng.normal(0, 0.3, (300, 16)), sigma, None, None, out_dir=tmp_path)
-    assert results.summary["music_by_sigma"] == 0 and results.correlations.empty
+    assert results.summary["group_size"] == 0 and results.correlations.empty
+    assert results.summary["music_neurons"] is None and not results.summary["split_found"]
+    assert [c["verdict"] for c in results.summary["claims"]["claims"]][1:] == ["cannot tell"] * 5
     assert results.contrast["input"].tolist() == ["activation counts", "mu of all neurons"]
     assert np.isnan(results.summary["noise_floor"]) and results.disentanglement.empty
     assert (tmp_path / "fig7_neuron_feature_phik.png").stat().st_size > 0

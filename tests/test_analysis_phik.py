@@ -115,3 +115,69 @@ def test_significance_equals_phik_asymptotic():
     table = contingency_tables(quantile_codes(x), quantile_codes(y), 10)[0, 0].astype(float)
     assert z == pytest.approx(significance_from_hist2d(table, significance_method="asymptotic")[1])
     assert z > 5
+
+
+def _phik_default(df, rows, cols):
+    """phik.phik_matrix with phik's own default binning (10 equal-width bins)."""
+    import phik  # noqa: F401
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = df[rows + cols].phik_matrix(interval_cols=rows + cols, njobs=1, verbose=False)
+    return full.loc[rows, cols].to_numpy()
+
+
+def test_uniform_binning_equals_phik_default(real_features):
+    from phik.binning import bin_data
+
+    from musicneurons.analysis.contingency import bin_codes
+
+    values = np.array([3.0, 1.0, np.nan, 2.0, 2.0, 5.0, 4.0, 1.0, 8.0, 9.0, 0.5])
+    theirs = bin_data(pd.DataFrame({"v": values}), cols=["v"], bins=4)["v"]
+    assert bin_codes(values[:, None], 4, "uniform")[:, 0].tolist() == [-1 if pd.isna(v) else int(v) - 1 for v in theirs]
+    rows, cols = ["P12", "R-10", "M2"], ["P8", "M3", "M8", "R23"]
+    df = real_features[rows + cols]
+    mine = phik_cross_matrix(df[rows].to_numpy(), df[cols].to_numpy(), binning="uniform")
+    np.testing.assert_allclose(mine, _phik_default(df, rows, cols), atol=1e-6, rtol=0)
+    assert np.nanmax(np.abs(mine - phik_cross_matrix(df[rows].to_numpy(), df[cols].to_numpy()))) > 0.01
+
+
+def test_independence_pvalues_equal_phik_asymptotic_significance():
+    from phik.significance import significance_from_hist2d
+
+    from musicneurons.analysis.contingency import occupied
+    from musicneurons.analysis.phik_cross import cross_tables, independence_pvalues
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2000, 2))
+    y = np.c_[x[:, 0] + 4 * rng.normal(size=2000), rng.integers(0, 2, 2000), rng.integers(0, 3, 2000)]
+    tables = cross_tables(x, y)
+    p = independence_pvalues(tables)
+    for i, j in np.ndindex(*p.shape):
+        ref = significance_from_hist2d(occupied(tables[i, j]).astype(float), significance_method="asymptotic")[0]
+        assert p[i, j] == pytest.approx(ref, rel=1e-9, abs=1e-300)
+    two_by_two = np.zeros((1, 10, 10))
+    two_by_two[0, :2, :2] = [[30, 10], [12, 40]]  # Yates' correction, as scipy's chi2_contingency
+    ref = significance_from_hist2d(np.array([[30.0, 10], [12, 40]]), significance_method="asymptotic")[0]
+    assert independence_pvalues(two_by_two)[0] == pytest.approx(ref, rel=1e-9)
+    assert np.isnan(independence_pvalues(np.ones((1, 3, 1))))[0]
+
+
+def test_benjamini_hochberg_flags_and_the_number_of_tests():
+    from scipy.stats import false_discovery_control
+
+    from musicneurons.analysis.correlation import correlate
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3000, 4))
+    features = pd.DataFrame({"P1": x[:, 0] + rng.normal(size=3000), "R1": rng.normal(size=3000),
+                             "M1": rng.normal(size=3000), "P2": np.tanh(x[:, 1]) + 0.3 * rng.normal(size=3000)})
+    corr = correlate(x, features, noise_pairs=100)
+    table = corr.table().set_index(["neuron", "feature_id"])
+    assert corr.tests == 16
+    np.testing.assert_allclose(table["q_value"].sort_index(),
+                               pd.Series(false_discovery_control(table["p_value"], method="bh"),
+                                         index=table.index).sort_index())
+    assert set(table.index[table["above_noise"]]) == {(0, "P1"), (1, "P2")}
+    summary = corr.summary()
+    assert summary["tests"] == 16 and summary["above_noise"] == 2 and summary["phik_binning"] == "quantile"

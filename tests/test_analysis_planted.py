@@ -25,7 +25,8 @@ def test_split_and_order_are_exact(study, results):
     np.testing.assert_array_equal(split.music_neurons, study.music_order)
     np.testing.assert_array_equal(split.order[:8], study.music_order)
     np.testing.assert_array_equal(split.active, split.music)
-    assert results.summary["music_by_sigma"] == 8 and results.summary["active_units"] == 8
+    assert results.summary["music_neurons"] == 8 and results.summary["active_units"] == 8
+    assert results.summary["split"]["found"] and results.summary["split"]["below_gap"] == 8
     assert results.summary["agreement"] == 1.0
     ranks = results.correlations.groupby("neuron")["rank"].first()
     assert ranks.sort_values().index.tolist() == study.music_order.tolist() and ranks.max() == 7

@@ -61,8 +61,9 @@ def test_activation_counts_by_hand():
 def test_split_thresholds_are_strict():
     sigma = np.tile([0.2, 0.5, 0.9, 0.49], (4, 1))
     mu = np.array([[1.0, 0, 0, 0.05], [-1, 0, 0, -0.05], [1, 0.2, 0, 0.05], [-1, -0.2, 0, -0.05]])
-    split = split_neurons(mu, sigma)
-    assert split.order.tolist() == [0, 3, 1, 2]
+    split = split_neurons(mu, sigma, sigma_threshold=0.5)
+    assert split.order.tolist() == [0, 3, 1, 2] and split.rule == "threshold"
+    assert split.group_label == "neurons with mean sigma < 0.5 (threshold set by hand)"
     assert split.music.tolist() == [True, False, False, True]
     assert split.active.tolist() == [True, True, False, False]  # variances 1, 0.02, 0, 0.0025
     assert split.summary()["agreement"] == 0.5
@@ -103,3 +104,27 @@ def test_infinite_features_count_as_missing():
 
     checked = check_features(pd.DataFrame({"P1": [1.0, np.inf, -np.inf, 2.0]}), 4)
     assert checked["P1"].isna().tolist() == [False, True, True, False]
+
+
+def test_relative_activation_counts_by_hand():
+    from musicneurons.analysis.contrast import relative_activation_counts
+
+    reference = np.array([[0.0, 10.0], [2.0, 10.2], [1.0, 9.8], [1.0, 10.0]])  # means 1, 10; sd 0.707, 0.141
+    mu = np.array([[2.5, 10.0], [1.0, 10.5], [-1.0, 9.0]])
+    counts = relative_activation_counts(mu, reference, np.array([True, False]))
+    assert counts.to_dict("list") == {"music_active": [1, 0, 1], "noise_active": [0, 1, 1]}
+
+
+def test_attribute_vectors_are_scored_on_the_held_out_half():
+    from musicneurons.analysis import compare_attribute_vectors
+
+    rng = np.random.default_rng(2)
+    mu = rng.normal(size=(400, 3))
+    features = pd.DataFrame({"f": mu[:, 1] + 0.5 * rng.normal(size=400)})
+    table = compare_attribute_vectors(mu, features, holdout=0.5, random_state=3)
+    assert table[["fit_windows", "test_windows", "best_neuron"]].iloc[0].tolist() == [200, 200, 1]
+    test = np.sort(np.random.default_rng(3).permutation(400)[:200])
+    assert table["neuron_rho"].iloc[0] == pytest.approx(abs(stats.spearmanr(mu[test, 1], features["f"][test])[0]))
+    in_sample = compare_attribute_vectors(mu, features, holdout=None)
+    assert in_sample["test_windows"].iloc[0] == 400
+    assert in_sample["neuron_rho"].iloc[0] == pytest.approx(abs(stats.spearmanr(mu[:, 1], features["f"])[0]))

@@ -17,8 +17,10 @@ def register(sub):
     p.add_argument("--random-features", help="feature table of the random windows (adds random_correlations)")
     p.add_argument("--out", required=True, help="output folder: CSV tables, summary.json, PNG + SVG figures")
     p.add_argument("--label", default="2-bar", help="model label in figure titles (default 2-bar)")
-    p.add_argument("--sigma-threshold", type=float, default=0.5,
-                   help="music neurons have mean sigma below it (default 0.5)")
+    p.add_argument("--sigma-threshold", type=float, default=None,
+                   help="analyse the neurons with mean sigma below it (default: the split detected in the data)")
+    p.add_argument("--binning", choices=("quantile", "uniform"), default="quantile",
+                   help="phik's bins: quantile (default) or phik's own default equal-width bins")
     p.add_argument("--significance", action="store_true", help="add phik's asymptotic significance Z")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise floor and the cross-validation folds")
     p.set_defaults(handler=_run)
@@ -41,10 +43,13 @@ def _run(args):
         known = None
     results = analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, random_features, known,
                             out_dir=args.out, sigma_threshold=args.sigma_threshold, significance=args.significance,
-                            label=args.label, random_state=args.seed)
+                            label=args.label, random_state=args.seed, binning=args.binning)
     s = results.summary
-    print(f"music neurons: {s['music_by_sigma']} by mean sigma < {s['sigma_threshold']}, {s['active_units']} active "
-          f"units (agreement {s['agreement']:.3f}); features kept {s['features_kept']}, dropped {s['features_dropped']}")
+    split = s["split"]
+    print(f"split: {'found' if split['found'] else 'none'} (largest gap {split['gap']:.3f} in mean sigma, strength "
+          f"{split['strength']}); analysed: {s['group_size']} {s['group']}; {s['active_units']} active units; "
+          f"features kept {s['features_kept']}, dropped {s['features_dropped']}")
+    print("claims: " + ", ".join(f"({c['claim']}) {c['verdict']}" for c in s["claims"]["claims"]))
     print(f"contrast AUC: {json.dumps(s['contrast_auc'])}")
     print(f"wrote {len(results.tables())} tables and {len(results.figures)} figures to {args.out}")
     return 0

@@ -86,7 +86,7 @@ def plot_neuron_kl(table, group_label="music neurons", title="KL from the prior 
     ax.bar(ranks[~group], table["kl"][~group], width=1.0, color="tab:grey", label="other neurons")
     total = float(table["kl"].sum())
     share = float(table["kl"][group].sum()) / total if total > 0 else 0.0
-    ax.set(xlim=(0.5, len(table) + 0.5), xlabel="neuron rank by mean sigma", ylabel="mean KL (nats)",
-           title=f"{title}: total {total:.2f} nats a window, {share:.1%} in the {group_label}")
-    ax.legend(fontsize=8)
+    ax.set(xlim=(0.5, len(table) + 0.5), xlabel="neuron rank by mean sigma", ylabel="mean KL (nats)", title=title)
+    ax.legend(fontsize=8, title=f"total {total:.2f} nats a window, {share:.1%} in the {group_label}",
+              title_fontsize=8)
     return fig, ax
