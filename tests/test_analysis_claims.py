@@ -1,8 +1,20 @@
 """The paper claim by claim: each rule's verdicts at its edges, and exact verdicts on planted studies."""
 
 from musicneurons.analysis import analyse_study, planted_study
-from musicneurons.analysis.claims import (FAILS, HOLDS, PARTLY, RULES, UNKNOWN, claim_a, claim_b, claim_c, claim_d,
-                                          claim_e, claim_f, model_caveats)
+from musicneurons.analysis.claims import (
+    FAILS,
+    HOLDS,
+    PARTLY,
+    RULES,
+    UNKNOWN,
+    claim_a,
+    claim_b,
+    claim_c,
+    claim_d,
+    claim_e,
+    claim_f,
+    model_caveats,
+)
 
 
 def overlap(median):
@@ -34,7 +46,8 @@ def test_claim_c_rule():
 
 
 def test_claim_d_rule():
-    good = dict(categories=["rhythm", "pitch"], nonlinear_gaps=[0.1, 0.05], neuron_win_share=0.5, compared_features=8)
+    good = {"categories": ["rhythm", "pitch"], "nonlinear_gaps": [0.1, 0.05], "neuron_win_share": 0.5,
+            "compared_features": 8}
     assert claim_d(True, **good)["verdict"] == HOLDS
     assert claim_d(True, **{**good, "categories": ["pitch", "pitch"]})["verdict"] == PARTLY
     assert claim_d(True, **{**good, "nonlinear_gaps": [0.1, 0.04], "neuron_win_share": 0.4})["verdict"] == PARTLY
@@ -60,7 +73,8 @@ def test_claim_f_rule():
     out = claim_f(two, sixteen)
     assert out["verdict"] == HOLDS and out["numbers"]["melody_ranks"] == [23, 30]
     assert claim_f(two, {**sixteen, "group_size": 100})["verdict"] == PARTLY  # 2.7x
-    assert claim_f(two, {**sixteen, "group_size": 37, "categories": ["rhythm"], "melody_ranks": [2]})["verdict"] == FAILS
+    worse = {**sixteen, "group_size": 37, "categories": ["rhythm"], "melody_ranks": [2]}
+    assert claim_f(two, worse)["verdict"] == FAILS
     assert claim_f(two, {**sixteen, "split_found": False})["ours"] == "no clear music/noise split in the 16-bar model"
     assert claim_f(two, None)["verdict"] == UNKNOWN
 
@@ -76,8 +90,8 @@ def test_model_caveats():
     out = model_caveats(card, metrics)
     assert len(out) == 2 and "under-trained" in out[0] and "0.657" in out[1] and "0.644 + 0.1" in out[1]
     assert model_caveats("# m", {"argmax_accuracy": 0.912, "hold_baseline": 0.630}) == []
-    assert model_caveats(None, None) == ["This model has no model card with held-out metrics: how well it is "
-                                         "trained is not known."]
+    assert model_caveats(None, None) == [("This model has no model card with held-out metrics: how well it is "
+                                         "trained is not known.")]
 
 
 def verdicts(study):

@@ -6,8 +6,15 @@ import pytest
 import torch
 
 from musicneurons.analysis import analyse_study, planted_study, split_neurons
-from musicneurons.analysis.ablation import AS_IS, ablation_accuracies, model_ablation
-from musicneurons.analysis.noise import MUSIC_ZEROED, NOISE_ZEROED, noise_statistics, noise_test
+from musicneurons.analysis.ablation import (
+    AS_IS,
+    MUSIC_ZEROED,
+    NOISE_ZEROED,
+    ablation_accuracies,
+    model_ablation,
+    noise_ablation,
+)
+from musicneurons.analysis.noise import noise_statistics, noise_test
 from musicneurons.errors import InvalidParameterError
 
 
@@ -88,6 +95,11 @@ def test_noise_test_rule_edges(clean):
 
 def test_the_study_takes_the_ablation_in(leaky):
     split, table = ablation_of(leaky, reads_noise=True)
+    decode = sign_decoder(np.r_[split.music_neurons[:8], split.noise_neurons[:8]])
+    pd.testing.assert_frame_equal(noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu)),
+                                  table)
+    subset = noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu), max_windows=100)
+    assert subset["windows"].tolist() == [100] * 3
     results = analyse_study(leaky.real_mu, leaky.real_sigma, leaky.real_features, leaky.random_mu,
                             leaky.random_sigma, None, leaky.catalogue, ablation=table)
     assert results.summary["noise_test"]["verdict"] == "noise neurons are used by the decoder"

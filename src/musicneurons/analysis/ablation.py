@@ -12,9 +12,20 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 
-__all__ = ["AS_IS", "ablation_accuracies", "model_ablation"]
+__all__ = [
+    "ABLATION_TOKENS",
+    "AS_IS",
+    "MUSIC_ZEROED",
+    "NOISE_ZEROED",
+    "ablation_accuracies",
+    "model_ablation",
+    "noise_ablation",
+]
 
 AS_IS = "mu as is"
+NOISE_ZEROED = "noise mu set to 0"
+MUSIC_ZEROED = "music mu set to 0"
+ABLATION_TOKENS = 16384  # decoded steps per condition in the study: 512 2-bar or 64 16-bar windows
 
 
 def ablation_accuracies(decode, mu, events, neuron_sets):
@@ -53,10 +64,50 @@ def ablation_accuracies(decode, mu, events, neuron_sets):
             raise InvalidParameterError(f"decode returned shape {decoded.shape}; the windows have {events.shape}.")
         hits = decoded == events
         rows.append({"condition": name, "neurons_zeroed": int(neurons.size), "token_accuracy": float(hits.mean()),
-                     "exact_share": float(hits.all(axis=1).mean()), "windows": int(len(events))})
+                     "exact_share": float(hits.all(axis=1).mean()), "windows": len(events)})
     table = pd.DataFrame(rows)
     table.insert(4, "accuracy_drop", table["token_accuracy"].iloc[0] - table["token_accuracy"])
     return table
+
+
+def _subset(n, max_windows, random_state):
+    """Sorted indices of a seeded random subset of at most ``max_windows`` of ``n`` windows (all when None)."""
+    if max_windows is None or max_windows >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(random_state).choice(n, max_windows, replace=False))
+
+
+def noise_ablation(decode, mu, sigma, events, max_windows=None, random_state=0, sigma_threshold=None):
+    """The noise test's ablation: decode as is, with the noise neurons' and with the music neurons' mu at 0.
+
+    The neurons are split as :func:`~musicneurons.analysis.study.analyse_study` splits them
+    (:func:`~musicneurons.analysis.neurons.split_neurons` on ``mu`` and ``sigma``; without a clear split the
+    "music" set is the first neurons by mean sigma and "noise" the others).
+
+    Parameters
+    ----------
+    decode : callable
+        ``decode(z) -> events``, as in :func:`ablation_accuracies`.
+    mu, sigma : ndarray of shape (n, z), float
+        Encodings of the windows (all of them: they set the split).
+    events : ndarray of shape (n, T), int
+    max_windows : int, optional
+        Decode a seeded random subset of at most this many windows.
+    random_state : int
+    sigma_threshold : float, optional
+        As in :func:`~musicneurons.analysis.neurons.split_neurons`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`ablation_accuracies` with the conditions :data:`AS_IS`, :data:`NOISE_ZEROED`, :data:`MUSIC_ZEROED`.
+    """
+    from .neurons import split_neurons
+
+    split = split_neurons(mu, sigma, sigma_threshold)
+    keep = _subset(len(events), max_windows, random_state)
+    return ablation_accuracies(decode, np.asarray(mu)[keep], np.asarray(events)[keep],
+                               {NOISE_ZEROED: split.noise_neurons, MUSIC_ZEROED: split.music_neurons})
 
 
 def model_ablation(model, events, neuron_sets, max_windows=None, random_state=0):
@@ -77,9 +128,6 @@ def model_ablation(model, events, neuron_sets, max_windows=None, random_state=0)
     DataFrame
         As :func:`ablation_accuracies`.
     """
-    events = np.asarray(events)
-    if max_windows is not None and max_windows < len(events):
-        keep = np.sort(np.random.default_rng(random_state).choice(len(events), max_windows, replace=False))
-        events = events[keep]
+    events = np.asarray(events)[_subset(len(events), max_windows, random_state)]
     mu, _ = model.encode(events)
     return ablation_accuracies(model.decode, mu, events, neuron_sets)

@@ -31,14 +31,29 @@ claim  rule
 
 import re
 
-__all__ = ["RULES", "VERDICTS", "HOLDS", "PARTLY", "FAILS", "UNKNOWN", "judge_claims", "claim_a", "claim_b", "claim_c",
-           "claim_d", "claim_e", "claim_f", "model_caveats", "top_categories"]
+__all__ = [
+    "FAILS",
+    "HOLDS",
+    "PARTLY",
+    "RULES",
+    "UNKNOWN",
+    "VERDICTS",
+    "claim_a",
+    "claim_b",
+    "claim_c",
+    "claim_d",
+    "claim_e",
+    "claim_f",
+    "judge_claims",
+    "model_caveats",
+    "top_categories",
+]
 
 HOLDS, PARTLY, FAILS, UNKNOWN = "holds", "partly", "does not hold", "cannot tell"
 VERDICTS = (HOLDS, PARTLY, FAILS, UNKNOWN)
 # The rules as written in the table above, one line each: the report shows them beside the verdicts.
 RULES = {m.group(1): " ".join(m.group(2).split())
-         for m in re.finditer(r"^\((\w)\)\s+(.*(?:\n {7}\S.*)*)", __doc__, re.M)}
+         for m in re.finditer(r"^\((\w)\)\s+(.*(?:\n {7}\S.*)*)", __doc__, re.MULTILINE)}
 _NO_SPLIT = "no clear music/noise split: the numbers are those of the first {k} neurons by mean sigma"
 
 
@@ -288,14 +303,14 @@ def model_caveats(card_text=None, metrics=None, margin=0.1):
     list of str
     """
     out = []
-    if card_text and re.search(r"under-?trained", card_text, re.I):
+    if card_text and re.search(r"under-?trained", card_text, re.IGNORECASE):
         out.append("The model's own card says it is under-trained: its latent space may not have settled into the "
                    "structure the paper describes, and the verdicts below judge this model, not the paper.")
     if metrics and {"argmax_accuracy", "hold_baseline"} <= set(metrics):
         acc, base = float(metrics["argmax_accuracy"]), float(metrics["hold_baseline"])
         if acc < base + margin:
-            out.append(f"Its held-out reconstruction (argmax token accuracy from mu {acc:.3f}) is below the always-hold "
-                       f"baseline {base:.3f} + {margin}: the decoder barely reconstructs music.")
+            out.append(f"Its held-out reconstruction (argmax token accuracy from mu {acc:.3f}) is below the "
+                       f"always-hold baseline {base:.3f} + {margin}: the decoder barely reconstructs music.")
     if not card_text and not metrics:
         out.append("This model has no model card with held-out metrics: how well it is trained is not known.")
     return out

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .inputs import check_latents
 
-__all__ = ["neuron_kl", "kl_table", "plot_neuron_kl"]
+__all__ = ["kl_table", "neuron_kl", "plot_neuron_kl"]
 
 _CHUNK = 8192  # windows per step: bounds the float64 temporaries to chunk x z
 

@@ -11,16 +11,14 @@ Symbols: ``n`` windows, ``z`` neurons.
 
 import numpy as np
 
-from .ablation import AS_IS
+from .ablation import AS_IS, MUSIC_ZEROED, NOISE_ZEROED
 from .inputs import check_latents
 
-__all__ = ["MAX_DROP", "RULE", "NOISE_ZEROED", "MUSIC_ZEROED", "noise_statistics", "noise_test"]
+__all__ = ["MAX_DROP", "RULE", "noise_statistics", "noise_test"]
 
 MAX_DROP = 0.01
 RULE = ("noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy; "
         "used when it costs more; cannot tell without a decoder ablation or without noise neurons")
-NOISE_ZEROED = "noise mu set to 0"
-MUSIC_ZEROED = "music mu set to 0"
 
 
 def noise_statistics(mu, sigma, noise):

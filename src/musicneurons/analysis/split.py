@@ -25,8 +25,16 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 
-__all__ = ["MIN_STRENGTH", "MIN_GAP", "SplitDetection", "detect_split", "gap_rule", "counts_vs_cut",
-           "window_overlap", "plot_split_counts"]
+__all__ = [
+    "MIN_GAP",
+    "MIN_STRENGTH",
+    "SplitDetection",
+    "counts_vs_cut",
+    "detect_split",
+    "gap_rule",
+    "plot_split_counts",
+    "window_overlap",
+]
 
 MIN_STRENGTH = 2.0
 MIN_GAP = 0.1
@@ -141,7 +149,7 @@ def detect_split(mean_sigma, min_strength=MIN_STRENGTH, min_gap=MIN_GAP):
         raise InvalidParameterError(f"detect_split needs min_strength > 0 and min_gap >= 0. Got {min_strength!r}, "
                                     f"{min_gap!r}.")
     s = np.sort(mean_sigma)
-    below, gap, strength, found = gap_rule(s[None], min_strength, min_gap)
+    below, _gap, strength, found = gap_rule(s[None], min_strength, min_gap)
     k = int(below[0])
     return SplitDetection(found=bool(found[0]), below=k, lower=float(s[k - 1]), upper=float(s[k]),
                           strength=float(strength[0]), min_strength=float(min_strength), min_gap=float(min_gap))

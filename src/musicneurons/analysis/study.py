@@ -12,8 +12,14 @@ import pandas as pd
 
 from .attributes import compare_attribute_vectors, plot_attribute_comparison
 from .claims import judge_claims, top_categories
-from .contrast import (CONTRAST_NOTE, activation_counts, contrast_auc, plot_activation_counts, plot_neuron_histograms,
-                       relative_activation_counts)
+from .contrast import (
+    CONTRAST_NOTE,
+    activation_counts,
+    contrast_auc,
+    plot_activation_counts,
+    plot_neuron_histograms,
+    relative_activation_counts,
+)
 from .correlation import correlate, pearson_matrix, plot_cross_correlation, plot_matrix
 from .disentanglement import disentanglement_scores
 from .inputs import check_features, check_latents, feature_categories, select_features
@@ -189,8 +195,8 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
         "fig7_neuron_feature_phik": plot_cross_correlation(corr, f"phik between {group} and features ({label})")[0],
         "attribute_vectors": plot_attribute_comparison(
             results.attributes, f"Attribute vectors against the best single neuron, held out ({label})")[0],
-        "fig10_real_random_histograms": plot_neuron_histograms(real_mu, random_mu, split.order[:4],
-                                                               f"mu of the first neurons: real and random ({label})")[0],
+        "fig10_real_random_histograms": plot_neuron_histograms(
+            real_mu, random_mu, split.order[:4], f"mu of the first neurons: real and random ({label})")[0],
         "fig11_activation_counts": plot_activation_counts(
             real, rand, n_group, n_other, f"Neurons with |mu| > 0.1: real and random ({label})", kinds=kinds)[0],
         "fig11_activation_counts_relative": plot_activation_counts(
@@ -240,7 +246,7 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
             "pearson_abs_q95": None if r is None else float(np.nanquantile(r, 0.95)),
             "categories": categories, "nonlinear_gaps": gaps,
             "neuron_win_share": float(compared["neuron_wins"].mean()) if len(compared) else None,
-            "compared_features": int(len(compared)), "count_medians": _count_medians(activation),
+            "compared_features": len(compared), "count_medians": _count_medians(activation),
             "melody_ranks": [int(x) for x in candidates.get("rank", [])]}
 
 
@@ -320,7 +326,7 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
     total_kl = float(kl["kl"].sum())
     results = StudyResults(
         summary={"label": label, "windows_real": len(real_mu), "windows_random": len(random_mu), **split.summary(),
-                 "features_kept": int(kept.shape[1]), "features_dropped": int(len(dropped)),
+                 "features_kept": int(kept.shape[1]), "features_dropped": len(dropped),
                  "noise_floor": corr.noise_floor, "correlation_tests": corr.summary(),
                  "kl": {"total": total_kl, "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl
                         if total_kl > 0 else None, "unit": "nats per window (sum over neurons)"},
