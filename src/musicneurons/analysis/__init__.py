@@ -8,7 +8,7 @@ judges the paper's claims one by one. The model enters only through results pass
 ablation of :func:`ablation_accuracies`).
 """
 
-from .ablation import ablation_accuracies, model_ablation
+from .ablation import ablation_accuracies, model_ablation, noise_ablation
 from .attributes import attribute_vectors, compare_attribute_vectors, plot_attribute_comparison
 from .claims import judge_claims, model_caveats
 from .contrast import (activation_counts, contrast_auc, plot_activation_counts, plot_neuron_histograms,
@@ -27,7 +27,7 @@ from .split import SplitDetection, counts_vs_cut, detect_split, plot_split_count
 from .study import StudyResults, analyse_study, melody_candidates
 from .synthetic import PlantedStudy, planted_study
 
-__all__ = ["ablation_accuracies", "model_ablation", "attribute_vectors", "compare_attribute_vectors",
+__all__ = ["ablation_accuracies", "model_ablation", "noise_ablation", "attribute_vectors", "compare_attribute_vectors",
            "plot_attribute_comparison", "judge_claims", "model_caveats", "activation_counts",
            "relative_activation_counts", "contrast_auc", "plot_activation_counts", "plot_neuron_histograms",
            "CrossCorrelation", "correlate", "pearson_matrix", "plot_cross_correlation", "plot_matrix",
