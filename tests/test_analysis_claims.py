@@ -13,6 +13,7 @@ from musicneurons.analysis.claims import (
     claim_d,
     claim_e,
     claim_f,
+    finish_claims,
     model_caveats,
 )
 
@@ -115,3 +116,20 @@ def test_verdicts_on_a_planted_study_without_a_split():
     assert results.summary["group"].endswith("(no clear split)") and results.summary["music_neurons"] is None
     assert all("music neurons" not in c["ours"] or c["ours"].startswith("no clear")
                for c in results.summary["claims"]["claims"])
+
+
+def test_finish_claims_adds_claim_f_and_the_example():
+    def summary(size, categories, ranks):
+        evidence = {"split_found": True, "group_size": size, "categories": categories, "melody_ranks": ranks}
+        claims = [claim_a(True, size, 512, 0.95, float(size)), claim_f()]
+        return {"neurons": 512, "claims": {"caveats": [], "claims": claims, "evidence": evidence}}
+
+    summaries = {2: summary(37, ["pitch", "rhythm"], []), 16: summary(77, ["pitch", "pitch", "rhythm", "rhythm"], [22])}
+    examples = {2: {"title": "Twinkle", "split": {"found": True, "below_gap": 36}}}
+    finish_claims(summaries, examples)
+    for bars in (2, 16):
+        assert summaries[bars]["claims"]["claims"][1]["verdict"] == HOLDS
+    a = summaries[2]["claims"]["claims"][0]
+    assert a["ours"].endswith("; Twinkle: 36 of 512 neurons below its own gap") and a["numbers"]["example_below"] == 36
+    alone = {2: summary(37, ["pitch", "rhythm"], [])}
+    assert finish_claims(alone)[2]["claims"]["claims"][1]["verdict"] == UNKNOWN

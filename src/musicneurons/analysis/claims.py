@@ -44,6 +44,7 @@ __all__ = [
     "claim_d",
     "claim_e",
     "claim_f",
+    "finish_claims",
     "judge_claims",
     "model_caveats",
     "top_categories",
@@ -284,6 +285,38 @@ def judge_claims(evidence):
                     e["compared_features"]),
             claim_e(e["split_found"], e["group_size"], e["n_noise"], e["count_medians"]),
             claim_f()]
+
+
+def finish_claims(summaries, examples=None):
+    """Complete each length's claims with what needs the whole study: claim (f) and the example melody.
+
+    Parameters
+    ----------
+    summaries : dict of int to dict
+        Window length (2, 16) -> its analysis summary (``analyse_study(...).summary``, with
+        ``claims["evidence"]``); updated in place.
+    examples : dict of int to dict, optional
+        Window length -> the example melody's ``split`` (:meth:`SplitDetection.summary` of its own sigma)
+        and ``title``; claim (a) then names how many of its neurons lie below its own gap.
+
+    Returns
+    -------
+    dict of int to dict
+        ``summaries``.
+    """
+    evidence = {bars: s["claims"]["evidence"] for bars, s in summaries.items()}
+    f = claim_f(evidence.get(2), evidence.get(16))
+    for bars, summary in summaries.items():
+        claims = summary["claims"]["claims"]
+        claims[:] = [f if c["claim"] == "f" else c for c in claims]
+        example = (examples or {}).get(bars)
+        if example:
+            a = next(c for c in claims if c["claim"] == "a")
+            split = example["split"]
+            a["ours"] += (f"; {example['title']}: {split['below_gap']} of {summary['neurons']} neurons below its own "
+                          f"gap" if split["found"] else f"; {example['title']}: no split of its own sigma")
+            a["numbers"]["example_below"] = split["below_gap"] if split["found"] else None
+    return summaries
 
 
 def model_caveats(card_text=None, metrics=None, margin=0.1):

@@ -331,7 +331,7 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
                  "kl": {"total": total_kl, "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl
                         if total_kl > 0 else None, "unit": "nats per window (sum over neurons)"},
                  "noise_test": noise,
-                 "claims": {"caveats": list(caveats), "claims": judge_claims(evidence)},
+                 "claims": {"caveats": list(caveats), "claims": judge_claims(evidence), "evidence": evidence},
                  "activation_medians": evidence["count_medians"],
                  "contrast_auc": dict(zip(contrast["input"], contrast["auc_mean"].round(4))),
                  "contrast_note": CONTRAST_NOTE, "disentanglement": scores},
