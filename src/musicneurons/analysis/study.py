@@ -230,14 +230,13 @@ def _count_medians(activation):
             for column in med.columns for name in med.index}
 
 
-def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, random_state):
+def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state):
     """The numbers behind the claims (:func:`~musicneurons.analysis.claims.judge_claims`)."""
     music = split.music_neurons
     below, _, _, found = gap_rule(np.sort(real_sigma, axis=1))
     r = np.abs(pearson_matrix(real_mu[:, music])[np.triu_indices(music.size, 1)]) if music.size >= 2 else None
     categories, gaps = top_categories(correlations) if len(correlations) else ([], [])
-    compared = attributes[attributes["feature_id"].map(dict(zip(correlations["feature_id"],
-                                                                 correlations["category"]))).isin(["pitch", "rhythm"])]
+    compared = attributes[attributes["feature_id"].map(categories).isin(["pitch", "rhythm"])]
     return {"split_found": split.is_split, "group_size": int(music.size), "neurons": int(split.music.size),
             "n_noise": int((~split.music).sum()), "window_share": float(found.mean()),
             "window_median": float(np.median(below[found])) if found.any() else None,
@@ -321,7 +320,8 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
     attributes = compare_attribute_vectors(real_mu, kept, candidates=music if music.size else None,
                                            random_state=random_state)
     candidates = melody_candidates(correlations, categories)
-    evidence = _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, random_state)
+    evidence = _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories,
+                         random_state)
     noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation)
     total_kl = float(kl["kl"].sum())
     results = StudyResults(
