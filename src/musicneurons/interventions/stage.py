@@ -73,10 +73,10 @@ def music_neuron_count(sigma):
     -------
     int or None
     """
-    from ..analysis.neurons import SIGMA_THRESHOLD
+    from ..analysis.split import detect_split
 
-    count = int((np.asarray(sigma, dtype=np.float64).mean(axis=0) < SIGMA_THRESHOLD).sum())
-    return count or None
+    detection = detect_split(np.asarray(sigma, dtype=np.float64).mean(axis=0))
+    return detection.below if detection.found else None
 
 
 def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music_count=None, control=True):
