@@ -235,7 +235,7 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
     music = split.music_neurons
     below, _, _, found = gap_rule(np.sort(real_sigma, axis=1))
     r = np.abs(pearson_matrix(real_mu[:, music])[np.triu_indices(music.size, 1)]) if music.size >= 2 else None
-    categories, gaps = top_categories(correlations) if len(correlations) else ([], [])
+    top, gaps = top_categories(correlations) if len(correlations) else ([], [])
     compared = attributes[attributes["feature_id"].map(categories).isin(["pitch", "rhythm"])]
     return {"split_found": split.is_split, "group_size": int(music.size), "neurons": int(split.music.size),
             "n_noise": int((~split.music).sum()), "window_share": float(found.mean()),
@@ -243,7 +243,7 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
             "overlap": window_overlap(real_sigma, split.music, random_state=random_state) if music.size else None,
             "pearson_abs_median": None if r is None else float(np.nanmedian(r)),
             "pearson_abs_q95": None if r is None else float(np.nanquantile(r, 0.95)),
-            "categories": categories, "nonlinear_gaps": gaps,
+            "categories": top, "nonlinear_gaps": gaps,
             "neuron_win_share": float(compared["neuron_wins"].mean()) if len(compared) else None,
             "compared_features": len(compared), "count_medians": _count_medians(activation),
             "melody_ranks": [int(x) for x in candidates.get("rank", [])]}
