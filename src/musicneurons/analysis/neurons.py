@@ -110,6 +110,7 @@ class NeuronSplit:
         k = int(self.music.sum())
         return {"neurons": int(self.music.size), "split_found": self.is_split, "split": self.detection.summary(),
                 "group_rule": self.rule, "group": self.group_label, "group_size": k,
+                "music_by_sigma": k,  # the group's size under the study's older key (its report still reads it)
                 "music_neurons": k if self.is_split else None, "sigma_threshold": self.sigma_threshold,
                 "active_units": int(self.active.sum()), "both_rules": int((self.music & self.active).sum()),
                 "agreement": float((self.music == self.active).mean()), "active_threshold": self.active_threshold}
