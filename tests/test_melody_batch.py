@@ -296,3 +296,21 @@ def test_cli_summary_counts_reasons_with_the_first_files(folder, tmp_path, capsy
     assert "9 files/tunes gave no window" in err
     assert "     6  unreadable MIDI  (e.g. d_corrupt.mid, e_truncated.mid, z0_bad.mid)" in err
     assert "     1  empty file  (e.g. c_empty.mid)" in err
+
+
+def test_study_hooks_report_the_files_without_a_window(folder):
+    from types import SimpleNamespace
+
+    from musicneurons.melody.failures import report_section, study_stage
+    from musicneurons.run_command import no_window_lines
+
+    _, errors = read_melodies(folder, bars=2, workers=1, progress=False)
+    result = SimpleNamespace(bars=2, errors=errors, summary={}, extra={})
+    study_stage(None, result)
+    info = result.summary["no_window"]
+    assert info["count"] == 5 and {"reason": "unreadable MIDI", "count": 2,
+                                   "first": ["d_corrupt.mid", "e_truncated.mid"]} in info["by_reason"]
+    html = report_section(result)
+    assert "5 files or tunes of the source gave no 2-bar window" in html and "<td>d_corrupt.mid, e_truncated.mid</td>" in html
+    text = no_window_lines({"per_bars": {"2-bar": result.summary}})
+    assert "2-bar: 5 files/tunes gave no window:" in text and "     2  unreadable MIDI  (e.g. d_corrupt.mid, e_truncated.mid)" in text

@@ -54,7 +54,8 @@ __all__ = ["run_study", "StudyRun", "BarsResult", "BarsStudy", "EXTRA_STAGES"]
 
 EXAMPLE_TITLE = '"Twinkle, twinkle, little star"'
 # Stages added by other modules, run in order after the core stages: "package.module:function".
-EXTRA_STAGES: list[str] = ["musicneurons.interventions.study_stage:study_traversals"]
+EXTRA_STAGES: list[str] = ["musicneurons.melody.failures:study_stage",
+                           "musicneurons.interventions.study_stage:study_traversals"]
 RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock")
 
 

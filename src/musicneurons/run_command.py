@@ -45,8 +45,20 @@ def run(args):
                        traversals=args.traversals, soundfont=args.soundfont,
                        traversal_audio_seconds=args.traversal_audio_seconds)
     print(closing_table(result.summary))
+    print(no_window_lines(result.summary))
     print(f"\nreport: {result.report}")
     return 0
+
+
+def no_window_lines(summary):
+    """Per window length: how many files or tunes gave no window, by reason, with the first files."""
+    lines = []
+    for name, per in summary["per_bars"].items():
+        info = per.get("no_window") or {}
+        if info.get("count"):
+            lines.append(f"\n{name}: {info['count']} files/tunes gave no window:")
+            lines += [f"  {r['count']:6d}  {r['reason']}  (e.g. {', '.join(r['first'])})" for r in info["by_reason"]]
+    return "\n".join(lines)
 
 
 def closing_table(summary):

@@ -19,7 +19,8 @@ __all__ = ["write_report", "CAPTIONS", "figure_order", "EXTRA_SECTIONS"]
 
 # Sections added by other modules to each window length's part, after the figures: "package.module:function",
 # each called as function(result) with the BarsResult and returning HTML (everything from input escaped).
-EXTRA_SECTIONS: list[str] = ["musicneurons.interventions.study_stage:traversal_report"]
+EXTRA_SECTIONS: list[str] = ["musicneurons.melody.failures:report_section",
+                              "musicneurons.interventions.study_stage:traversal_report"]
 
 CAPTIONS = {
     "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
