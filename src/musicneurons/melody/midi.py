@@ -30,7 +30,7 @@ MAX_TICK = 10_000_000  # pretty_midi refuses files whose largest tick + 1 exceed
 _MAX_MESSAGE_LENGTH = 1_000_000  # mido's limit on one sysex or meta event
 _MAX_DENOMINATOR_BYTE = 30  # 2 ** 31 does not fit the int32 of Magenta's TimeSignature
 # Data bytes after a system status byte mido knows (None: undefined, refused).
-_DATA_LENGTH = [None] * 256
+_DATA_LENGTH: list[int | None] = [None] * 256
 for _status, _n in {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}.items():
     _DATA_LENGTH[_status] = _n
 # Meta types mido knows; it builds any other without its delta time, so that delta is lost (as in Magenta).
