@@ -19,8 +19,17 @@ from musicneurons.model import load_model
 from musicneurons.model.metrics import acceptance_metrics
 from musicneurons.model.training_data import corpus_split
 
-FIELDS = ["argmax_accuracy", "hold_baseline", "n_music", "jump", "min_noise_sigma", "noise_median_var_mu",
-          "ablation_cost", "kl_total", "n_sigma_below_0.9"]
+FIELDS = [
+    "argmax_accuracy",
+    "hold_baseline",
+    "n_music",
+    "jump",
+    "min_noise_sigma",
+    "noise_median_var_mu",
+    "ablation_cost",
+    "kl_total",
+    "n_sigma_below_0.9",
+]
 
 
 def heldout_windows(bars, melodies=None):
@@ -29,6 +38,7 @@ def heldout_windows(bars, melodies=None):
         return corpus_split(bars)[1]
     from musicneurons.melody.tables import load_melodies
     from musicneurons.tables import array_column
+
     return np.unique(array_column(load_melodies(melodies), "events").astype(np.int8), axis=0)
 
 
@@ -46,8 +56,11 @@ def main():
         acc = acceptance_metrics(model, events)
         acc["seconds"] = round(time.perf_counter() - start, 1)
         results[name] = acc
-        print(f"{name}: {len(events)} windows, " + ", ".join(f"{k} {acc[k]:.4g}" for k in FIELDS)
-              + f"; passes {acc['passes']} ({acc['seconds']} s)")
+        print(
+            f"{name}: {len(events)} windows, "
+            + ", ".join(f"{k} {acc[k]:.4g}" for k in FIELDS)
+            + f"; passes {acc['passes']} ({acc['seconds']} s)"
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -66,22 +66,37 @@ def bench_phik(study, features):
     df = pd.concat([pd.DataFrame(x[:, music[:8]], columns=rows), features[cols]], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref, t_ref = timed(lambda: df.phik_matrix(interval_cols=rows + cols, bins=10, quantile=True, njobs=1,
-                                                   verbose=False))
+        ref, t_ref = timed(
+            lambda: df.phik_matrix(interval_cols=rows + cols, bins=10, quantile=True, njobs=1, verbose=False)
+        )
     subset = ours[np.ix_(music[:8], np.arange(10))]
     n_pairs_ref = len(df.columns) * (len(df.columns) + 1) // 2
     per_pair = t_ref / n_pairs_ref
-    return {"ours_s": t_ours, "pairs": x.shape[1] * y.shape[1], "ref_subset_s": t_ref, "ref_pairs": n_pairs_ref,
-            "ref_per_pair_ms": 1e3 * per_pair, "ref_cross_scaled_s": per_pair * x.shape[1] * y.shape[1],
-            "max_abs_diff": float(np.nanmax(np.abs(subset - ref.loc[rows, cols].to_numpy())))}
+    return {
+        "ours_s": t_ours,
+        "pairs": x.shape[1] * y.shape[1],
+        "ref_subset_s": t_ref,
+        "ref_pairs": n_pairs_ref,
+        "ref_per_pair_ms": 1e3 * per_pair,
+        "ref_cross_scaled_s": per_pair * x.shape[1] * y.shape[1],
+        "max_abs_diff": float(np.nanmax(np.abs(subset - ref.loc[rows, cols].to_numpy()))),
+    }
 
 
 def bench_study(study, real_features, random_features, cat):
     from musicneurons.analysis import analyse_study
 
     def run(out_dir):
-        return analyse_study(study.real_mu, study.real_sigma, real_features, study.random_mu, study.random_sigma,
-                             random_features, cat, out_dir=out_dir)
+        return analyse_study(
+            study.real_mu,
+            study.real_sigma,
+            real_features,
+            study.random_mu,
+            study.random_sigma,
+            random_features,
+            cat,
+            out_dir=out_dir,
+        )
 
     results, t_tables = timed(lambda: run(None))
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,20 +111,28 @@ def main():
     ap.add_argument("--features", type=int, default=80)
     args = ap.parse_args()
     (study, real_features, random_features, cat), t_inputs = timed(lambda: inputs(args.rows, args.z, args.features))
-    print(f"inputs: {args.rows} + {args.rows} windows, z = {args.z}, {real_features.shape[1]} features "
-          f"({t_inputs:.1f} s to make)")
+    print(
+        f"inputs: {args.rows} + {args.rows} windows, z = {args.z}, {real_features.shape[1]} features "
+        f"({t_inputs:.1f} s to make)"
+    )
     p = bench_phik(study, real_features)
-    print(f"phik cross matrix {args.z} x {real_features.shape[1]} ({p['pairs']} pairs): {p['ours_s']:.1f} s "
-          f"(target <= 60 s)")
-    print(f"  phik.phik_matrix on 8 neurons + 10 features ({p['ref_pairs']} pairs): {p['ref_subset_s']:.1f} s = "
-          f"{p['ref_per_pair_ms']:.1f} ms a pair -> {p['ref_cross_scaled_s']:.0f} s scaled to the cross pairs; "
-          f"ratio {p['ref_cross_scaled_s'] / p['ours_s']:.0f}x; max |diff| on the subset {p['max_abs_diff']:.1e}")
+    print(
+        f"phik cross matrix {args.z} x {real_features.shape[1]} ({p['pairs']} pairs): {p['ours_s']:.1f} s "
+        f"(target <= 60 s)"
+    )
+    print(
+        f"  phik.phik_matrix on 8 neurons + 10 features ({p['ref_pairs']} pairs): {p['ref_subset_s']:.1f} s = "
+        f"{p['ref_per_pair_ms']:.1f} ms a pair -> {p['ref_cross_scaled_s']:.0f} s scaled to the cross pairs; "
+        f"ratio {p['ref_cross_scaled_s'] / p['ours_s']:.0f}x; max |diff| on the subset {p['max_abs_diff']:.1e}"
+    )
     results, t_tables, t_figures = bench_study(study, real_features, random_features, cat)
     s = results.summary
     print(f"analyse_study, tables only: {t_tables:.1f} s; with every figure: {t_figures:.1f} s (target <= 180 s)")
     music = s.get("music_neurons", s.get("music_by_sigma"))  # "music_by_sigma" before issue 13
-    print(f"  music neurons {music}, features kept {s['features_kept']}, noise floor "
-          f"{s['noise_floor']:.3f}, AUC {s['contrast_auc']}")
+    print(
+        f"  music neurons {music}, features kept {s['features_kept']}, noise floor "
+        f"{s['noise_floor']:.3f}, AUC {s['contrast_auc']}"
+    )
 
 
 if __name__ == "__main__":

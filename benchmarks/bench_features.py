@@ -35,8 +35,11 @@ def _bench(label, events, qpm, sample, repeat):
     music21_features(events[:sample], qpm[:sample])
     per_window = (time.perf_counter() - t0) / sample
     small_s = _best(lambda: compute_features(events[:sample], qpm[:sample], features=MUSIC21_IDS), repeat)
-    print(f"| {label} | {n} | {all_s:.2f} | {m21_ids_s:.2f} | {per_window * 1e3:.2f} | "
-          f"{per_window * n / m21_ids_s:.0f}x | {per_window * sample / small_s:.0f}x ({sample} windows) |", flush=True)
+    print(
+        f"| {label} | {n} | {all_s:.2f} | {m21_ids_s:.2f} | {per_window * 1e3:.2f} | "
+        f"{per_window * n / m21_ids_s:.0f}x | {per_window * sample / small_s:.0f}x ({sample} windows) |",
+        flush=True,
+    )
 
 
 def main(argv=None):
@@ -50,8 +53,10 @@ def main(argv=None):
     parser.add_argument("--corpus-tunes", type=int, default=500, help="corpus tunes for 2-bar windows (0: skip)")
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("| windows | n | numpy all features (s) | numpy music21's 50 (s) | music21 ms/window | "
-          "ratio, all windows | ratio, music21's sample |")
+    print(
+        "| windows | n | numpy all features (s) | numpy music21's 50 (s) | music21 ms/window | "
+        "ratio, all windows | ratio, music21's sample |"
+    )
     print("|---|---|---|---|---|---|---|")
     for bars, n in [(2, args.n2), (16, args.n16)]:
         events, qpm = random_windows(n, bars=bars, seed=0)

@@ -37,15 +37,18 @@ def _child(task, checkpoint, out):
     start = time.perf_counter()
     if task == "import":
         from musicneurons.model import import_magenta
+
         import_magenta(checkpoint, out)
     elif task == "load":
         from musicneurons.model import load_model
+
         load_model(out)
     else:
         import numpy as np
 
         from musicneurons.model.magenta import IGNORED
         from musicneurons.model.tf_checkpoint import TFCheckpoint
+
         ckpt = TFCheckpoint(checkpoint)
         for entry in ckpt.entries.values():
             if not IGNORED.search(entry.name):
@@ -57,8 +60,12 @@ def _child(task, checkpoint, out):
 
 def measure(task, checkpoint, out):
     """Run ``task`` in a fresh interpreter; returns its {"seconds", "peak_mb"}."""
-    done = subprocess.run([sys.executable, __file__, "--child", task, str(checkpoint), str(out)],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", task, str(checkpoint), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -71,17 +78,20 @@ def main():
     if args.child:
         return _child(args.child, args.checkpoint, args.out)
     with tempfile.TemporaryDirectory() as tmp:
-        results = {task: measure(task, args.checkpoint, Path(tmp) / "imported")
-                   for task in ("import", "load", "read")}
+        results = {task: measure(task, args.checkpoint, Path(tmp) / "imported") for task in ("import", "load", "read")}
     imp, load, read = results["import"], results["load"], results["read"]
-    print(f"import:        {imp['seconds']:6.2f} s  peak {imp['peak_mb']:7.0f} MB "
-          f"(targets < {TARGET_SECONDS:.0f} s, < {TARGET_MB:.0f} MB: "
-          f"{'PASS' if imp['seconds'] < TARGET_SECONDS and imp['peak_mb'] < TARGET_MB else 'FAIL'})")
+    print(
+        f"import:        {imp['seconds']:6.2f} s  peak {imp['peak_mb']:7.0f} MB "
+        f"(targets < {TARGET_SECONDS:.0f} s, < {TARGET_MB:.0f} MB: "
+        f"{'PASS' if imp['seconds'] < TARGET_SECONDS and imp['peak_mb'] < TARGET_MB else 'FAIL'})"
+    )
     print(f"load imported: {load['seconds']:6.2f} s  peak {load['peak_mb']:7.0f} MB")
     print(f"read bytes:    {read['seconds']:6.2f} s  peak {read['peak_mb']:7.0f} MB")
-    print(f"ratios: import/load-imported time {imp['seconds'] / load['seconds']:.2f}, "
-          f"memory {imp['peak_mb'] / load['peak_mb']:.2f}; import/read-bytes time "
-          f"{imp['seconds'] / read['seconds']:.2f}, memory {imp['peak_mb'] / read['peak_mb']:.2f}")
+    print(
+        f"ratios: import/load-imported time {imp['seconds'] / load['seconds']:.2f}, "
+        f"memory {imp['peak_mb'] / load['peak_mb']:.2f}; import/read-bytes time "
+        f"{imp['seconds'] / read['seconds']:.2f}, memory {imp['peak_mb'] / read['peak_mb']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,12 @@ def main():
     workers = min(os.cpu_count() or 1, 4)
     tunes = corpus_tunes()
     sample = corpus_tunes(args.sample)
-    _, ref = timed(lambda: [converter.parse(Path(common.getCorpusFilePath()) / t["file"], number=t["number"],
-                                            forceSource=True)
-                            for t in sample])
+    _, ref = timed(
+        lambda: [
+            converter.parse(Path(common.getCorpusFilePath()) / t["file"], number=t["number"], forceSource=True)
+            for t in sample
+        ]
+    )
     ref_total = ref / len(sample) * len(tunes) / workers
     w2, cold = timed(lambda: corpus_melodies(2, progress=False))
     w16, cold16 = timed(lambda: corpus_melodies(16, progress=False))
@@ -55,12 +58,16 @@ def main():
     all2 = corpus_melodies(2, mode="all", progress=False)
     all16 = corpus_melodies(16, mode="all", progress=False)
     uniq = lambda t: len({e.tobytes() for e in t.events})
-    print(f"corpus: {len(tunes)} tunes, {w2.groupby(['file', 'tune']).ngroups} with 2-bar windows, "
-          f"{len(w2)} 2-bar / {len(w16)} 16-bar windows (at most 5 a tune); "
-          f"{uniq(all2)} unique 2-bar, {uniq(all16)} unique 16-bar windows over all tunes")
-    print(f"cold extraction (parse + both lengths): {cold + cold16:.1f} s with {workers} workers; "
-          f"music21 parse-only floor {ref_total:.1f} s ({ref / len(sample) * 1000:.0f} ms/tune, 1 process); "
-          f"ratio {(cold + cold16) / ref_total:.2f}")
+    print(
+        f"corpus: {len(tunes)} tunes, {w2.groupby(['file', 'tune']).ngroups} with 2-bar windows, "
+        f"{len(w2)} 2-bar / {len(w16)} 16-bar windows (at most 5 a tune); "
+        f"{uniq(all2)} unique 2-bar, {uniq(all16)} unique 16-bar windows over all tunes"
+    )
+    print(
+        f"cold extraction (parse + both lengths): {cold + cold16:.1f} s with {workers} workers; "
+        f"music21 parse-only floor {ref_total:.1f} s ({ref / len(sample) * 1000:.0f} ms/tune, 1 process); "
+        f"ratio {(cold + cold16) / ref_total:.2f}"
+    )
     print(f"cached rerun of both lengths: {warm:.2f} s")
 
     midi_dir = tmp / "midi"
@@ -71,26 +78,36 @@ def main():
     os.environ["MUSICNEURONS_CACHE"] = str(tmp / "cache-midi")
     (_, _), ours = timed(lambda: read_melodies(midi_dir, 2, progress=False))
     import mido
+
     _, ref_mido = timed(lambda: [mido.MidiFile(f) for f in files])
     rate = len(files) / ours
-    print(f"MIDI: {len(files)} files in {ours:.2f} s = {rate:.0f} files/s (both lengths, {workers} workers); "
-          f"mido parse only, 1 process: {len(files) / ref_mido:.0f} files/s; ratio ours/mido time "
-          f"{ours / ref_mido:.2f}; projected Lakh (176,581 files) at this rate: {176581 / rate / 60:.1f} min "
-          f"(these files hold ~{np.mean([len(mido.MidiFile(f).tracks[0]) for f in files[:50]]) / 2:.0f} notes; "
-          f"Lakh files hold far more, so treat this as a lower bound)")
+    print(
+        f"MIDI: {len(files)} files in {ours:.2f} s = {rate:.0f} files/s (both lengths, {workers} workers); "
+        f"mido parse only, 1 process: {len(files) / ref_mido:.0f} files/s; ratio ours/mido time "
+        f"{ours / ref_mido:.2f}; projected Lakh (176,581 files) at this rate: {176581 / rate / 60:.1f} min "
+        f"(these files hold ~{np.mean([len(mido.MidiFile(f).tracks[0]) for f in files[:50]]) / 2:.0f} notes; "
+        f"Lakh files hold far more, so treat this as a lower bound)"
+    )
     import symusic
 
     from musicneurons.melody import read_midi
+
     data = [f.read_bytes() for f in files]
-    parse = {name: timed(lambda fn=fn: [fn(b) for b in data])[1] for name, fn in (
-        ("read_midi", read_midi), ("mido", lambda b: mido.MidiFile(file=io.BytesIO(b))),
-        ("symusic", symusic.Score.from_midi))}
+    parse = {
+        name: timed(lambda fn=fn: [fn(b) for b in data])[1]
+        for name, fn in (
+            ("read_midi", read_midi),
+            ("mido", lambda b: mido.MidiFile(file=io.BytesIO(b))),
+            ("symusic", symusic.Score.from_midi),
+        )
+    }
     print("parse only, 1 process, ms a file: " + ", ".join(f"{k} {v / len(data) * 1000:.2f}" for k, v in parse.items()))
     shutil.rmtree(tmp)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from midi_helpers import spaced_notes
 
     from musicneurons.melody.extract import unique_windows
+
     pitches = np.random.default_rng(0).integers(21, 109, 20_000).tolist()
     for label, rest in (("two-bar rests", 32), ("eighth rests", 2)):
         data = spaced_notes(20_000, 4, rest, pitches=pitches)

@@ -69,8 +69,18 @@ def tree_pss(pid):
 def run(root, out, cache, workers):
     """Run the command on ``root``; returns (seconds, peak RSS bytes, stdout, stderr)."""
     env = {**os.environ, "MUSICNEURONS_CACHE": str(cache)}
-    cmd = [sys.executable, "-m", "musicneurons", "melodies", str(root), "--out", str(out), "--quiet",
-           "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "musicneurons",
+        "melodies",
+        str(root),
+        "--out",
+        str(out),
+        "--quiet",
+        "--workers",
+        str(workers),
+    ]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -104,15 +114,19 @@ def main():
         for name, root, n in (("small", small, args.small), ("full", tmp / "midi", args.files)):
             seconds, peak, stdout, stderr = run(root, tmp / f"{name}.parquet", tmp / f"cache-{name}", args.workers)
             results[name] = (n, seconds, peak)
-            print(f"{n} files: {seconds:.0f} s = {n / seconds:.0f} files/s, peak PSS {peak / 2 ** 20:.0f} MiB; "
-                  f"{stdout.strip()} | {stderr.strip().splitlines()[1] if stderr.strip() else ''}")
+            print(
+                f"{n} files: {seconds:.0f} s = {n / seconds:.0f} files/s, peak PSS {peak / 2**20:.0f} MiB; "
+                f"{stdout.strip()} | {stderr.strip().splitlines()[1] if stderr.strip() else ''}"
+            )
         (n0, s0, p0), (n1, s1, p1) = results["small"], results["full"]
         per_file = max(p1 - p0, 0) / (n1 - n0)
         rate = (n1 - n0) / (s1 - s0)  # start-up (imports) cancels out
         lakh = p1 + per_file * (LAKH_FILES - n1)
-        print(f"marginal rate {rate:.0f} files/s; memory growth {per_file / 1024:.2f} KiB a file; projected for "
-              f"Lakh's {LAKH_FILES} files: peak PSS {lakh / 2 ** 20:.0f} MiB (target < 1024), "
-              f"{LAKH_FILES / rate / 60:.0f} min (Lakh files are larger than these)")
+        print(
+            f"marginal rate {rate:.0f} files/s; memory growth {per_file / 1024:.2f} KiB a file; projected for "
+            f"Lakh's {LAKH_FILES} files: peak PSS {lakh / 2**20:.0f} MiB (target < 1024), "
+            f"{LAKH_FILES / rate / 60:.0f} min (Lakh files are larger than these)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -26,7 +26,7 @@ def matmul_flops(dtype, size=2048, seconds=2.0):
     while time.perf_counter() - start < seconds:
         torch.mm(a, b)
         count += 1
-    return 2 * size ** 3 * count / (time.perf_counter() - start)
+    return 2 * size**3 * count / (time.perf_counter() - start)
 
 
 def lstm_macs(steps, in_size, hidden, layers, directions=1):
@@ -44,13 +44,20 @@ def model_macs(config):
     enc = lstm_macs(T, c.n_classes, c.enc_sizes[0], len(c.enc_sizes), 2) + 2 * 2 * c.enc_sizes[0] * c.z_size
     if c.hierarchical:
         hc, hd = c.conductor_sizes[0], c.dec_sizes[0]
-        dec = (c.z_size * 2 * len(c.conductor_sizes) * hc + lstm_macs(c.bars, 1, hc, len(c.conductor_sizes))
-               + c.bars * hc * 2 * len(c.dec_sizes) * hd + lstm_macs(T, c.n_classes + hc, hd, len(c.dec_sizes))
-               + T * hd * c.n_classes)
+        dec = (
+            c.z_size * 2 * len(c.conductor_sizes) * hc
+            + lstm_macs(c.bars, 1, hc, len(c.conductor_sizes))
+            + c.bars * hc * 2 * len(c.dec_sizes) * hd
+            + lstm_macs(T, c.n_classes + hc, hd, len(c.dec_sizes))
+            + T * hd * c.n_classes
+        )
     else:
         hd = c.dec_sizes[0]
-        dec = (c.z_size * 2 * len(c.dec_sizes) * hd + lstm_macs(T, c.n_classes + c.z_size, hd, len(c.dec_sizes))
-               + T * hd * c.n_classes)
+        dec = (
+            c.z_size * 2 * len(c.dec_sizes) * hd
+            + lstm_macs(T, c.n_classes + c.z_size, hd, len(c.dec_sizes))
+            + T * hd * c.n_classes
+        )
     return enc, enc + dec
 
 

@@ -26,7 +26,7 @@ def main():
     torch.set_num_threads(args.threads)
     model = load_model(args.model)
     _, heldout = corpus_split(model.config.bars)
-    heldout = heldout[:args.windows]
+    heldout = heldout[: args.windows]
     results = {}
     for label, context in (("fp32", contextlib.nullcontext()), ("bf16", torch.autocast("cpu", dtype=torch.bfloat16))):
         with context:

@@ -22,14 +22,16 @@ def run(cmd):
 
 
 def main():
-    extra = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    extra = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     out = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else Path(tempfile.mkdtemp()) / "study"
     cmd = [sys.executable, "-m", "musicneurons", "run", "--out", str(out), "--quiet", *extra]
     cold, peak = run(cmd)
     warm, _ = run(cmd)
     timings = json.loads((out / "summary.json").read_text())["timings_s"]
-    print(f"cold study: {cold:.1f} s ({cold / 60:.2f} min), peak RSS {peak:.0f} MB; cached rerun: {warm:.1f} s; "
-          f"cold / rerun = {cold / warm:.1f}")
+    print(
+        f"cold study: {cold:.1f} s ({cold / 60:.2f} min), peak RSS {peak:.0f} MB; cached rerun: {warm:.1f} s; "
+        f"cold / rerun = {cold / warm:.1f}"
+    )
     for stage, seconds in timings.items():
         print(f"  {stage:28s} {seconds:8.1f} s")
 

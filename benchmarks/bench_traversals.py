@@ -54,10 +54,15 @@ def main():
     with_audio = _sizes(out)
     _run(out, ["--traversals", "--traversal-audio-seconds", "0"])
     without_audio = _sizes(out)
-    result = {"wall_s": round(wall, 1), "traversal_stages_s": trav, "other_stages_s": round(rest, 1),
-              "traversal_share_of_the_rest": round(sum(trav.values()) / rest, 3),
-              "sizes_mb_with_audio": with_audio, "sizes_mb_without_audio": without_audio,
-              "load_average": os.getloadavg()}
+    result = {
+        "wall_s": round(wall, 1),
+        "traversal_stages_s": trav,
+        "other_stages_s": round(rest, 1),
+        "traversal_share_of_the_rest": round(sum(trav.values()) / rest, 3),
+        "sizes_mb_with_audio": with_audio,
+        "sizes_mb_without_audio": without_audio,
+        "load_average": os.getloadavg(),
+    }
     print(json.dumps(result, indent=2))
 
 

@@ -14,7 +14,6 @@ import sys
 import time
 
 
-
 def _sets(args):
     from musicneurons.melody import corpus_melodies, random_windows
     from musicneurons.tables import array_column
@@ -50,8 +49,11 @@ def main(argv=None):
         worst = report["max_abs_diff"].idxmax()
         mismatches = int(report["nan_mismatch"].sum())
         ok &= mismatches == 0 and report["max_abs_diff"].max() <= 1e-9
-        print(f"| {name} | {len(events)} | {int(report['nan_music21'].sum())} | {mismatches} | "
-              f"{report['max_abs_diff'].max():.3g} | {worst} | {seconds:.0f} |", flush=True)
+        print(
+            f"| {name} | {len(events)} | {int(report['nan_music21'].sum())} | {mismatches} | "
+            f"{report['max_abs_diff'].max():.3g} | {worst} | {seconds:.0f} |",
+            flush=True,
+        )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

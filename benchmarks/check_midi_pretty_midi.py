@@ -34,20 +34,33 @@ def random_file(rng):
                 tick = int(rng.integers(0, 4000))
                 events.append((tick, mido.MetaMessage("set_tempo", tempo=int(rng.integers(200000, 1500000)))))
             for _ in range(int(rng.integers(0, 3))):
-                events.append((int(rng.integers(0, 4000)), mido.MetaMessage(
-                    "time_signature", numerator=int(rng.integers(1, 8)), denominator=int(rng.choice([2, 4, 8])))))
+                events.append(
+                    (
+                        int(rng.integers(0, 4000)),
+                        mido.MetaMessage(
+                            "time_signature", numerator=int(rng.integers(1, 8)), denominator=int(rng.choice([2, 4, 8]))
+                        ),
+                    )
+                )
         for _ in range(int(rng.integers(0, 60))):
             ch = int(rng.choice([0, 1, 9]))
             start = int(rng.integers(0, 4000))
             end = start + int(rng.choice([0, 0, 1, 120, 480, 1000]))
             pitch = int(rng.choice([60, 62, 64])) if rng.random() < 0.7 else int(rng.integers(0, 128))
             events.append((start, mido.Message("note_on", note=pitch, velocity=int(rng.integers(1, 128)), channel=ch)))
-            off = mido.Message("note_off", note=pitch, channel=ch) if rng.random() < 0.5 else \
-                mido.Message("note_on", note=pitch, velocity=0, channel=ch)
+            off = (
+                mido.Message("note_off", note=pitch, channel=ch)
+                if rng.random() < 0.5
+                else mido.Message("note_on", note=pitch, velocity=0, channel=ch)
+            )
             events.append((end, off))
             if rng.random() < 0.2:
-                events.append((int(rng.integers(start, end + 1)), mido.Message(
-                    "program_change", program=int(rng.integers(0, 128)), channel=ch)))
+                events.append(
+                    (
+                        int(rng.integers(start, end + 1)),
+                        mido.Message("program_change", program=int(rng.integers(0, 128)), channel=ch),
+                    )
+                )
         track = mido.MidiTrack()
         now = 0
         for tick, msg in sorted(events, key=lambda e: e[0]):  # stable: file order within a tick
@@ -69,11 +82,14 @@ def pretty_notes(data):
             pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - any refusal counts
             return type(exc).__name__
-    notes = [(n.start, n.end, n.pitch, n.velocity, i.program, i.is_drum, k)
-             for k, i in enumerate(pm.instruments) for n in i.notes]
+    notes = [
+        (n.start, n.end, n.pitch, n.velocity, i.program, i.is_drum, k)
+        for k, i in enumerate(pm.instruments)
+        for n in i.notes
+    ]
     times, qpms = pm.get_tempo_changes()
     tss = [(ts.time, ts.numerator, ts.denominator) for ts in pm.time_signature_changes]
-    if any(d > 2 ** 31 - 1 for _, _, d in tss):
+    if any(d > 2**31 - 1 for _, _, d in tss):
         return "MIDIConversionError"  # note_seq refuses denominators over int32
     return notes, list(zip(times.tolist(), qpms.tolist())), tss
 
@@ -86,8 +102,17 @@ def our_notes(data):
         ns = read_midi(data)
     except MidiFileError as exc:
         return exc.reason
-    notes = list(zip(ns.start.tolist(), ns.end.tolist(), ns.pitch.tolist(), ns.velocity.tolist(),
-                     ns.program.tolist(), ns.is_drum.tolist(), ns.instrument.tolist()))
+    notes = list(
+        zip(
+            ns.start.tolist(),
+            ns.end.tolist(),
+            ns.pitch.tolist(),
+            ns.velocity.tolist(),
+            ns.program.tolist(),
+            ns.is_drum.tolist(),
+            ns.instrument.tolist(),
+        )
+    )
     return notes, ns.tempos, [tuple(t) for t in ns.time_signatures]
 
 
@@ -112,8 +137,10 @@ def main():
             refused_both += 1
             continue
         if isinstance(a, str) or isinstance(b, str):
-            print(f"file {k}: ours {a if isinstance(a, str) else 'accepted'}; "
-                  f"pretty_midi {b if isinstance(b, str) else 'accepted'}")
+            print(
+                f"file {k}: ours {a if isinstance(a, str) else 'accepted'}; "
+                f"pretty_midi {b if isinstance(b, str) else 'accepted'}"
+            )
             continue
         both_ok += 1
         a_notes = sorted(a[0])
@@ -121,11 +148,15 @@ def main():
         if a_notes == b_notes and a[1] == b[1] and a[2] == b[2]:
             same += 1
         else:
-            print(f"file {k}: notes equal {a_notes == b_notes} ({len(a_notes)} vs {len(b_notes)}), "
-                  f"tempos equal {a[1] == b[1]}, time signatures equal {a[2] == b[2]}")
-    print(f"{len(files)} files ({args.files} written, {args.mutations} mutated): both refuse {refused_both}, "
-          f"both accept {both_ok}, identical on {same} of those; "
-          f"ours {len(files) / t_ours:.0f} files/s, pretty_midi {len(files) / t_pm:.0f} files/s")
+            print(
+                f"file {k}: notes equal {a_notes == b_notes} ({len(a_notes)} vs {len(b_notes)}), "
+                f"tempos equal {a[1] == b[1]}, time signatures equal {a[2] == b[2]}"
+            )
+    print(
+        f"{len(files)} files ({args.files} written, {args.mutations} mutated): both refuse {refused_both}, "
+        f"both accept {both_ok}, identical on {same} of those; "
+        f"ours {len(files) / t_ours:.0f} files/s, pretty_midi {len(files) / t_pm:.0f} files/s"
+    )
     return 0 if same == both_ok and both_ok + refused_both == len(files) else 1
 
 

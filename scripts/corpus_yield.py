@@ -29,8 +29,15 @@ ORDER = ART_COLLECTIONS + ["palestrina"] + FOLK_COLLECTIONS
 def windows_of(collection, bars, workers, max_tunes=None):
     """(windows, errors) of one collection for ``bars``; empty windows when it gave none."""
     try:
-        return corpus_melodies(bars, "all", max_tunes=max_tunes, collections=[collection], workers=workers,
-                               progress=False, with_errors=True)
+        return corpus_melodies(
+            bars,
+            "all",
+            max_tunes=max_tunes,
+            collections=[collection],
+            workers=workers,
+            progress=False,
+            with_errors=True,
+        )
     except NoMelodiesError:
         return pd.DataFrame(columns=["file", "tune", "instrument", "events"]), None
 
@@ -52,16 +59,20 @@ def character(windows):
         notes.append(len(onsets))
         iois.append(np.diff(onsets))
         steps.append(np.abs(np.diff(row[onsets])) <= 2)
-    return {"notes/window": round(float(np.mean(notes)), 1),
-            "median IOI (16ths)": float(np.median(np.concatenate(iois))),
-            "steps <= 2 st (%)": round(100 * float(np.mean(np.concatenate(steps))), 1)}
+    return {
+        "notes/window": round(float(np.mean(notes)), 1),
+        "median IOI (16ths)": float(np.median(np.concatenate(iois))),
+        "steps <= 2 st (%)": round(100 * float(np.mean(np.concatenate(steps))), 1),
+    }
 
 
 def markdown(table):
     """A DataFrame as a Markdown table (no extra dependency)."""
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(f"{v:,}" if isinstance(v, (int, np.integer)) else str(v) for v in row) + " |"
-              for row in table.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(f"{v:,}" if isinstance(v, (int, np.integer)) else str(v) for v in row) + " |"
+        for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -81,16 +92,26 @@ def main():
         tables[c] = (w2, w16)
         errors = e2 if e2 is not None else pd.DataFrame(columns=["reason"])
         parse_errors = int(errors["reason"].str.startswith(PARSE_ERROR).sum())
-        rows.append({"collection": c, "pieces": len(corpus_tunes(args.max_tunes, collections=[c])),
-                     "melodies": len(w2.drop_duplicates(["file", "tune", "instrument"])),
-                     "uniq 2-bar": unique_rows([w2]), "uniq 16-bar": unique_rows([w16]),
-                     "parse errors": parse_errors, "no 2-bar window": len(errors) - parse_errors,
-                     "parse s": round(seconds, 1), **character(w2)})
+        rows.append(
+            {
+                "collection": c,
+                "pieces": len(corpus_tunes(args.max_tunes, collections=[c])),
+                "melodies": len(w2.drop_duplicates(["file", "tune", "instrument"])),
+                "uniq 2-bar": unique_rows([w2]),
+                "uniq 16-bar": unique_rows([w16]),
+                "parse errors": parse_errors,
+                "no 2-bar window": len(errors) - parse_errors,
+                "parse s": round(seconds, 1),
+                **character(w2),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
-    groups = {"folk": [c for c in args.collections if c in FOLK_COLLECTIONS],
-              "scores": [c for c in args.collections if c not in FOLK_COLLECTIONS],
-              "all but palestrina": [c for c in args.collections if c != "palestrina"],
-              "all": list(args.collections)}
+    groups = {
+        "folk": [c for c in args.collections if c in FOLK_COLLECTIONS],
+        "scores": [c for c in args.collections if c not in FOLK_COLLECTIONS],
+        "all but palestrina": [c for c in args.collections if c != "palestrina"],
+        "all": list(args.collections),
+    }
     seen = []
     for name, members in groups.items():
         if not members or members in seen:
@@ -98,11 +119,16 @@ def main():
         seen.append(members)
         sub = [r for r in rows if r["collection"] in members]
         total = {k: sum(r[k] for r in sub) for k in ("pieces", "melodies", "parse errors", "no 2-bar window")}
-        rows.append({"collection": f"**{name}**", **total,
-                     "uniq 2-bar": unique_rows([tables[c][0] for c in members]),
-                     "uniq 16-bar": unique_rows([tables[c][1] for c in members]),
-                     "parse s": round(sum(r["parse s"] for r in sub), 1),
-                     **character(pd.concat([tables[c][0] for c in members], ignore_index=True))})
+        rows.append(
+            {
+                "collection": f"**{name}**",
+                **total,
+                "uniq 2-bar": unique_rows([tables[c][0] for c in members]),
+                "uniq 16-bar": unique_rows([tables[c][1] for c in members]),
+                "parse s": round(sum(r["parse s"] for r in sub), 1),
+                **character(pd.concat([tables[c][0] for c in members], ignore_index=True)),
+            }
+        )
     table = pd.DataFrame(rows)
     print(markdown(table))
     if args.json:

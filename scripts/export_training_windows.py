@@ -29,8 +29,10 @@ def main():
     pieces = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
     train, heldout = split_by_piece(array_column(df, "events").astype(np.int8), pieces, args.holdout, args.seed)
     n_pieces = len(np.unique(pieces))
-    data = (f"the music21 corpus ({args.collections!r} selection: {n_pieces:,} pieces; {args.holdout:.0%} of the pieces "
-            f"held out by seeded hash, seed {args.seed})")
+    data = (
+        f"the music21 corpus ({args.collections!r} selection: {n_pieces:,} pieces; {args.holdout:.0%} of the pieces "
+        f"held out by seeded hash, seed {args.seed})"
+    )
     save_training_windows(args.out, train, heldout, data)
     print(f"{args.out}: {len(train):,} training and {len(heldout):,} held-out {args.bars}-bar windows; {data}")
 

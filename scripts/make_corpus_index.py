@@ -21,8 +21,13 @@ from pathlib import Path
 import music21
 from music21 import corpus
 
-from musicneurons.melody.corpus import (ART_COLLECTIONS, EXTRA_COLLECTIONS, FOLK_COLLECTIONS, NOTE_VALUE_SCALE,
-                                        VOICES_AS_TUNES)
+from musicneurons.melody.corpus import (
+    ART_COLLECTIONS,
+    EXTRA_COLLECTIONS,
+    FOLK_COLLECTIONS,
+    NOTE_VALUE_SCALE,
+    VOICES_AS_TUNES,
+)
 
 FOLK_METERS = {"4/4", "2/2"}
 
@@ -48,19 +53,29 @@ def main():
     entries = [(str(e.sourcePath), e.number, e.metadata) for e in corpus.corpora.CoreCorpus().metadataBundle]
     paths = {p for p, _, _ in entries}
     collections = FOLK_COLLECTIONS + ART_COLLECTIONS + EXTRA_COLLECTIONS
-    pieces = [[path, number] for path, number, md in entries
-              if md is not None and path.split("/")[0] in collections
-              and keep(path, md, path.split("/")[0], paths)]
+    pieces = [
+        [path, number]
+        for path, number, md in entries
+        if md is not None and path.split("/")[0] in collections and keep(path, md, path.split("/")[0], paths)
+    ]
     # A file whose X: tunes are the voices of one piece is one piece, read whole.
     whole = sorted({path for path, _ in pieces if path.split("/")[0] in VOICES_AS_TUNES})
     pieces = [p for p in pieces if p[0].split("/")[0] not in VOICES_AS_TUNES] + [[path, None] for path in whole]
     # Folk first, in the order the folk-only index had, so both selections share the folk cache chunks.
     pieces.sort(key=lambda t: (t[0].split("/")[0] not in FOLK_COLLECTIONS, t[0], t[1] or ""))
     out = Path(__file__).resolve().parents[1] / "src/musicneurons/data/corpus_index.json"
-    out.write_text(json.dumps({"music21": music21.__version__, "folk_collections": FOLK_COLLECTIONS,
-                               "art_collections": ART_COLLECTIONS + EXTRA_COLLECTIONS,
-                               "note_value_scale": NOTE_VALUE_SCALE,
-                               "pieces": pieces}, indent=0))
+    out.write_text(
+        json.dumps(
+            {
+                "music21": music21.__version__,
+                "folk_collections": FOLK_COLLECTIONS,
+                "art_collections": ART_COLLECTIONS + EXTRA_COLLECTIONS,
+                "note_value_scale": NOTE_VALUE_SCALE,
+                "pieces": pieces,
+            },
+            indent=0,
+        )
+    )
     counts = {c: sum(p.split("/")[0] == c for p, _ in pieces) for c in collections}
     print(f"{len(pieces)} pieces -> {out}\n{counts}")
 

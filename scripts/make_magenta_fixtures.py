@@ -97,8 +97,10 @@ def model_shapes(layout):
 
 def random_weights(shapes, rng):
     """Weights large enough that every gate and every token matter (std 0.3; biases std 0.2)."""
-    return {name: (rng.standard_normal(shape) * (0.3 if len(shape) == 2 else 0.2)).astype(np.float32)
-            for name, shape in shapes.items()}
+    return {
+        name: (rng.standard_normal(shape) * (0.3 if len(shape) == 2 else 0.2)).astype(np.float32)
+        for name, shape in shapes.items()
+    }
 
 
 def random_events(rng, n, steps):
@@ -112,12 +114,24 @@ def random_events(rng, n, steps):
 
 # ---- TensorFlow forward passes (Magenta's math, TensorFlow's ops) -------------------------------------
 
+
 def lstm_step(w, b, x, c, h):
     """One LSTMBlockCell step as Magenta runs it: forget_bias=1.0, no cell clip, no peepholes."""
     units = h.shape[-1]
     zeros = tf.zeros([units], tf.float32)
-    out = tf.raw_ops.LSTMBlockCell(x=x, cs_prev=c, h_prev=h, w=w, wci=zeros, wcf=zeros, wco=zeros, b=b,
-                                   forget_bias=1.0, cell_clip=-1.0, use_peephole=False)
+    out = tf.raw_ops.LSTMBlockCell(
+        x=x,
+        cs_prev=c,
+        h_prev=h,
+        w=w,
+        wci=zeros,
+        wcf=zeros,
+        wco=zeros,
+        b=b,
+        forget_bias=1.0,
+        cell_clip=-1.0,
+        use_peephole=False,
+    )
     return out.cs, out.h
 
 
@@ -183,10 +197,16 @@ def decoder_logits(weights, layout, z, onehot):
         return flat_logits(weights, "", dec, z, prev)
     n = z.shape[0]
     state = initial_state(weights, "decoder/hierarchical_level_0/initial_state", z, dec)
-    bars, _ = run_stack(weights, "decoder/hierarchical_level_0/cell_{}/lstm_cell/",
-                        [tf.zeros([n, 1])] * layout["bars"], state)
-    return tf.concat([flat_logits(weights, "core_decoder/", dec, emb, prev[:, i * BAR_STEPS:(i + 1) * BAR_STEPS])
-                      for i, emb in enumerate(bars)], 1)
+    bars, _ = run_stack(
+        weights, "decoder/hierarchical_level_0/cell_{}/lstm_cell/", [tf.zeros([n, 1])] * layout["bars"], state
+    )
+    return tf.concat(
+        [
+            flat_logits(weights, "core_decoder/", dec, emb, prev[:, i * BAR_STEPS : (i + 1) * BAR_STEPS])
+            for i, emb in enumerate(bars)
+        ],
+        1,
+    )
 
 
 def reference_outputs(weights, layout, rng, n=3):
@@ -202,6 +222,7 @@ def reference_outputs(weights, layout, rng, n=3):
 
 # ---- writers ------------------------------------------------------------------------------------------
 
+
 def build_variable(name, shape, initializer, dtype=tf.float32):
     """Create ``name`` through nested ``variable_scope``s, as Magenta's layers do."""
     *scopes, leaf = name.split("/")
@@ -211,6 +232,7 @@ def build_variable(name, shape, initializer, dtype=tf.float32):
             return tf.compat.v1.get_variable(leaf, shape=shape, initializer=initializer, dtype=dtype)
         with tf.compat.v1.variable_scope(parts[0]):
             return nest(parts[1:])
+
     return nest(scopes)
 
 
@@ -227,8 +249,8 @@ def write_tf_checkpoint(prefix, initializers, shapes, dtypes=None, training_stat
             for slot in ("Adam", "Adam_1") if training_state else ():
                 build_variable(f"{name}/{slot}", shape, slot_init)
         if training_state:
-            build_variable("beta1_power", (), tf.compat.v1.constant_initializer(0.9 ** 7))
-            build_variable("beta2_power", (), tf.compat.v1.constant_initializer(0.999 ** 7))
+            build_variable("beta1_power", (), tf.compat.v1.constant_initializer(0.9**7))
+            build_variable("beta2_power", (), tf.compat.v1.constant_initializer(0.999**7))
             build_variable("global_step", (), tf.compat.v1.constant_initializer(7), tf.int64)
         saver = tf.compat.v1.train.Saver(sharded=shards > 1)
         config = tf.compat.v1.ConfigProto(device_count={"CPU": shards})
@@ -261,7 +283,7 @@ def write_tfjs(folder, weights, bars, quant_dtype=None):
             seen[name] = (codes * q["scale"] + q["min"]).astype(np.float32)
         specs.append(spec)
     data = b"".join(blobs)
-    chunks = [data[i:i + JS_SHARD_BYTES] for i in range(0, len(data), JS_SHARD_BYTES)]
+    chunks = [data[i : i + JS_SHARD_BYTES] for i in range(0, len(data), JS_SHARD_BYTES)]
     paths = [f"group1-shard{i + 1}of{len(chunks)}" for i in range(len(chunks))]
     for path, chunk in zip(paths, chunks):
         with open(os.path.join(folder, path), "wb") as fh:
@@ -283,16 +305,21 @@ def write_fixtures(out):
         os.makedirs(folder, exist_ok=True)
         weights = random_weights(model_shapes(layout), rng)
         tf_weights[name] = weights
-        write_tf_checkpoint(os.path.join(folder, "model.ckpt"),
-                            lambda n, w=weights: tf.compat.v1.constant_initializer(w[n]), model_shapes(layout))
+        write_tf_checkpoint(
+            os.path.join(folder, "model.ckpt"),
+            lambda n, w=weights: tf.compat.v1.constant_initializer(w[n]),
+            model_shapes(layout),
+        )
         check = tf.train.load_checkpoint(os.path.join(folder, "model.ckpt"))
         assert all(np.array_equal(check.get_tensor(n), v) for n, v in weights.items())
         np.savez(os.path.join(folder, "reference.npz"), **reference_outputs(weights, layout, rng))
     write_broken(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
     write_sharded(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
-    for folder, source, quant in (("mel_2bar_small_js", "cat-mel_2bar_small", None),
-                                  ("mel_2bar_small_js_q1", "cat-mel_2bar_small", np.uint8),
-                                  ("hierdec_js_q2", "hierdec-mel_16bar", np.uint16)):
+    for folder, source, quant in (
+        ("mel_2bar_small_js", "cat-mel_2bar_small", None),
+        ("mel_2bar_small_js_q1", "cat-mel_2bar_small", np.uint8),
+        ("hierdec_js_q2", "hierdec-mel_16bar", np.uint16),
+    ):
         layout = SCALED[source]
         seen = write_tfjs(os.path.join(out, folder), tf_weights[source], layout["bars"], quant)
         np.savez(os.path.join(out, folder, "reference.npz"), **reference_outputs(seen, layout, rng))
@@ -306,26 +333,40 @@ def write_broken(out, weights, layout):
     sigma = weights["encoder/sigma/kernel"]
     cases = {
         "missing_variable": ({n: s for n, s in shapes.items() if n != "decoder/output_projection/bias"}, weights, None),
-        "wrong_shape": ({**shapes, "encoder/sigma/kernel": (sigma.shape[0], sigma.shape[1] + 1)},
-                        {**weights, "encoder/sigma/kernel": np.pad(sigma, [(0, 0), (0, 1)])}, None),
+        "wrong_shape": (
+            {**shapes, "encoder/sigma/kernel": (sigma.shape[0], sigma.shape[1] + 1)},
+            {**weights, "encoder/sigma/kernel": np.pad(sigma, [(0, 0), (0, 1)])},
+            None,
+        ),
         "bfloat16": (shapes, weights, {"encoder/mu/kernel": tf.bfloat16}),
     }
     for case, (case_shapes, values, dtypes) in cases.items():
         folder = os.path.join(out, "broken", case)
         os.makedirs(folder, exist_ok=True)
-        write_tf_checkpoint(os.path.join(folder, "model.ckpt"),
-                            lambda n, w=values: tf.compat.v1.constant_initializer(w[n]), case_shapes, dtypes,
-                            training_state=False)
+        write_tf_checkpoint(
+            os.path.join(folder, "model.ckpt"),
+            lambda n, w=values: tf.compat.v1.constant_initializer(w[n]),
+            case_shapes,
+            dtypes,
+            training_state=False,
+        )
 
 
 def write_sharded(out, weights, layout):
     """The cat-mel_2bar_small weights again, saved in two data shards (``sharded/``)."""
     folder = os.path.join(out, "sharded")
     os.makedirs(folder, exist_ok=True)
-    write_tf_checkpoint(os.path.join(folder, "model.ckpt"), lambda n: tf.compat.v1.constant_initializer(weights[n]),
-                        model_shapes(layout), training_state=False, shards=2)
+    write_tf_checkpoint(
+        os.path.join(folder, "model.ckpt"),
+        lambda n: tf.compat.v1.constant_initializer(weights[n]),
+        model_shapes(layout),
+        training_state=False,
+        shards=2,
+    )
     assert sorted(f for f in os.listdir(folder) if ".data-" in f) == [
-        "model.ckpt.data-00000-of-00002", "model.ckpt.data-00001-of-00002"]
+        "model.ckpt.data-00000-of-00002",
+        "model.ckpt.data-00001-of-00002",
+    ]
 
 
 def write_full_size(out, name):

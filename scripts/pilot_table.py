@@ -21,10 +21,20 @@ def pilot_row(folder, base):
     metrics = json.loads((folder / "metrics.json").read_text())
     acc, ref = metrics["acceptance"], base.to_dict()
     settings = "; ".join(f"{k}={v}" for k, v in config.items() if k != "name" and v != ref[k]) or "base"
-    fmt = {"argmax_accuracy": 4, "hold_baseline": 4, "kl_total": 1, "jump": 3, "noise_median_var_mu": 5,
-           "ablation_cost": 4}
-    row = {"run": folder.name, "settings": settings, "steps": str(metrics["steps"]),
-           "windows_seen": f"{metrics['steps'] * config['batch_size']:,}"}
+    fmt = {
+        "argmax_accuracy": 4,
+        "hold_baseline": 4,
+        "kl_total": 1,
+        "jump": 3,
+        "noise_median_var_mu": 5,
+        "ablation_cost": 4,
+    }
+    row = {
+        "run": folder.name,
+        "settings": settings,
+        "steps": str(metrics["steps"]),
+        "windows_seen": f"{metrics['steps'] * config['batch_size']:,}",
+    }
     row.update({k: f"{acc[k]:.{fmt[k]}f}" if k in fmt else str(acc[k]) for k in PILOT_FIELDS if k in acc})
     return row
 

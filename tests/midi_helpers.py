@@ -16,13 +16,16 @@ def midi_bytes(tracks, tempos=((0, 120.0),), time_signatures=((0, 4, 4),)):
     """
     mid = mido.MidiFile(type=1, ticks_per_beat=TPQ)
     meta = [(round(q * TPQ), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm))) for q, qpm in tempos]
-    meta += [(round(q * TPQ), mido.MetaMessage("time_signature", numerator=n, denominator=d))
-             for q, n, d in time_signatures]
+    meta += [
+        (round(q * TPQ), mido.MetaMessage("time_signature", numerator=n, denominator=d)) for q, n, d in time_signatures
+    ]
     mid.tracks.append(_track(meta))
     for spec in tracks:
         channel = 9 if spec.get("drum") else 0
-        events = [(0, mido.MetaMessage("track_name", name=spec.get("name", "melody"))),
-                  (0, mido.Message("program_change", program=spec.get("program", 0), channel=channel))]
+        events = [
+            (0, mido.MetaMessage("track_name", name=spec.get("name", "melody"))),
+            (0, mido.Message("program_change", program=spec.get("program", 0), channel=channel)),
+        ]
         for start, end, pitch in spec["notes"]:
             events.append((round(start * TPQ), mido.Message("note_on", note=pitch, velocity=80, channel=channel)))
             events.append((round(end * TPQ), mido.Message("note_off", note=pitch, velocity=0, channel=channel)))
@@ -66,7 +69,9 @@ def track(*events):
 
 def smf(*tracks, tpq=480, fmt=1):
     """Standard MIDI File bytes: a header (format ``fmt``, ``tpq`` ticks a quarter) and the given chunks."""
-    return b"MThd" + (6).to_bytes(4, "big") + bytes([0, fmt, 0, len(tracks)]) + tpq.to_bytes(2, "big") + b"".join(tracks)
+    return (
+        b"MThd" + (6).to_bytes(4, "big") + bytes([0, fmt, 0, len(tracks)]) + tpq.to_bytes(2, "big") + b"".join(tracks)
+    )
 
 
 def on(pitch, velocity=100, channel=0):
@@ -102,12 +107,12 @@ def mutate(data, rng):
         data[i:i] = bytes(rng.integers(0, 256, int(rng.integers(1, 5))).astype(np.uint8))
     elif kind == 2:
         i = int(rng.integers(len(data)))
-        del data[i:i + int(rng.integers(1, 5))]
+        del data[i : i + int(rng.integers(1, 5))]
     else:
-        at = [i for i in range(len(data) - 8) if data[i:i + 4] in (b"MTrk", b"MThd")]
+        at = [i for i in range(len(data) - 8) if data[i : i + 4] in (b"MTrk", b"MThd")]
         i = at[int(rng.integers(len(at)))] + 4
-        length = int.from_bytes(data[i:i + 4], "big") + int(rng.integers(-6, 7))
-        data[i:i + 4] = max(length, 0).to_bytes(4, "big")
+        length = int.from_bytes(data[i : i + 4], "big") + int(rng.integers(-6, 7))
+        data[i : i + 4] = max(length, 0).to_bytes(4, "big")
     return bytes(data)
 
 
@@ -115,5 +120,8 @@ def spaced_notes(n, note_ticks, rest_ticks, tpq=4, pitches=(60, 62, 64, 65, 67, 
     """A one-track file of ``n`` notes of ``note_ticks`` each followed by ``rest_ticks`` of silence."""
     events = []
     for k in range(n):
-        events += [(rest_ticks if k else 0, on(pitches[k % len(pitches)])), (note_ticks, off(pitches[k % len(pitches)]))]
+        events += [
+            (rest_ticks if k else 0, on(pitches[k % len(pitches)])),
+            (note_ticks, off(pitches[k % len(pitches)])),
+        ]
     return smf(track(*events), tpq=tpq, fmt=0)

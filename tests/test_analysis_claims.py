@@ -27,8 +27,9 @@ def test_claim_a_rule():
     assert claim_a(True, 37, 512, 0.89, 37.0)["verdict"] == PARTLY
     assert claim_a(False, 60, 512, 0.5, 3.0)["verdict"] == PARTLY
     assert claim_a(False, 60, 512, 0.49, None)["verdict"] == FAILS
-    assert claim_a(True, 37, 512, 0.95, 36.0)["ours"] == ("mean sigma splits at 37 of 512 neurons; 95% of windows "
-                                                          "split on their own (median 36 neurons below)")
+    assert claim_a(True, 37, 512, 0.95, 36.0)["ours"] == (
+        "mean sigma splits at 37 of 512 neurons; 95% of windows split on their own (median 36 neurons below)"
+    )
 
 
 def test_claim_b_rule():
@@ -47,8 +48,12 @@ def test_claim_c_rule():
 
 
 def test_claim_d_rule():
-    good = {"categories": ["rhythm", "pitch"], "nonlinear_gaps": [0.1, 0.05], "neuron_win_share": 0.5,
-            "compared_features": 8}
+    good = {
+        "categories": ["rhythm", "pitch"],
+        "nonlinear_gaps": [0.1, 0.05],
+        "neuron_win_share": 0.5,
+        "compared_features": 8,
+    }
     assert claim_d(True, **good)["verdict"] == HOLDS
     assert claim_d(True, **{**good, "categories": ["pitch", "pitch"]})["verdict"] == PARTLY
     assert claim_d(True, **{**good, "nonlinear_gaps": [0.1, 0.04], "neuron_win_share": 0.4})["verdict"] == PARTLY
@@ -69,8 +74,12 @@ def test_claim_e_rule():
 
 def test_claim_f_rule():
     two = {"split_found": True, "group_size": 37, "categories": ["pitch", "rhythm"], "melody_ranks": []}
-    sixteen = {"split_found": True, "group_size": 77, "categories": ["pitch", "pitch", "rhythm", "rhythm", "melody"],
-               "melody_ranks": [22, 29]}
+    sixteen = {
+        "split_found": True,
+        "group_size": 77,
+        "categories": ["pitch", "pitch", "rhythm", "rhythm", "melody"],
+        "melody_ranks": [22, 29],
+    }
     out = claim_f(two, sixteen)
     assert out["verdict"] == HOLDS and out["numbers"]["melody_ranks"] == [23, 30]
     assert claim_f(two, {**sixteen, "group_size": 100})["verdict"] == PARTLY  # 2.7x
@@ -91,13 +100,15 @@ def test_model_caveats():
     out = model_caveats(card, metrics)
     assert len(out) == 2 and "under-trained" in out[0] and "0.657" in out[1] and "0.644 + 0.1" in out[1]
     assert model_caveats("# m", {"argmax_accuracy": 0.912, "hold_baseline": 0.630}) == []
-    assert model_caveats(None, None) == [("This model has no model card with held-out metrics: how well it is "
-                                         "trained is not known.")]
+    assert model_caveats(None, None) == [
+        ("This model has no model card with held-out metrics: how well it is trained is not known.")
+    ]
 
 
 def verdicts(study):
-    results = analyse_study(study.real_mu, study.real_sigma, study.real_features, study.random_mu,
-                            study.random_sigma, None, study.catalogue)
+    results = analyse_study(
+        study.real_mu, study.real_sigma, study.real_features, study.random_mu, study.random_sigma, None, study.catalogue
+    )
     return [c["verdict"] for c in results.summary["claims"]["claims"]], results
 
 
@@ -110,12 +121,15 @@ def test_verdicts_on_a_planted_clean_split():
 
 
 def test_verdicts_on_a_planted_study_without_a_split():
-    found, results = verdicts(planted_study(n_real=1500, n_random=1500, z=64, n_music=8, n_features=15, seed=0,
-                                            sigma_profile="smooth"))
+    found, results = verdicts(
+        planted_study(n_real=1500, n_random=1500, z=64, n_music=8, n_features=15, seed=0, sigma_profile="smooth")
+    )
     assert found == [FAILS, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN]
     assert results.summary["group"].endswith("(no clear split)") and results.summary["music_neurons"] is None
-    assert all("music neurons" not in c["ours"] or c["ours"].startswith("no clear")
-               for c in results.summary["claims"]["claims"])
+    assert all(
+        "music neurons" not in c["ours"] or c["ours"].startswith("no clear")
+        for c in results.summary["claims"]["claims"]
+    )
 
 
 def test_finish_claims_adds_claim_f_and_the_example():

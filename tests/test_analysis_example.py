@@ -29,8 +29,15 @@ class StandIn:
 
 def test_twinkle_first_two_bars():
     notes = events_to_notes(twinkle_events(2))
-    assert notes.tolist() == [[0, 4, 60], [4, 8, 60], [8, 12, 67], [12, 16, 67], [16, 20, 69], [20, 24, 69],
-                              [24, 32, 67]]
+    assert notes.tolist() == [
+        [0, 4, 60],
+        [4, 8, 60],
+        [8, 12, 67],
+        [12, 16, 67],
+        [16, 20, 69],
+        [20, 24, 69],
+        [24, 32, 67],
+    ]
 
 
 def test_twinkle_sixteen_bars_repeats_the_tune():

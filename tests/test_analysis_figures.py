@@ -15,12 +15,16 @@ EXPECTED = {  # figure stem -> (title fragment, y label of the first axes)
     "fig5_pearson_mu": ("Pearson correlation of mu, first 48 neurons (test)", "neuron (order by mean sigma)"),
     "fig6_feature_phik": ("phik among features (test)", "feature"),
     "fig7_neuron_feature_phik": ("phik between music neurons and features (test)", "neuron (order by mean sigma)"),
-    "attribute_vectors": ("Attribute vectors against the best single neuron, held out (test)",
-                          "|Spearman| of the attribute vector"),
+    "attribute_vectors": (
+        "Attribute vectors against the best single neuron, held out (test)",
+        "|Spearman| of the attribute vector",
+    ),
     "fig10_real_random_histograms": ("mu of the first neurons: real and random (test)", "density"),
     "fig11_activation_counts": ("Neurons with |mu| > 0.1: real and random (test)", "share of windows"),
-    "fig11_activation_counts_relative": ("Neurons beyond 2 real standard deviations: real and random (test)",
-                                         "share of windows"),
+    "fig11_activation_counts_relative": (
+        "Neurons beyond 2 real standard deviations: real and random (test)",
+        "share of windows",
+    ),
     "split_counts": ("Neurons below a cut on mean sigma (test)", "neurons with mean sigma below the cut"),
     "neuron_kl": ("KL from the prior per neuron (test)", "mean KL (nats)"),
 }
@@ -36,8 +40,17 @@ def check_files(paths):
 def written(tmp_path_factory):
     study = planted_study(n_real=800, n_random=800, z=48, n_music=6, n_features=9, seed=1)
     out = tmp_path_factory.mktemp("study")
-    results = analyse_study(study.real_mu, study.real_sigma, study.real_features, study.random_mu,
-                            study.random_sigma, None, study.catalogue, out_dir=out, label="test")
+    results = analyse_study(
+        study.real_mu,
+        study.real_sigma,
+        study.real_features,
+        study.random_mu,
+        study.random_sigma,
+        None,
+        study.catalogue,
+        out_dir=out,
+        label="test",
+    )
     return out, results
 
 

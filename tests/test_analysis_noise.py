@@ -24,6 +24,7 @@ def sign_decoder(neurons):
 
     def decode(z):
         return (2 + (np.asarray(z)[:, neurons] > 0)).astype(np.int8)
+
     return decode
 
 
@@ -81,27 +82,42 @@ def test_clean_noise_neurons_are_unused(clean):
 
 def test_noise_test_rule_edges(clean):
     stats = {"neurons": 3}
-    table = pd.DataFrame({"condition": [AS_IS, NOISE_ZEROED, MUSIC_ZEROED], "accuracy_drop": [0.0, 0.01, 0.005],
-                          "token_accuracy": [0.9, 0.89, 0.895]})
+    table = pd.DataFrame(
+        {
+            "condition": [AS_IS, NOISE_ZEROED, MUSIC_ZEROED],
+            "accuracy_drop": [0.0, 0.01, 0.005],
+            "token_accuracy": [0.9, 0.89, 0.895],
+        }
+    )
     out = noise_test(stats, table)
     assert out["verdict"] == "noise neurons are unused" and "barely uses the latent code" in out["note"]
-    assert noise_test(stats, table.assign(accuracy_drop=[0.0, 0.0101, 0.3]))["verdict"] == \
-        "noise neurons are used by the decoder"
+    assert (
+        noise_test(stats, table.assign(accuracy_drop=[0.0, 0.0101, 0.3]))["verdict"]
+        == "noise neurons are used by the decoder"
+    )
     assert noise_test(stats, None)["verdict"] == "cannot tell"
     assert noise_test({"neurons": 0}, table)["verdict"] == "cannot tell"
     assert noise_test(stats, table, max_drop=0.001)["rule"].startswith(
-        "noise neurons are unused when setting their mu to 0 costs at most 0.001 token accuracy")
+        "noise neurons are unused when setting their mu to 0 costs at most 0.001 token accuracy"
+    )
 
 
 def test_the_study_takes_the_ablation_in(leaky):
     split, table = ablation_of(leaky, reads_noise=True)
     decode = sign_decoder(np.r_[split.music_neurons[:8], split.noise_neurons[:8]])
-    pd.testing.assert_frame_equal(noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu)),
-                                  table)
+    pd.testing.assert_frame_equal(noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu)), table)
     subset = noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu), max_windows=100)
     assert subset["windows"].tolist() == [100] * 3
-    results = analyse_study(leaky.real_mu, leaky.real_sigma, leaky.real_features, leaky.random_mu,
-                            leaky.random_sigma, None, leaky.catalogue, ablation=table)
+    results = analyse_study(
+        leaky.real_mu,
+        leaky.real_sigma,
+        leaky.real_features,
+        leaky.random_mu,
+        leaky.random_sigma,
+        None,
+        leaky.catalogue,
+        ablation=table,
+    )
     assert results.summary["noise_test"]["verdict"] == "noise neurons are used by the decoder"
     pd.testing.assert_frame_equal(results.ablation, table)
     assert results.summary["noise_test"]["ablation"][1]["condition"] == NOISE_ZEROED

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from musicneurons.analysis.contingency import contingency_tables, mutual_information, quantile_codes
-from musicneurons.analysis.phik_cross import (phik_cross_matrix, phik_from_table, phik_noise_floor,
-                                              phik_significance)
+from musicneurons.analysis.phik_cross import phik_cross_matrix, phik_from_table, phik_noise_floor, phik_significance
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +45,12 @@ def test_cross_matrix_equals_phik_matrix_on_real_features(real_features):
 def test_cross_matrix_equals_phik_matrix_on_latent_like_columns():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(4000, 3))
-    y = np.c_[np.tanh(2 * x[:, 0]) + 0.3 * rng.normal(size=4000), x[:, 1] ** 2, rng.integers(0, 2, 4000),
-              rng.exponential(size=4000)]
+    y = np.c_[
+        np.tanh(2 * x[:, 0]) + 0.3 * rng.normal(size=4000),
+        x[:, 1] ** 2,
+        rng.integers(0, 2, 4000),
+        rng.exponential(size=4000),
+    ]
     y[rng.random(4000) < 0.1, 3] = np.nan
     df = pd.DataFrame(np.c_[x, y], columns=["a", "b", "c", "f1", "f2", "f3", "f4"])
     mine = phik_cross_matrix(x, y)
@@ -170,14 +173,21 @@ def test_benjamini_hochberg_flags_and_the_number_of_tests():
 
     rng = np.random.default_rng(6)
     x = rng.normal(size=(3000, 4))
-    features = pd.DataFrame({"P1": x[:, 0] + rng.normal(size=3000), "R1": rng.normal(size=3000),
-                             "M1": rng.normal(size=3000), "P2": np.tanh(x[:, 1]) + 0.3 * rng.normal(size=3000)})
+    features = pd.DataFrame(
+        {
+            "P1": x[:, 0] + rng.normal(size=3000),
+            "R1": rng.normal(size=3000),
+            "M1": rng.normal(size=3000),
+            "P2": np.tanh(x[:, 1]) + 0.3 * rng.normal(size=3000),
+        }
+    )
     corr = correlate(x, features, noise_pairs=100)
     table = corr.table().set_index(["neuron", "feature_id"])
     assert corr.tests == 16
-    np.testing.assert_allclose(table["q_value"].sort_index(),
-                               pd.Series(false_discovery_control(table["p_value"], method="bh"),
-                                         index=table.index).sort_index())
+    np.testing.assert_allclose(
+        table["q_value"].sort_index(),
+        pd.Series(false_discovery_control(table["p_value"], method="bh"), index=table.index).sort_index(),
+    )
     assert set(table.index[table["above_noise"]]) == {(0, "P1"), (1, "P2")}
     summary = corr.summary()
     assert summary["tests"] == 16 and summary["above_noise"] == 2 and summary["phik_binning"] == "quantile"

@@ -4,8 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musicneurons.analysis import (analyse_study, melody_candidates, planted_study, scatter_selection,
-                                   select_features, split_neurons)
+from musicneurons.analysis import (
+    analyse_study,
+    melody_candidates,
+    planted_study,
+    scatter_selection,
+    select_features,
+    split_neurons,
+)
 from musicneurons.errors import InvalidParameterError
 
 
@@ -16,8 +22,15 @@ def study():
 
 @pytest.fixture(scope="module")
 def results(study):
-    return analyse_study(study.real_mu, study.real_sigma, study.real_features, study.random_mu,
-                         study.random_sigma, study.random_features, study.catalogue)
+    return analyse_study(
+        study.real_mu,
+        study.real_sigma,
+        study.real_features,
+        study.random_mu,
+        study.random_sigma,
+        study.random_features,
+        study.catalogue,
+    )
 
 
 def test_split_and_order_are_exact(study, results):
@@ -68,17 +81,21 @@ def test_scatter_selection_picks_the_planted_features(study, results):
     mine = study.planted[study.planted["neuron"] == neuron]
     for category, fids in chosen.items():
         expected = set(mine.loc[mine["category"] == category, "feature_id"])
-        assert set(fids[:len(expected)]) == expected
+        assert set(fids[: len(expected)]) == expected
 
 
 def test_feature_selection_drops_constant_and_duplicate(study, results):
     dropped = dict(zip(results.features_dropped["feature_id"], results.features_dropped["reason"]))
     assert dropped == {"R30": "constant or all NaN", "R24": "duplicate of R2"}
-    catalogue = study.catalogue.assign(constant=study.catalogue["id"] == "P1",
-                                       duplicate_of=np.where(study.catalogue["id"] == "R24", "R2", ""))
+    catalogue = study.catalogue.assign(
+        constant=study.catalogue["id"] == "P1", duplicate_of=np.where(study.catalogue["id"] == "R24", "R2", "")
+    )
     kept, dropped = select_features(study.real_features, catalogue)
     assert dict(zip(dropped["feature_id"], dropped["reason"])) == {
-        "P1": "constant in the catalogue", "R24": "duplicate of R2 in the catalogue", "R30": "constant or all NaN"}
+        "P1": "constant in the catalogue",
+        "R24": "duplicate of R2 in the catalogue",
+        "R30": "constant or all NaN",
+    }
     assert "P1" not in kept
 
 
@@ -97,7 +114,9 @@ def test_attribute_vectors_point_along_the_planted_neuron(study, results):
         if row.kind in ("linear", "tanh", "exp", "rounded"):
             assert attributes.loc[row.feature_id, "best_neuron"] == row.neuron
             assert attributes.loc[row.feature_id, "cosine"] > 0.98
-            assert abs(attributes.loc[row.feature_id, "vector_rho"] - attributes.loc[row.feature_id, "neuron_rho"]) < 0.03
+            assert (
+                abs(attributes.loc[row.feature_id, "vector_rho"] - attributes.loc[row.feature_id, "neuron_rho"]) < 0.03
+            )
 
 
 def test_contrast_tells_random_from_real(results):
@@ -128,9 +147,14 @@ def test_pearson_matrix_of_independent_music_neurons_is_near_identity(study, res
 
 
 def test_melody_candidates_rule():
-    correlations = pd.DataFrame({
-        "neuron": [3, 5, 3, 5, 7, 7], "feature_id": ["M1", "P1", "P1", "M1", "R1", "M1"],
-        "phik": [0.9, 0.8, 0.7, 0.4, 0.04, 0.03], "above_noise": [True, True, True, True, False, False]})
+    correlations = pd.DataFrame(
+        {
+            "neuron": [3, 5, 3, 5, 7, 7],
+            "feature_id": ["M1", "P1", "P1", "M1", "R1", "M1"],
+            "phik": [0.9, 0.8, 0.7, 0.4, 0.04, 0.03],
+            "above_noise": [True, True, True, True, False, False],
+        }
+    )
     categories = {"M1": "melody", "P1": "pitch", "R1": "rhythm"}
     out = melody_candidates(correlations, categories)
     assert out.to_dict("list") == {"neuron": [3], "feature_id": ["M1"], "phik": [0.9], "best_other": [0.7]}
@@ -142,8 +166,22 @@ def test_inputs_are_checked(study):
     with pytest.raises(InvalidParameterError, match="'sigma'"):
         split_neurons(study.real_mu, -study.real_sigma)
     with pytest.raises(InvalidParameterError, match="'features'"):
-        analyse_study(study.real_mu, study.real_sigma, study.real_features.head(10), study.random_mu,
-                      study.random_sigma, None, study.catalogue)
+        analyse_study(
+            study.real_mu,
+            study.real_sigma,
+            study.real_features.head(10),
+            study.random_mu,
+            study.random_sigma,
+            None,
+            study.catalogue,
+        )
     with pytest.raises(InvalidParameterError, match="catalogue"):
-        analyse_study(study.real_mu, study.real_sigma, study.real_features, study.random_mu,
-                      study.random_sigma, None, study.catalogue.rename(columns={"category": "kind"}))
+        analyse_study(
+            study.real_mu,
+            study.real_sigma,
+            study.real_features,
+            study.random_mu,
+            study.random_sigma,
+            None,
+            study.catalogue.rename(columns={"category": "kind"}),
+        )

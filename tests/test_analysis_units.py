@@ -5,8 +5,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from musicneurons.analysis import (activation_counts, attribute_vectors, disentanglement_scores, loess_curve,
-                                   split_neurons)
+from musicneurons.analysis import (
+    activation_counts,
+    attribute_vectors,
+    disentanglement_scores,
+    loess_curve,
+    split_neurons,
+)
 from musicneurons.analysis.correlation import pearson_cross, spearman_cross, spearman_pvalues
 
 

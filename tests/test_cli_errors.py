@@ -18,7 +18,7 @@ def cli(args):
     """Run ``musicneurons ARGS`` in this process -> (exit status, last line of stderr)."""
     try:
         code = main([str(a) for a in args])
-    except SystemExit as exc:          # argparse
+    except SystemExit as exc:  # argparse
         code = exc.code
     return code
 
@@ -44,18 +44,30 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "--n", "-1"], "musicneurons run: error: argument --n: must be a positive integer, got -1"),
-    (["run", "--n", "0"], "musicneurons run: error: argument --n: must be a positive integer, got 0"),
-    (["run", "--n", "many"], "musicneurons run: error: argument --n: must be a positive integer, got 'many'"),
-    (["run", "--max-tunes", "0"], "musicneurons run: error: argument --max-tunes: must be a positive integer, got 0"),
-    (["random", "--n", "-1", "--out", "r.parquet"],
-     "musicneurons random: error: argument --n: must be a positive integer, got -1"),
-    (["melodies", "--workers", "0", "--out", "m.parquet"],
-     "musicneurons melodies: error: argument --workers: must be a positive integer, got 0"),
-    (["encode", "m.parquet", "--model", "mn-mel_2bar", "--out", "l.parquet", "--chunk", "0"],
-     "musicneurons encode: error: argument --chunk: must be a positive integer, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--n", "-1"], "musicneurons run: error: argument --n: must be a positive integer, got -1"),
+        (["run", "--n", "0"], "musicneurons run: error: argument --n: must be a positive integer, got 0"),
+        (["run", "--n", "many"], "musicneurons run: error: argument --n: must be a positive integer, got 'many'"),
+        (
+            ["run", "--max-tunes", "0"],
+            "musicneurons run: error: argument --max-tunes: must be a positive integer, got 0",
+        ),
+        (
+            ["random", "--n", "-1", "--out", "r.parquet"],
+            "musicneurons random: error: argument --n: must be a positive integer, got -1",
+        ),
+        (
+            ["melodies", "--workers", "0", "--out", "m.parquet"],
+            "musicneurons melodies: error: argument --workers: must be a positive integer, got 0",
+        ),
+        (
+            ["encode", "m.parquet", "--model", "mn-mel_2bar", "--out", "l.parquet", "--chunk", "0"],
+            "musicneurons encode: error: argument --chunk: must be a positive integer, got 0",
+        ),
+    ],
+)
 def test_bad_counts_are_refused_by_the_parser(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli(args) == 2
@@ -87,7 +99,7 @@ def test_read_only_out_is_refused_before_any_work(capsys, tmp_path, cache):
     out = unwritable(tmp_path)
     assert cli(["run", "--out", out, "--max-tunes", "2"]) == 1
     assert last_error(capsys).startswith(f"musicneurons run: error: --out {out}: cannot write there (")
-    assert not (cache / "corpus").exists()              # no extraction happened
+    assert not (cache / "corpus").exists()  # no extraction happened
 
 
 @pytest.mark.parametrize("case", ["unwritable", "file", "empty"])
@@ -115,8 +127,10 @@ def test_a_model_with_a_missing_index_is_named(capsys, tmp_path, cache):
     (tmp_path / "ckpt").mkdir()
     (tmp_path / "ckpt" / "model.ckpt.data-00000-of-00001").write_bytes(b"\0" * 8)
     assert cli(["run", "--model", tmp_path / "ckpt" / "model.ckpt", "--out", tmp_path / "run"]) == 1
-    assert last_error(capsys) == (f"musicneurons run: error: {tmp_path / 'ckpt' / 'model.ckpt'}: no TensorFlow checkpoint "
-                                  f"index '{tmp_path / 'ckpt' / 'model.ckpt.index'}' exists")
+    assert last_error(capsys) == (
+        f"musicneurons run: error: {tmp_path / 'ckpt' / 'model.ckpt'}: no TensorFlow checkpoint "
+        f"index '{tmp_path / 'ckpt' / 'model.ckpt.index'}' exists"
+    )
 
 
 def test_events_out_of_range_are_an_error_not_a_traceback(capsys, tmp_path):

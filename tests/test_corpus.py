@@ -9,17 +9,38 @@ import pytest
 from musicneurons.errors import InvalidParameterError
 from musicneurons.melody import extract_windows, notes_to_events
 from musicneurons.melody.collect import assemble, collect_windows
-from musicneurons.melody.corpus import (SELECTIONS, corpus_melodies, corpus_tunes, read_corpus_tune,
-                                        scale_note_values)
+from musicneurons.melody.corpus import SELECTIONS, corpus_melodies, corpus_tunes, read_corpus_tune, scale_note_values
 from musicneurons.melody.notesequence import NoteSequence
 from musicneurons.model.training_data import corpus_split
 from musicneurons.tables import array_column
 
-INDEX_COUNTS = {"essenFolksong": 1970, "oneills1850": 765, "ryansMammoth": 347, "airdsAirs": 501, "miscFolk": 42,
-                "nottingham-dataset": 2, "bach": 365, "monteverdi": 48, "palestrina": 1203, "josquin": 8,
-                "trecento": 14, "beethoven": 11, "mozart": 7, "haydn": 2, "schumann_robert": 3, "beach": 1,
-                "corelli": 1, "cpebach": 1, "handel": 1, "leadSheet": 2, "liliuokalani": 1, "lusitano": 1,
-                "schoenberg": 2, "weber": 1, "webern": 1}
+INDEX_COUNTS = {
+    "essenFolksong": 1970,
+    "oneills1850": 765,
+    "ryansMammoth": 347,
+    "airdsAirs": 501,
+    "miscFolk": 42,
+    "nottingham-dataset": 2,
+    "bach": 365,
+    "monteverdi": 48,
+    "palestrina": 1203,
+    "josquin": 8,
+    "trecento": 14,
+    "beethoven": 11,
+    "mozart": 7,
+    "haydn": 2,
+    "schumann_robert": 3,
+    "beach": 1,
+    "corelli": 1,
+    "cpebach": 1,
+    "handel": 1,
+    "leadSheet": 2,
+    "liliuokalani": 1,
+    "lusitano": 1,
+    "schoenberg": 2,
+    "weber": 1,
+    "webern": 1,
+}
 
 
 def _item(path, number=None, **extra):
@@ -42,7 +63,8 @@ def test_index_counts_per_collection():
     assert not [p for p, _ in pieces if p.endswith(".rntxt") or "_old." in p]  # analyses, superseded files
     assert ["bach/bwv277.krn", None] not in pieces and ["bach/bwv277.mxl", None] in pieces  # no kern twin
     assert sorted(p for p, n in pieces if p.startswith("josquin/") and n is None) == sorted(
-        p for p, _ in pieces if p.startswith("josquin/"))  # a Josquin file is one piece, its voices read whole
+        p for p, _ in pieces if p.startswith("josquin/")
+    )  # a Josquin file is one piece, its voices read whole
     assert len(corpus_tunes()) == 3627 and len(corpus_tunes(collections="all")) == 5300 - 1203  # no Palestrina
     palestrina = corpus_tunes(collections=["palestrina"])
     assert {t.get("scale") for t in palestrina} == {0.5} and "scale" not in corpus_tunes(max_tunes=1)[0]
@@ -60,14 +82,16 @@ def test_bach_chorale_gives_one_melody_per_part_with_the_scored_first_window():
     # BWV 66.6 (4/4): a one-quarter pickup, then bar 1. Worked out from the score, in sixteenths from
     # the start of the pickup bar: soprano C#5 B4 (eighths) | A4 B4 C#5 E5; alto E4 | F#4 E4 E4 E4;
     # tenor A3 B3 | C#4 B3 A3 B3; bass A3 G#3 | F#3 G#3 A3 G#3.
-    (key, ns), = read_corpus_tune(_item("bach/bwv66.6.mxl"))
+    ((key, ns),) = read_corpus_tune(_item("bach/bwv66.6.mxl"))
     assert key == "" and ns.track_names == {0: "Soprano", 1: "Alto", 2: "Tenor", 3: "Bass"}
     assert set(ns.program.tolist()) == {0} and ns.time_signatures == [(0.0, 4, 4)]
     quarters = [(16, 20), (20, 24), (24, 28), (28, 32)]
-    scored = {0: [(12, 14, 73), (14, 16, 71)] + [(a, b, p) for (a, b), p in zip(quarters, [69, 71, 73, 76])],
-              1: [(12, 16, 64)] + [(a, b, p) for (a, b), p in zip(quarters, [66, 64, 64, 64])],
-              2: [(12, 14, 57), (14, 16, 59)] + [(a, b, p) for (a, b), p in zip(quarters, [61, 59, 57, 59])],
-              3: [(12, 14, 57), (14, 16, 56)] + [(a, b, p) for (a, b), p in zip(quarters, [54, 56, 57, 56])]}
+    scored = {
+        0: [(12, 14, 73), (14, 16, 71)] + [(a, b, p) for (a, b), p in zip(quarters, [69, 71, 73, 76])],
+        1: [(12, 16, 64)] + [(a, b, p) for (a, b), p in zip(quarters, [66, 64, 64, 64])],
+        2: [(12, 14, 57), (14, 16, 59)] + [(a, b, p) for (a, b), p in zip(quarters, [61, 59, 57, 59])],
+        3: [(12, 14, 57), (14, 16, 56)] + [(a, b, p) for (a, b), p in zip(quarters, [54, 56, 57, 56])],
+    }
     for part, notes in scored.items():
         np.testing.assert_array_equal(_first_window(ns, 2, part), notes_to_events(notes, 32))
     melodies = {m["instrument"] for m in extract_windows(ns, 2, "all").meta}
@@ -85,13 +109,15 @@ def test_three_four_chorale_is_dropped_with_its_reason(tmp_path):
 def test_palestrina_at_halved_values_gives_bar_aligned_windows():
     # Agnus_01 (4/2), halved to 4/4. Soprano: G4 breve-half, D5 (a semibreve tied to a minim), B4, C5 ...;
     # alto: a semibreve rest, D4, then bar 2 G4, E4, F4. In sixteenths of the halved score:
-    (_, ns), = read_corpus_tune(_item("palestrina/Agnus_01.krn", scale=0.5))
+    ((_, ns),) = read_corpus_tune(_item("palestrina/Agnus_01.krn", scale=0.5))
     assert ns.time_signatures == [(0.0, 4, 4)]
-    np.testing.assert_array_equal(_first_window(ns, 2, 0),
-                                  notes_to_events([(0, 8, 67), (8, 20, 74), (20, 24, 71), (24, 36, 72)], 32))
-    np.testing.assert_array_equal(_first_window(ns, 2, 1),
-                                  notes_to_events([(8, 16, 62), (16, 24, 67), (24, 28, 64), (28, 32, 65)], 32))
-    (_, whole), = read_corpus_tune(_item("palestrina/Agnus_01.krn"))
+    np.testing.assert_array_equal(
+        _first_window(ns, 2, 0), notes_to_events([(0, 8, 67), (8, 20, 74), (20, 24, 71), (24, 36, 72)], 32)
+    )
+    np.testing.assert_array_equal(
+        _first_window(ns, 2, 1), notes_to_events([(8, 16, 62), (16, 24, 67), (24, 28, 64), (28, 32, 65)], 32)
+    )
+    ((_, whole),) = read_corpus_tune(_item("palestrina/Agnus_01.krn"))
     assert extract_windows(whole, 2).reason == "no section with 16 steps per bar (time signatures: 4/2)"
 
 
@@ -106,7 +132,7 @@ def test_scale_note_values_keeps_seconds_and_rejects_fractional_meters():
 
 def test_piano_staves_are_one_instrument():
     # Mozart K. 545: music21 reads the piano as two PartStaffs; one instrument, as one MIDI track.
-    (_, ns), = read_corpus_tune(_item("mozart/k545/movement1_exposition.mxl"))
+    ((_, ns),) = read_corpus_tune(_item("mozart/k545/movement1_exposition.mxl"))
     assert set(ns.instrument.tolist()) == {0} and len(ns.track_names) == 1
     assert ns.pitch.min() < 48 < 72 < ns.pitch.max()  # both hands
 

@@ -7,8 +7,14 @@ edge cases. The full check (>= 2,000 corpus windows, 1,000 random) is benchmarks
 import numpy as np
 import pytest
 
-from musicneurons.features import (MUSIC21_IDS, compare_with_music21, compute_features, music21_features, nan_reasons,
-                                  window_to_stream)
+from musicneurons.features import (
+    MUSIC21_IDS,
+    compare_with_music21,
+    compute_features,
+    music21_features,
+    nan_reasons,
+    window_to_stream,
+)
 from musicneurons.melody import corpus_melodies, random_windows
 from musicneurons.melody.events import NOTE_OFF, notes_to_events, pitch_to_event
 from musicneurons.tables import array_column
@@ -42,14 +48,53 @@ def _window(notes, n_steps=32):
 
 # (name, window, features that must be NaN): each music21 failure mode once.
 EDGE_CASES = [
-    ("empty", np.zeros(32, np.int8),
-     {"P1", "P2", "P4", "P10", "P12", "P13", "P14", "P15", "M2", "M5", "M6", "M7", "M10", "M11", "M12", "M13",
-      "M14", "M15", "M17", "R17", "R18", "R19", "R20", "R21", "R22", "R23", "R24", "R25", "R36"}),
-    ("one note", _window([(4, 9, 60)]),
-     {"M2", "M5", "M6", "M7", "M10", "M11", "M12", "M13", "M14", "M15", "M17", "R22", "R23", "R24", "R25"}),
+    (
+        "empty",
+        np.zeros(32, np.int8),
+        {
+            "P1",
+            "P2",
+            "P4",
+            "P10",
+            "P12",
+            "P13",
+            "P14",
+            "P15",
+            "M2",
+            "M5",
+            "M6",
+            "M7",
+            "M10",
+            "M11",
+            "M12",
+            "M13",
+            "M14",
+            "M15",
+            "M17",
+            "R17",
+            "R18",
+            "R19",
+            "R20",
+            "R21",
+            "R22",
+            "R23",
+            "R24",
+            "R25",
+            "R36",
+        },
+    ),
+    (
+        "one note",
+        _window([(4, 9, 60)]),
+        {"M2", "M5", "M6", "M7", "M10", "M11", "M12", "M13", "M14", "M15", "M17", "R22", "R23", "R24", "R25"},
+    ),
     ("steps only: no arpeggio interval", _window([(0, 4, 60), (4, 8, 62), (8, 12, 61)]), {"M8"}),
     ("repeated notes: no direction", _window([(0, 4, 60), (4, 8, 60), (12, 16, 60)]), {"M17"}),
-    ("octave leaps and tied pitch counts", _window([(0, 2, 60), (2, 4, 48), (4, 6, 60), (6, 8, 48), (8, 32, 53)]), set()),
+    (
+        "octave leaps and tied pitch counts",
+        _window([(0, 2, 60), (2, 4, 48), (4, 6, 60), (6, 8, 48), (8, 32, 53)]),
+        set(),
+    ),
 ]
 
 

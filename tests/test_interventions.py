@@ -8,16 +8,30 @@ import pytest
 
 from musicneurons.analysis.inputs import select_features
 from musicneurons.features import catalogue, compute_features
-from musicneurons.interventions import (ENABLE_AUDIO, NeuronChoice, audio_plan, audio_status, choose_anchors,
-                                        choose_neurons, decoded_features, direction_changes, intervention_curves,
-                                        monotonicity, neuron_directions, run_traversals, sweep_latents, traverse,
-                                        value_grid, window_seconds)
+from musicneurons.interventions import (
+    ENABLE_AUDIO,
+    NeuronChoice,
+    audio_plan,
+    audio_status,
+    choose_anchors,
+    choose_neurons,
+    decoded_features,
+    direction_changes,
+    intervention_curves,
+    monotonicity,
+    neuron_directions,
+    run_traversals,
+    sweep_latents,
+    traverse,
+    value_grid,
+    window_seconds,
+)
 from musicneurons.interventions.stage import NO_SPLIT_LABEL
 from musicneurons.melody import corpus_melodies, pitch_to_event
 from musicneurons.tables import array_column
 
 Z = 8
-PLANTED = 2          # the coordinate the planted decoder listens to
+PLANTED = 2  # the coordinate the planted decoder listens to
 
 
 class PlantedDecoder:
@@ -48,8 +62,9 @@ def test_value_grid_and_sweep_latents_set_the_projection():
     z = sweep_latents(mu, axis.vector, grid)
     assert z.shape == (3, 13, Z) and z.dtype == np.float32
     np.testing.assert_array_equal(z[:, :, 5], np.broadcast_to(grid.astype(np.float32), (3, 13)))
-    np.testing.assert_array_equal(np.delete(z, 5, axis=2), np.repeat(np.delete(mu, 5, axis=1)[:, None], 13, 1)
-                                  .astype(np.float32))
+    np.testing.assert_array_equal(
+        np.delete(z, 5, axis=2), np.repeat(np.delete(mu, 5, axis=1)[:, None], 13, 1).astype(np.float32)
+    )
     u = rng.standard_normal(Z)
     u /= np.linalg.norm(u)
     z = sweep_latents(mu, u, grid).astype(np.float64)
@@ -94,14 +109,14 @@ def test_planted_decoder_moves_mean_pitch_on_its_coordinate_only():
     feats = decoded_features(trav, ["P12", "P10", "R15", "M2"])
     curves = intervention_curves(trav, feats)
     planted = curves[(curves["direction"] == "n2") & (curves["feature"] == "P12")]
-    np.testing.assert_array_equal(planted["mean"], 60 + 4 * grid)      # mean pitch 48, 50, ..., 72 exactly
+    np.testing.assert_array_equal(planted["mean"], 60 + 4 * grid)  # mean pitch 48, 50, ..., 72 exactly
     np.testing.assert_array_equal(planted["sd"], 0.0)
     assert (planted["n"] == 5).all()
     mono = monotonicity(trav, feats).set_index(["direction", "feature"])["monotonicity"]
     assert mono[("n2", "P12")] == pytest.approx(1.0, abs=1e-12)
-    assert mono[("n2", "M2")] == 0.0                                       # every interval stays 2 semitones
+    assert mono[("n2", "M2")] == 0.0  # every interval stays 2 semitones
     for other in ("n0", "n7"):
-        assert (mono.loc[other] == 0.0).all()                              # flat: nothing changes
+        assert (mono.loc[other] == 0.0).all()  # flat: nothing changes
         flat = curves[(curves["direction"] == other) & (curves["feature"] == "P12")]["mean"].to_numpy()
         assert np.ptp(flat) == 0.0
     changes = direction_changes(trav).set_index("direction")
@@ -112,19 +127,33 @@ def test_planted_decoder_moves_mean_pitch_on_its_coordinate_only():
 def _hand_traversal(values):
     """A traversal of one direction, 2 anchors and len(values) grid values (events unused by monotonicity)."""
     g = len(values)
-    return pd.DataFrame({"direction": "n0", "kind": "neuron", "neuron": 0, "feature_id": "",
-                         "anchor": np.repeat([0, 1], g), "row": np.repeat([0, 1], g), "step": np.tile(np.arange(g), 2),
-                         "value": np.tile(values, 2), "qpm": 120.0, "events": [np.zeros(32, np.int8)] * (2 * g)})
+    return pd.DataFrame(
+        {
+            "direction": "n0",
+            "kind": "neuron",
+            "neuron": 0,
+            "feature_id": "",
+            "anchor": np.repeat([0, 1], g),
+            "row": np.repeat([0, 1], g),
+            "step": np.tile(np.arange(g), 2),
+            "value": np.tile(values, 2),
+            "qpm": 120.0,
+            "events": [np.zeros(32, np.int8)] * (2 * g),
+        }
+    )
 
 
 def test_monotonicity_rules_for_ties_constants_and_nan():
     values = np.linspace(-2, 2, 5)
     trav = _hand_traversal(values)
-    feats = pd.DataFrame({
-        "up_down": [1, 2, 3, 4, 5, 5, 4, 3, 2, 1],              # +1 at anchor 0, -1 at anchor 1: mean 0
-        "constant_then_up": [7, 7, 7, 7, 7, 1, 2, 2, 3, 4],     # 0 (does not move) and rho of a tied rise
-        "sparse": [np.nan, 1, np.nan, 2, np.nan, 3, 2, 1, 0, -1],  # anchor 0: 2 defined values, left out
-    }, dtype=float)
+    feats = pd.DataFrame(
+        {
+            "up_down": [1, 2, 3, 4, 5, 5, 4, 3, 2, 1],  # +1 at anchor 0, -1 at anchor 1: mean 0
+            "constant_then_up": [7, 7, 7, 7, 7, 1, 2, 2, 3, 4],  # 0 (does not move) and rho of a tied rise
+            "sparse": [np.nan, 1, np.nan, 2, np.nan, 3, 2, 1, 0, -1],  # anchor 0: 2 defined values, left out
+        },
+        dtype=float,
+    )
     m = monotonicity(trav, feats, scale={"up_down": 2.0}).set_index("feature")
     assert m.loc["up_down", "monotonicity"] == 0.0 and m.loc["up_down", "sd"] == pytest.approx(1.0, abs=1e-12)
     tied = pd.Series([1, 2, 2, 3, 4]).rank().corr(pd.Series(values))
@@ -136,11 +165,16 @@ def test_monotonicity_rules_for_ties_constants_and_nan():
 
 def test_audio_plan_keeps_the_budget():
     rng = np.random.default_rng(0)
-    trav = traverse(PlantedDecoder(), rng.standard_normal((4, Z)), neuron_directions([PLANTED, 1], Z), value_grid(),
-                    qpm=np.array([120.0, 60.0, 120.0, 120.0]))
-    rows, cover = audio_plan(trav, 32, budget_seconds=2 * 13 * 4 + 2 * 13 * 8)   # anchors 0 (4 s) and 1 (8 s)
+    trav = traverse(
+        PlantedDecoder(),
+        rng.standard_normal((4, Z)),
+        neuron_directions([PLANTED, 1], Z),
+        value_grid(),
+        qpm=np.array([120.0, 60.0, 120.0, 120.0]),
+    )
+    rows, cover = audio_plan(trav, 32, budget_seconds=2 * 13 * 4 + 2 * 13 * 8)  # anchors 0 (4 s) and 1 (8 s)
     assert cover["anchors"] == [0, 1] and cover["steps"] == list(range(13)) and rows.sum() == 2 * 2 * 13
-    rows, cover = audio_plan(trav, 32, budget_seconds=2 * 5 * 4)                 # one anchor, every 3rd value
+    rows, cover = audio_plan(trav, 32, budget_seconds=2 * 5 * 4)  # one anchor, every 3rd value
     assert cover == {"anchors": [0], "steps": [0, 3, 6, 9, 12], "seconds": 40.0} and rows.sum() == 10
     rows, cover = audio_plan(trav, 32, budget_seconds=0)
     assert not rows.any() and cover["anchors"] == []
@@ -152,7 +186,7 @@ def corpus():
     events = array_column(windows, "events").astype(np.int8)
     qpm = windows["tempo"].to_numpy(dtype=np.float64)
     mu = np.random.default_rng(0).standard_normal((len(events), Z))
-    mu[:, PLANTED] += (compute_features(events, qpm)["P12"].fillna(60).to_numpy() - 65) / 5   # correlates with pitch
+    mu[:, PLANTED] += (compute_features(events, qpm)["P12"].fillna(60).to_numpy() - 65) / 5  # correlates with pitch
     return windows, events, qpm, mu, compute_features(events, qpm)
 
 
@@ -163,9 +197,21 @@ def stage(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("trav") / "planted"
     choice = NeuronChoice([PLANTED, 0, 5], "music neurons", control=7)
     seconds = window_seconds(32, qpm[choose_anchors(len(events), 4, 0)])
-    budget = 4 * 13 * (seconds[0] + seconds[1]) + 1           # the 4 neuron sweeps of the first two anchors
-    return run_traversals(PlantedDecoder(), events, qpm, mu, feats, choice, out, n_anchors=4, attributes=["P12"],
-                          audio_seconds=budget, sources=windows, title="planted")
+    budget = 4 * 13 * (seconds[0] + seconds[1]) + 1  # the 4 neuron sweeps of the first two anchors
+    return run_traversals(
+        PlantedDecoder(),
+        events,
+        qpm,
+        mu,
+        feats,
+        choice,
+        out,
+        n_anchors=4,
+        attributes=["P12"],
+        audio_seconds=budget,
+        sources=windows,
+        title="planted",
+    )
 
 
 def test_stage_tables_matrices_and_summaries(stage, corpus):
@@ -218,7 +264,7 @@ def test_audio_clips_last_the_window_and_are_not_silent(corpus):
     font = _needs_audio()
     windows, events, qpm, _, _ = corpus
     half = np.zeros(32, np.int8)
-    half[0], half[8], half[16] = 41, 45, 1                          # two half notes, then 2 bars... of silence
+    half[0], half[8], half[16] = 41, 45, 1  # two half notes, then 2 bars... of silence
     chosen = np.concatenate([events[:3], half[None]])
     tempi = np.array([qpm[0], 90.0, 150.0, 120.0])
     clips = render_windows(chosen, tempi, font)
@@ -226,9 +272,9 @@ def test_audio_clips_last_the_window_and_are_not_silent(corpus):
         samples, rate = decode_audio(data)
         assert data[:4] == b"OggS" and samples.ndim == 1
         assert abs(len(samples) / rate - window_seconds(32, q)) < 0.05
-        assert np.sqrt(np.mean(samples ** 2)) > 0.01
+        assert np.sqrt(np.mean(samples**2)) > 0.01
     samples, rate = decode_audio(clips[-1])
-    sounding, silent = samples[: rate], samples[-rate // 2:]         # 0-1 s sounds; the last 0.5 s is 1.5 s after
+    sounding, silent = samples[:rate], samples[-rate // 2 :]  # 0-1 s sounds; the last 0.5 s is 1.5 s after
     assert np.abs(silent).max() < 0.01 < np.abs(sounding).max()
 
 
@@ -250,8 +296,18 @@ def test_stage_without_a_soundfont_says_how_to_enable_audio(corpus, tmp_path, mo
     monkeypatch.setattr("musicneurons.interventions.audio._SOUNDFONTS", ())
     monkeypatch.delenv("MUSICNEURONS_SOUNDFONT", raising=False)
     windows, events, qpm, mu, feats = corpus
-    res = run_traversals(PlantedDecoder(), events, qpm, mu, feats, NeuronChoice([PLANTED], "music neurons"),
-                         tmp_path / "silent", n_anchors=2, attributes=False, figures=False)
+    res = run_traversals(
+        PlantedDecoder(),
+        events,
+        qpm,
+        mu,
+        feats,
+        NeuronChoice([PLANTED], "music neurons"),
+        tmp_path / "silent",
+        n_anchors=2,
+        attributes=False,
+        figures=False,
+    )
     assert res.audio is None and not (tmp_path / "silent" / "audio").exists()
     assert ENABLE_AUDIO in res.info["audio"]["off_reason"]
     assert "--soundfont PATH" in ENABLE_AUDIO and "apt-get install fluidsynth fluid-soundfont-gm" in ENABLE_AUDIO
@@ -269,29 +325,35 @@ def test_explorer_in_headless_chromium(stage):
 
     page_path = stage.directory / "explorer.html"
     html = page_path.read_text()
-    assert "<link" not in html and " src=\"http" not in html and "<img" not in html
+    assert "<link" not in html and ' src="http' not in html and "<img" not in html
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                    "--autoplay-policy=no-user-gesture-required"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
+        )
         page = browser.new_page()
         errors, requests = [], []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
         page.goto(page_path.as_uri())
-        state = "() => ({w: document.querySelector('#roll svg').dataset.window, src: document.getElementById('audio')" \
-                ".getAttribute('src'), rects: document.querySelectorAll('#roll svg rect').length, " \
-                "value: document.getElementById('value-text').textContent, rows: document.querySelectorAll(" \
-                "'#features tr').length, title: document.getElementById('roll-title').textContent})"
+        state = (
+            "() => ({w: document.querySelector('#roll svg').dataset.window, src: document.getElementById('audio')"
+            ".getAttribute('src'), rects: document.querySelectorAll('#roll svg rect').length, "
+            "value: document.getElementById('value-text').textContent, rows: document.querySelectorAll("
+            "'#features tr').length, title: document.getElementById('roll-title').textContent})"
+        )
         assert page.evaluate("document.getElementById('direction').selectedOptions[0].text").startswith("neuron 2")
         first = page.evaluate(state)
         page.focus("#value")
-        page.keyboard.press("ArrowRight")                                # keyboard moves the slider
+        page.keyboard.press("ArrowRight")  # keyboard moves the slider
         second = page.evaluate(state)
         page.keyboard.press("End")
         last = page.evaluate(state)
-        page.select_option("#direction", label=page.evaluate(
-            "Array.from(document.getElementById('direction').options).map(o => o.text)")[1])
+        page.select_option(
+            "#direction",
+            label=page.evaluate("Array.from(document.getElementById('direction').options).map(o => o.text)")[1],
+        )
         other = page.evaluate(state)
         page.focus("#value")
         page.keyboard.press("Home")
@@ -306,7 +368,7 @@ def test_explorer_in_headless_chromium(stage):
     assert [s["value"][:5] for s in (first, second, last)] == ["+0.00", "+0.50", "+3.00"]
     assert first["w"] != second["w"] != last["w"] and first["rects"] > 8 and first["rows"] >= 1
     assert "at +0.50" in second["title"] and "8 notes" in second["title"]
-    assert other["title"].startswith("neuron 0") and other["w"] == other_low["w"]   # n0 does not move the window
+    assert other["title"].startswith("neuron 0") and other["w"] == other_low["w"]  # n0 does not move the window
     if audio_status()[0] is None:
         pytest.skip("the audio-source part of the explorer check needs FluidSynth and a SoundFont")
     assert first["src"].startswith("data:audio/ogg;base64,") and second["src"] != first["src"] != last["src"]
@@ -323,14 +385,31 @@ def test_traverse_command_on_a_midi_file(tmp_path, capsys):
     torch.manual_seed(0)
     model = MusicVAE(get_config("mn-mel_2bar").replace(name="tiny", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16)))
     with torch.no_grad():
-        model.encoder.sigma.bias[:] = 0.5413          # softplus -> sigma 1
-        model.encoder.sigma.bias[:3] = -3.0           # three music neurons, sigma 0.05
+        model.encoder.sigma.bias[:] = 0.5413  # softplus -> sigma 1
+        model.encoder.sigma.bias[:3] = -3.0  # three music neurons, sigma 0.05
         model.encoder.mu.weight.mul_(300)
     save_model(model, tmp_path / "tiny")
     (tmp_path / "tune.mid").write_bytes(midi_bytes([{"notes": quarters([60, 62, 64, 65, 67, 69, 71, 72] * 3)}]))
     out = tmp_path / "trav"
-    assert main(["traverse", str(tmp_path / "tiny"), str(tmp_path / "tune.mid"), "--out", str(out), "--anchors", "2",
-                 "--grid=-2,2,5", "--audio-seconds", "0", "--no-attributes", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "traverse",
+                str(tmp_path / "tiny"),
+                str(tmp_path / "tune.mid"),
+                "--out",
+                str(out),
+                "--anchors",
+                "2",
+                "--grid=-2,2,5",
+                "--audio-seconds",
+                "0",
+                "--no-attributes",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "swept the music neurons" in printed and "Audio was not asked for" in printed
     assert printed.count("neuron") >= 4

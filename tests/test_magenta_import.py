@@ -11,8 +11,12 @@ import torch
 from musicneurons.cli import main
 from musicneurons.errors import CheckpointError
 from musicneurons.model import CONFIGS, import_magenta, load_model, magenta_parameter_count
-from musicneurons.model.magenta import (is_magenta_checkpoint, load_magenta_checkpoint, magenta_shapes,
-                                        open_magenta_checkpoint)
+from musicneurons.model.magenta import (
+    is_magenta_checkpoint,
+    load_magenta_checkpoint,
+    magenta_shapes,
+    open_magenta_checkpoint,
+)
 from musicneurons.model.tf_checkpoint import TFCheckpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "magenta"
@@ -38,17 +42,25 @@ def test_imported_model_reproduces_tensorflow_outputs(name):
     assert_reproduces_tensorflow(load_magenta_checkpoint(FIXTURES / name), FIXTURES / name)
 
 
-@pytest.mark.parametrize("name, bars, enc, dec, conductor", [
-    ("cat-mel_2bar_small", 2, (16,), (12, 12), ()),
-    ("cat-mel_2bar_big", 2, (16,), (12, 12, 12), ()),
-    ("hierdec-mel_16bar", 16, (16, 16), (12, 12), (12, 12)),
-    ("hierdec_js_q2", 16, (16, 16), (12, 12), (12, 12)),
-])
+@pytest.mark.parametrize(
+    "name, bars, enc, dec, conductor",
+    [
+        ("cat-mel_2bar_small", 2, (16,), (12, 12), ()),
+        ("cat-mel_2bar_big", 2, (16,), (12, 12, 12), ()),
+        ("hierdec-mel_16bar", 16, (16, 16), (12, 12), (12, 12)),
+        ("hierdec_js_q2", 16, (16, 16), (12, 12), (12, 12)),
+    ],
+)
 def test_config_is_inferred_from_shapes(name, bars, enc, dec, conductor):
     model = load_magenta_checkpoint(FIXTURES / name)
     config = model.config
-    assert (config.bars, config.z_size, config.enc_sizes, config.dec_sizes, config.conductor_sizes) == \
-        (bars, 8, enc, dec, conductor)
+    assert (config.bars, config.z_size, config.enc_sizes, config.dec_sizes, config.conductor_sizes) == (
+        bars,
+        8,
+        enc,
+        dec,
+        conductor,
+    )
     assert config.hierarchical == bool(conductor)
     # A scaled-down layout is not Magenta's registered one, so its name must not claim to be.
     assert config.name == (f"{name}-imported" if name in CONFIGS else name)
@@ -57,10 +69,11 @@ def test_config_is_inferred_from_shapes(name, bars, enc, dec, conductor):
 def test_training_state_is_ignored_and_every_model_variable_is_used():
     ckpt = TFCheckpoint(FIXTURES / "cat-mel_2bar_small")
     assert int(ckpt.read("global_step")) == 7
-    assert ckpt.read("beta1_power") == np.float32(0.9 ** 7)
+    assert ckpt.read("beta1_power") == np.float32(0.9**7)
     adam = [n for n in ckpt.names() if "/Adam" in n]
-    model_vars = [n for n in ckpt.names() if "/Adam" not in n and n not in ("global_step", "beta1_power",
-                                                                             "beta2_power")]
+    model_vars = [
+        n for n in ckpt.names() if "/Adam" not in n and n not in ("global_step", "beta1_power", "beta2_power")
+    ]
     assert len(adam) == 2 * len(model_vars) == 32
     model = load_magenta_checkpoint(FIXTURES / "cat-mel_2bar_small")
     assert magenta_parameter_count(model) == sum(ckpt.read(n).size for n in model_vars)
@@ -70,7 +83,7 @@ def test_lstm_gates_are_reordered_and_forget_bias_folded():
     ckpt = TFCheckpoint(FIXTURES / "cat-mel_2bar_small")
     model = load_magenta_checkpoint(FIXTURES / "cat-mel_2bar_small")
     prefix = "decoder/multi_rnn_cell/cell_1/lstm_cell/"
-    kernel, bias = ckpt.read(prefix + "kernel"), ckpt.read(prefix + "bias")      # [12 + 12, 48], [48]
+    kernel, bias = ckpt.read(prefix + "kernel"), ckpt.read(prefix + "bias")  # [12 + 12, 48], [48]
     i, j, f, o = np.split(bias, 4)
     rnn = model.decoder.rnn
     np.testing.assert_array_equal(rnn.bias_ih_l1.detach().numpy(), np.concatenate([i, f + np.float32(1.0), j, o]))
@@ -82,15 +95,19 @@ def test_lstm_gates_are_reordered_and_forget_bias_folded():
 
 
 def test_unquantised_magenta_js_holds_the_tensorflow_weights():
-    tf_ckpt, js_ckpt = TFCheckpoint(FIXTURES / "cat-mel_2bar_small"), open_magenta_checkpoint(
-        FIXTURES / "mel_2bar_small_js")
+    tf_ckpt, js_ckpt = (
+        TFCheckpoint(FIXTURES / "cat-mel_2bar_small"),
+        open_magenta_checkpoint(FIXTURES / "mel_2bar_small_js"),
+    )
     assert set(js_ckpt.names()) == set(magenta_shapes(load_magenta_checkpoint(FIXTURES / "mel_2bar_small_js").config))
     for name in js_ckpt.names():
         np.testing.assert_array_equal(js_ckpt.read(name), tf_ckpt.read(name))
 
 
-@pytest.mark.parametrize("name, source, levels", [("mel_2bar_small_js_q1", "cat-mel_2bar_small", 255),
-                                                  ("hierdec_js_q2", "hierdec-mel_16bar", 65535)])
+@pytest.mark.parametrize(
+    "name, source, levels",
+    [("mel_2bar_small_js_q1", "cat-mel_2bar_small", 255), ("hierdec_js_q2", "hierdec-mel_16bar", 65535)],
+)
 def test_quantised_weights_are_within_half_a_step_of_the_originals(name, source, levels):
     js_ckpt, tf_ckpt = open_magenta_checkpoint(FIXTURES / name), TFCheckpoint(FIXTURES / source)
     for weight in js_ckpt.entries.values():
@@ -101,9 +118,14 @@ def test_quantised_weights_are_within_half_a_step_of_the_originals(name, source,
         assert restored.min() == pytest.approx(float(original.min()), abs=1e-6)
 
 
-@pytest.mark.parametrize("config, total, count", [("cat-mel_2bar_small", 4_423_770, 16),
-                                                  ("cat-mel_2bar_big", 134_571_098, 18),
-                                                  ("hierdec-mel_16bar", 176_061_530, 26)])
+@pytest.mark.parametrize(
+    "config, total, count",
+    [
+        ("cat-mel_2bar_small", 4_423_770, 16),
+        ("cat-mel_2bar_big", 134_571_098, 18),
+        ("hierdec-mel_16bar", 176_061_530, 26),
+    ],
+)
 def test_magenta_shapes_match_the_released_checkpoints(config, total, count):
     shapes = magenta_shapes(CONFIGS[config])
     assert len(shapes) == count
@@ -153,10 +175,17 @@ def test_import_writes_a_model_that_load_model_reads(tmp_path):
     assert_reproduces_tensorflow(load_model(out), FIXTURES / "hierdec-mel_16bar")
 
 
-@pytest.mark.parametrize("path", ["cat-mel_2bar_big", "cat-mel_2bar_big/model.ckpt",
-                                  "cat-mel_2bar_big/model.ckpt.index",
-                                  "cat-mel_2bar_big/model.ckpt.data-00000-of-00001",
-                                  "mel_2bar_small_js", "mel_2bar_small_js/weights_manifest.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "cat-mel_2bar_big",
+        "cat-mel_2bar_big/model.ckpt",
+        "cat-mel_2bar_big/model.ckpt.index",
+        "cat-mel_2bar_big/model.ckpt.data-00000-of-00001",
+        "mel_2bar_small_js",
+        "mel_2bar_small_js/weights_manifest.json",
+    ],
+)
 def test_load_model_accepts_every_form_of_checkpoint_path(path):
     assert is_magenta_checkpoint(FIXTURES / path)
     folder = FIXTURES / Path(path).parts[0]
@@ -176,11 +205,14 @@ def test_cli_reports_a_broken_checkpoint_without_traceback(tmp_path, capsys):
     assert "Traceback" not in err and not (tmp_path / "m").exists()
 
 
-@pytest.mark.parametrize("case, message", [
-    ("missing_variable", "missing variable 'decoder/output_projection/bias'"),
-    ("wrong_shape", "model.ckpt:encoder/sigma/kernel: wrong shape: expected [32, 8], found [32, 9]"),
-    ("bfloat16", "model.ckpt:encoder/mu/kernel: unsupported dtype bfloat16"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing_variable", "missing variable 'decoder/output_projection/bias'"),
+        ("wrong_shape", "model.ckpt:encoder/sigma/kernel: wrong shape: expected [32, 8], found [32, 9]"),
+        ("bfloat16", "model.ckpt:encoder/mu/kernel: unsupported dtype bfloat16"),
+    ],
+)
 def test_broken_tensorflow_checkpoints_name_the_variable(case, message):
     with pytest.raises(CheckpointError, match="broken/" + case) as info:
         load_magenta_checkpoint(FIXTURES / "broken" / case)

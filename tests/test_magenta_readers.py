@@ -50,7 +50,7 @@ def test_index_entries_and_lazy_reads():
     assert (entry.dtype_name, entry.shape, entry.shard, entry.size) == ("float32", (32, 8), 0, 32 * 8 * 4)
     kernel = ckpt.read("encoder/mu/kernel")
     assert isinstance(kernel, np.memmap) and not kernel.flags.writeable
-    raw = np.fromfile(SMALL / DATA, np.uint8)[entry.offset:entry.offset + entry.size].view(np.float32)
+    raw = np.fromfile(SMALL / DATA, np.uint8)[entry.offset : entry.offset + entry.size].view(np.float32)
     np.testing.assert_array_equal(kernel.ravel(), raw)
     assert ckpt.read("global_step").dtype == np.int64 and ckpt.read("global_step").shape == ()
     # Entries tile the data file with no gap or overlap.
@@ -83,7 +83,7 @@ def test_missing_index(tmp_path):
 
 def test_corrupted_index_names_the_file(small_copy):
     data = bytearray((small_copy / INDEX).read_bytes())
-    data[40] ^= 0xFF                                              # inside the first data block
+    data[40] ^= 0xFF  # inside the first data block
     (small_copy / INDEX).write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match=r"model\.ckpt\.index: corrupt .* crc32c") as info:
         TFCheckpoint(small_copy)
@@ -137,7 +137,7 @@ def test_tfjs_dequantises_uint8(js_copy):
     spec = manifest[0]["weights"][0]
     q = spec["quantization"]
     shards = np.concatenate([np.fromfile(folder / path, np.uint8) for path in manifest[0]["paths"]])
-    codes = shards[:int(np.prod(spec["shape"]))]                  # 6784 bytes: straddles shards 1 and 2
+    codes = shards[: int(np.prod(spec["shape"]))]  # 6784 bytes: straddles shards 1 and 2
     expected = (codes.astype(np.float64) * q["scale"] + q["min"]).astype(np.float32).reshape(spec["shape"])
     np.testing.assert_array_equal(TFJSCheckpoint(folder).read(spec["name"]), expected)
 
@@ -176,10 +176,13 @@ def test_tfjs_missing_shard(js_copy):
         TFJSCheckpoint(folder)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("dtype", "string", "unsupported dtype 'string'"),
-    ("quantization", {"dtype": "int4", "min": 0, "scale": 1}, "unsupported quantization dtype 'int4'"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("dtype", "string", "unsupported dtype 'string'"),
+        ("quantization", {"dtype": "int4", "min": 0, "scale": 1}, "unsupported quantization dtype 'int4'"),
+    ],
+)
 def test_tfjs_unsupported_dtype_names_the_weight(js_copy, field, value, message):
     folder, manifest = js_copy
     manifest[0]["weights"][2][field] = value
@@ -192,7 +195,7 @@ def test_tfjs_unsupported_dtype_names_the_weight(js_copy, field, value, message)
 def test_tfjs_wrong_shape_names_the_variable(js_copy):
     folder, manifest = js_copy
     spec = next(w for w in manifest[0]["weights"] if w["name"] == "encoder/mu/kernel")
-    spec["shape"] = spec["shape"][::-1]                           # same bytes, transposed shape
+    spec["shape"] = spec["shape"][::-1]  # same bytes, transposed shape
     write_manifest(folder, manifest)
     with pytest.raises(CheckpointError, match=r"encoder/mu/kernel: wrong shape: expected \[32, 8\], found \[8, 32\]"):
         load_magenta_checkpoint(folder)
@@ -201,8 +204,12 @@ def test_tfjs_wrong_shape_names_the_variable(js_copy):
 def test_tfjs_unknown_architecture_is_refused(js_copy):
     folder, manifest = js_copy
     np.zeros(2, np.float32).tofile(folder / "extra.bin")
-    manifest.append({"paths": ["extra.bin"], "weights": [{"name": "encoder/hierarchical_level_0/x", "shape": [2],
-                                                          "dtype": "float32"}]})
+    manifest.append(
+        {
+            "paths": ["extra.bin"],
+            "weights": [{"name": "encoder/hierarchical_level_0/x", "shape": [2], "dtype": "float32"}],
+        }
+    )
     write_manifest(folder, manifest)
     with pytest.raises(CheckpointError, match=r"\['encoder/hierarchical_level_0/x'\] have no place"):
         load_magenta_checkpoint(folder)
@@ -222,10 +229,16 @@ def test_tfjs_float16_quantisation_and_several_groups(tmp_path):
     whole = np.array([7, -2], np.int32)
     half.tofile(tmp_path / "a.bin")
     whole.tofile(tmp_path / "b.bin")
-    write_manifest(tmp_path, [
-        {"paths": ["a.bin"], "weights": [{"name": "h", "shape": [1, 3], "dtype": "float32",
-                                          "quantization": {"dtype": "float16"}}]},
-        {"paths": ["b.bin"], "weights": [{"name": "i", "shape": [2], "dtype": "int32"}]}])
+    write_manifest(
+        tmp_path,
+        [
+            {
+                "paths": ["a.bin"],
+                "weights": [{"name": "h", "shape": [1, 3], "dtype": "float32", "quantization": {"dtype": "float16"}}],
+            },
+            {"paths": ["b.bin"], "weights": [{"name": "i", "shape": [2], "dtype": "int32"}]},
+        ],
+    )
     ckpt = TFJSCheckpoint(tmp_path)
     assert ckpt.names() == ["h", "i"] and "h" in ckpt and "x" not in ckpt
     np.testing.assert_array_equal(ckpt.read("h"), half.astype(np.float32))
@@ -235,10 +248,17 @@ def test_tfjs_float16_quantisation_and_several_groups(tmp_path):
 
 # Safe loading: every path a checkpoint names stays inside its folder; every manifest field is checked.
 
-@pytest.mark.parametrize("name, message", [
-    ("../../../../../../etc/passwd", r"\[0\]\.paths\[0\]: '\.\./\.\./\.\./\.\./\.\./\.\./etc/passwd' leads outside the model folder"),
-    ("/etc/passwd", r"\[0\]\.paths\[0\]: '/etc/passwd' must be a relative path inside the model folder"),
-])
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "../../../../../../etc/passwd",
+            r"\[0\]\.paths\[0\]: '\.\./\.\./\.\./\.\./\.\./\.\./etc/passwd' leads outside the model folder",
+        ),
+        ("/etc/passwd", r"\[0\]\.paths\[0\]: '/etc/passwd' must be a relative path inside the model folder"),
+    ],
+)
 def test_tfjs_shard_paths_outside_the_folder_are_refused(js_copy, name, message):
     folder, manifest = js_copy
     manifest[0]["paths"][0] = name
@@ -265,8 +285,10 @@ def test_the_traversal_manifest_never_reaches_the_weights(js_copy, capsys):
     write_manifest(folder, manifest)
     assert main(["import-magenta", str(folder), "--out", str(folder.parent / "imported")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"musicneurons import-magenta: error: {folder / 'weights_manifest.json'}: "
-                                               f"[0].paths[0]: '../../../../../../etc/passwd' leads outside")
+    assert len(err) == 1 and err[0].startswith(
+        f"musicneurons import-magenta: error: {folder / 'weights_manifest.json'}: "
+        f"[0].paths[0]: '../../../../../../etc/passwd' leads outside"
+    )
     assert not (folder.parent / "imported").exists()
 
 
@@ -274,25 +296,36 @@ def _mu_bias(manifest):
     return next(w for w in manifest[0]["weights"] if w["name"] == "encoder/mu/bias")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m[0]["weights"].insert(0, {"name": "encoder/mu/bias/Adam", "shape": [-4, 2], "dtype": "float32"}),
-     r"\[0\]\.weights\[0\] \('encoder/mu/bias/Adam'\)\.shape: \[-4, 2\] must be a list of non-negative integers"),
-    (lambda m: m[0]["weights"].append(dict(_mu_bias(m))), r"\.name: 'encoder/mu/bias' is named twice"),
-    (lambda m: _mu_bias(m).update(shape="8"), r"\('encoder/mu/bias'\)\.shape: expected list, got '8'"),
-    (lambda m: _mu_bias(m).update(shape=[8.5]), r"\.shape: \[8\.5\] must be a list of non-negative integers"),
-    (lambda m: _mu_bias(m).update(shape=[True]), r"\.shape: \[True\] must be a list of non-negative integers"),
-    (lambda m: _mu_bias(m).pop("name"), r"\[0\]\.weights\[\d+\]\.name: expected str, got None"),
-    (lambda m: _mu_bias(m)["quantization"].pop("scale"), r"\('encoder/mu/bias'\)\.quantization\.scale: expected a finite"),
-    (lambda m: _mu_bias(m)["quantization"].update(min="0"), r"\.quantization\.min: expected a finite number, got '0'"),
-    (lambda m: _mu_bias(m)["quantization"].update(scale=float("nan")), r"\.quantization\.scale: expected a finite"),
-    (lambda m: _mu_bias(m).update(quantization="uint8"), r"unsupported quantization dtype 'uint8'"),
-    (lambda m: _mu_bias(m).update(dtype="int32"), r"\.quantization: only float32 weights are quantised, not int32"),
-    (lambda m: m[0].update(weights={"a": 1}), r"\[0\]\.weights: expected list, got \{'a': 1\}"),
-    (lambda m: m[0].update(paths="group1-shard1of6"), r"\[0\]\.paths: expected list, got 'group1-shard1of6'"),
-    (lambda m: m[0]["paths"].append(7), r"\[0\]\.paths\[6\]: 7 must be a relative path"),
-    (lambda m: m.append("group"), r"\[1\]: expected a weight group object, got 'group'"),
-    (lambda m: m[0]["weights"].pop(), r"\[0\]\.paths: the shards hold \d+ bytes, the weights of the group \d+"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda m: m[0]["weights"].insert(0, {"name": "encoder/mu/bias/Adam", "shape": [-4, 2], "dtype": "float32"}),
+            r"\[0\]\.weights\[0\] \('encoder/mu/bias/Adam'\)\.shape: \[-4, 2\] must be a list of non-negative integers",
+        ),
+        (lambda m: m[0]["weights"].append(dict(_mu_bias(m))), r"\.name: 'encoder/mu/bias' is named twice"),
+        (lambda m: _mu_bias(m).update(shape="8"), r"\('encoder/mu/bias'\)\.shape: expected list, got '8'"),
+        (lambda m: _mu_bias(m).update(shape=[8.5]), r"\.shape: \[8\.5\] must be a list of non-negative integers"),
+        (lambda m: _mu_bias(m).update(shape=[True]), r"\.shape: \[True\] must be a list of non-negative integers"),
+        (lambda m: _mu_bias(m).pop("name"), r"\[0\]\.weights\[\d+\]\.name: expected str, got None"),
+        (
+            lambda m: _mu_bias(m)["quantization"].pop("scale"),
+            r"\('encoder/mu/bias'\)\.quantization\.scale: expected a finite",
+        ),
+        (
+            lambda m: _mu_bias(m)["quantization"].update(min="0"),
+            r"\.quantization\.min: expected a finite number, got '0'",
+        ),
+        (lambda m: _mu_bias(m)["quantization"].update(scale=float("nan")), r"\.quantization\.scale: expected a finite"),
+        (lambda m: _mu_bias(m).update(quantization="uint8"), r"unsupported quantization dtype 'uint8'"),
+        (lambda m: _mu_bias(m).update(dtype="int32"), r"\.quantization: only float32 weights are quantised, not int32"),
+        (lambda m: m[0].update(weights={"a": 1}), r"\[0\]\.weights: expected list, got \{'a': 1\}"),
+        (lambda m: m[0].update(paths="group1-shard1of6"), r"\[0\]\.paths: expected list, got 'group1-shard1of6'"),
+        (lambda m: m[0]["paths"].append(7), r"\[0\]\.paths\[6\]: 7 must be a relative path"),
+        (lambda m: m.append("group"), r"\[1\]: expected a weight group object, got 'group'"),
+        (lambda m: m[0]["weights"].pop(), r"\[0\]\.paths: the shards hold \d+ bytes, the weights of the group \d+"),
+    ],
+)
 def test_each_malformed_manifest_field_is_a_checkpoint_error(js_copy, edit, message):
     folder, manifest = js_copy
     edit(manifest)
@@ -305,16 +338,20 @@ def test_each_malformed_manifest_field_is_a_checkpoint_error(js_copy, edit, mess
 def test_a_manifest_that_is_not_a_list_is_refused(js_copy):
     folder, _ = js_copy
     (folder / "weights_manifest.json").write_text('{"paths": []}')
-    with pytest.raises(CheckpointError, match="malformed magenta.js manifest: expected a list of weight groups, got dict"):
+    with pytest.raises(
+        CheckpointError, match="malformed magenta.js manifest: expected a list of weight groups, got dict"
+    ):
         TFJSCheckpoint(folder)
 
 
 def test_a_state_file_pointing_outside_is_never_followed(small_copy, tmp_path):
     elsewhere = Path(shutil.copytree(SMALL, tmp_path / "elsewhere"))
-    (small_copy / INDEX).rename(small_copy / "other.index")     # two index files: the state file decides
+    (small_copy / INDEX).rename(small_copy / "other.index")  # two index files: the state file decides
     shutil.copy(small_copy / "other.index", small_copy / INDEX)
     (small_copy / "checkpoint").write_text('model_checkpoint_path: "../elsewhere/model.ckpt"\n')
-    with pytest.raises(CheckpointError, match=r"model_checkpoint_path: '\.\./elsewhere/model\.ckpt' leads outside") as info:
+    with pytest.raises(
+        CheckpointError, match=r"model_checkpoint_path: '\.\./elsewhere/model\.ckpt' leads outside"
+    ) as info:
         TFCheckpoint(small_copy)
     assert info.value.path == str(small_copy / "checkpoint") and (elsewhere / INDEX).is_file()
 

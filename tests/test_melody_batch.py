@@ -54,8 +54,9 @@ def test_folder_with_bad_files_records_each_reason(folder):
     assert reasons["f_waltz.mid"] == "no section with 16 steps per bar (time signatures: 3/4)"
     assert reasons["g_drums.mid"] == "drums only: no pitched notes"
     assert len(errors) == 5 and set(errors.bars) == {2}
-    assert windows.window.tolist() == list(range(len(windows[windows.file == "a_good.mid"]))) + \
-        list(range(len(windows[windows.file == "sub/b_good.mid"])))
+    assert windows.window.tolist() == list(range(len(windows[windows.file == "a_good.mid"]))) + list(
+        range(len(windows[windows.file == "sub/b_good.mid"]))
+    )
 
 
 def _interrupting_reader(item):
@@ -74,8 +75,9 @@ def test_interrupted_run_resumes_without_redoing_chunks(folder, tmp_path):
     stems = collect_windows(items, read_item, work, chunk_size=2, workers=1, progress=False)
     assert {p.name: p.stat().st_mtime_ns for p in work.rglob("chunk-*.json") if p.name in done_before} == done_before
     resumed, resumed_err = assemble(stems, 2)
-    fresh, fresh_err = assemble(collect_windows(items, read_item, tmp_path / "fresh", chunk_size=2, workers=1,
-                                                progress=False), 2)
+    fresh, fresh_err = assemble(
+        collect_windows(items, read_item, tmp_path / "fresh", chunk_size=2, workers=1, progress=False), 2
+    )
     assert resumed.drop(columns="events").equals(fresh.drop(columns="events"))
     assert np.array_equal(np.stack(resumed.events), np.stack(fresh.events))
     assert resumed_err.equals(fresh_err)
@@ -83,8 +85,10 @@ def test_interrupted_run_resumes_without_redoing_chunks(folder, tmp_path):
 
 def test_two_worker_processes_give_the_same_tables(folder, tmp_path):
     items = file_items(folder)
-    runs = [assemble(collect_windows(items, read_item, tmp_path / f"w{n}", chunk_size=2, workers=n,
-                                     progress=False), 2) for n in (1, 2)]
+    runs = [
+        assemble(collect_windows(items, read_item, tmp_path / f"w{n}", chunk_size=2, workers=n, progress=False), 2)
+        for n in (1, 2)
+    ]
     (one, err_one), (two, err_two) = runs
     assert one.drop(columns="events").equals(two.drop(columns="events")) and err_one.equals(err_two)
     assert np.array_equal(np.stack(one.events), np.stack(two.events))
@@ -120,8 +124,9 @@ def test_random_command(tmp_path):
 
 def test_abc_tune_with_pickup_gives_bar_aligned_windows():
     # Essen altdeu10 X:101, 4/4: a one-quarter pickup G4, then bar 1 = G4 (half) D5 F5.
-    (_, ns), = read_corpus_tune({"file": "essenFolksong/altdeu10.abc", "tune": "101", "number": "101"})
+    ((_, ns),) = read_corpus_tune({"file": "essenFolksong/altdeu10.abc", "tune": "101", "number": "101"})
     from musicneurons.melody import extract_windows
+
     res = extract_windows(ns, 2, "all")
     first = res.events[[m["first_bar"] for m in res.meta].index(0)]
     np.testing.assert_array_equal(first[12:32], [48, 0, 0, 0, 48, 0, 0, 0, 0, 0, 0, 0, 55, 0, 0, 0, 58, 0, 0, 0])
@@ -179,7 +184,8 @@ def test_odd_names_and_things_that_are_not_files(tmp_path):
         "dir.mid": "skipped: a directory, not a regular file",
         "gone.mid": "skipped: a broken symbolic link or a symbolic-link loop, not a regular file",
         "loop.mid": "skipped: a broken symbolic link or a symbolic-link loop, not a regular file",
-        "pipe.mid": "skipped: a FIFO (named pipe), not a regular file"}
+        "pipe.mid": "skipped: a FIFO (named pipe), not a regular file",
+    }
     out = tmp_path / "odd.parquet"
     assert main(["melodies", str(root), "--out", str(out), "--quiet", "--workers", "1"]) == 0
     assert load_melodies(out)[0].file.tolist()[0] == "caf\\xe9.mid"
@@ -188,13 +194,15 @@ def test_odd_names_and_things_that_are_not_files(tmp_path):
 def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
     work = tmp_path / "w"
     CALLS.clear()
-    first = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
-                            complete=True)
+    first = collect_windows(
+        file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False, complete=True
+    )
     assert len(CALLS) == 7 and len(list(work.rglob("chunk-*.json"))) == 3
     (folder / "a_new.mid").write_bytes(midi_bytes([{"notes": quarters(SCALE[::2] * 2)}]))
     CALLS.clear()
-    second = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
-                             complete=True)
+    second = collect_windows(
+        file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False, complete=True
+    )
     assert CALLS == ["a_new.mid"]
     fresh = collect_windows(file_items(folder), read_item, tmp_path / "fresh", workers=1, progress=False)
     assert_same_tables(assemble(second, 2), assemble(fresh, 2))
@@ -202,8 +210,9 @@ def test_adding_a_file_extracts_it_alone_and_stale_chunks_go(folder, tmp_path):
     for name in ("a_good.mid", "c_empty.mid", "d_corrupt.mid"):
         (folder / name).unlink()
     CALLS.clear()
-    third = collect_windows(file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False,
-                            complete=True)
+    third = collect_windows(
+        file_items(folder), _counting_reader, work, chunk_size=3, workers=1, progress=False, complete=True
+    )
     assert CALLS == [] and len(list(work.rglob("chunk-*.json"))) == 3
     assert "removed stale cache chunk" in third.notices[0]
     assert len(first) == 7 and len(third) == 5
@@ -308,9 +317,18 @@ def test_study_hooks_report_the_files_without_a_window(folder):
     result = SimpleNamespace(bars=2, errors=errors, summary={}, extra={})
     study_stage(None, result)
     info = result.summary["no_window"]
-    assert info["count"] == 5 and {"reason": "unreadable MIDI", "count": 2,
-                                   "first": ["d_corrupt.mid", "e_truncated.mid"]} in info["by_reason"]
+    assert (
+        info["count"] == 5
+        and {"reason": "unreadable MIDI", "count": 2, "first": ["d_corrupt.mid", "e_truncated.mid"]}
+        in info["by_reason"]
+    )
     html = report_section(result)
-    assert "5 files or tunes of the source gave no 2-bar window" in html and "<td>d_corrupt.mid, e_truncated.mid</td>" in html
+    assert (
+        "5 files or tunes of the source gave no 2-bar window" in html
+        and "<td>d_corrupt.mid, e_truncated.mid</td>" in html
+    )
     text = no_window_lines({"per_bars": {"2-bar": result.summary}})
-    assert "2-bar: 5 files/tunes gave no window:" in text and "     2  unreadable MIDI  (e.g. d_corrupt.mid, e_truncated.mid)" in text
+    assert (
+        "2-bar: 5 files/tunes gave no window:" in text
+        and "     2  unreadable MIDI  (e.g. d_corrupt.mid, e_truncated.mid)" in text
+    )

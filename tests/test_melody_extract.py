@@ -55,7 +55,7 @@ def test_two_notes_on_one_onset_keep_the_highest():
 
 
 def test_full_bar_rest_splits_the_melody():
-    first = quarters([60, 62, 64, 65, 67, 65, 64, 62])          # bars 0-1, ends on the bar line (step 32)
+    first = quarters([60, 62, 64, 65, 67, 65, 64, 62])  # bars 0-1, ends on the bar line (step 32)
     second = quarters([72, 71, 69, 67, 65, 64, 62, 60], start=12)  # bars 3-4: silence of 16 steps
     res = windows_of([{"notes": first + second}], mode="all")
     # Two separate 2-bar melodies: no window spans the silent bar.
@@ -126,11 +126,12 @@ def test_more_than_five_windows_take_the_first_five_in_set_order():
     notes = [(4 * k, 4 * k + 4, p) for k, p in enumerate(pitches)]  # 8 whole-bar notes -> 7 windows
     # Magenta's melody: each pitch then 15 NO_EVENTs; the last note ends on the bar line, so no NOTE_OFF.
     raw = [e for p in pitches for e in [p] + [-2] * 15]
-    raw_windows = [raw[i - 32:i] for i in range(32, len(raw) + 1, 16)]
+    raw_windows = [raw[i - 32 : i] for i in range(32, len(raw) + 1, 16)]
     expected = magenta_first_five(raw_windows)
     # Tuples of ints (the old, wrong key) iterate in another order here: the test tells the two apart.
-    assert [list(w) for w in list(set(tuple(w) for w in raw_windows))[:5]] != \
-        [[e - 2 if e < 2 else e + 19 for e in w] for w in expected]
+    assert [list(w) for w in list(set(tuple(w) for w in raw_windows))[:5]] != [
+        [e - 2 if e < 2 else e + 19 for e in w] for w in expected
+    ]
     assert windows_of([{"notes": notes}], mode="all").events.shape == (7, 32)
     assert windows_of([{"notes": notes}]).events.tolist() == expected
     a = extract_windows(read_midi(midi_bytes([{"notes": notes}])), 2, "training", seed=3)
@@ -146,7 +147,7 @@ def test_first_five_per_section_then_per_piece():
     notes = [(4 * k, 4 * k + 4, p) for k, p in enumerate(pitches + [p + 12 for p in pitches])]
     res = windows_of([{"notes": notes}], tempos=((0, 120.0), (32, 60.0)))
     raw = [e for p in pitches for e in [p] + [-2] * 15]
-    expected = magenta_first_five([raw[i - 32:i] for i in range(32, len(raw) + 1, 16)])
+    expected = magenta_first_five([raw[i - 32 : i] for i in range(32, len(raw) + 1, 16)])
     assert res.events.tolist() == expected and {m["section"] for m in res.meta} == {0}
     every = windows_of([{"notes": notes}], mode="all", tempos=((0, 120.0), (32, 60.0)))
     assert sorted(m["first_bar"] for m in every.meta) == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14]
@@ -173,6 +174,7 @@ def test_sixteen_bar_window_and_instrument_per_track():
 
 def test_round_trip_over_the_vocabulary():
     from musicneurons.melody import events_to_midi
+
     rng = np.random.default_rng(0)
     for lo in range(21, 109, 8):
         pitches = rng.integers(lo, min(lo + 8, 109), 8)
@@ -199,8 +201,10 @@ def test_twenty_thousand_notes_separated_by_rests():
     # this quick (benchmarks/bench_melody.py times it); the quadratic one took minutes.
     ns = read_midi(spaced_notes(20_000, 4, 32))
     assert len(ns) == 20_000 and ns.end[-1] == 19_999 * 4.5 + 0.5  # 36 ticks = 9 quarters = 4.5 s a note
-    assert unique_windows(ns, 2) == ([], "no monophonic line of at least 2 bars (pitches 21..108, programs 0..31, "
-                                         "gaps under one bar)")
+    assert unique_windows(ns, 2) == (
+        [],
+        "no monophonic line of at least 2 bars (pitches 21..108, programs 0..31, gaps under one bar)",
+    )
     # An eighth of rest between random pitches: one melody of 120,000 steps, cut at 1,600 (Magenta's
     # max_bars = 100) before it is built: 99 distinct windows start on bars 0..98.
     pitches = np.random.default_rng(0).integers(21, 109, 20_000).tolist()

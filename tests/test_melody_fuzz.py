@@ -21,9 +21,14 @@ def seeds():
     score = converter.parse(Path(common.getCorpusFilePath()) / "essenFolksong/altdeu10.abc", number=101)
     ev = np.zeros(32, np.int8)
     ev[::4] = np.arange(41, 49)
-    return [streamToMidiFile(score).writestr(), events_to_midi(ev, qpm=90),
-            midi_bytes([{"notes": quarters([60, 62, 64, 65] * 4)}, {"notes": quarters([48, 55] * 8), "program": 33}],
-                       tempos=((0, 100.0), (8, 140.0)))]
+    return [
+        streamToMidiFile(score).writestr(),
+        events_to_midi(ev, qpm=90),
+        midi_bytes(
+            [{"notes": quarters([60, 62, 64, 65] * 4)}, {"notes": quarters([48, 55] * 8), "program": 33}],
+            tempos=((0, 100.0), (8, 140.0)),
+        ),
+    ]
 
 
 def test_mutated_files_each_give_windows_or_an_error_row(seeds, tmp_path, monkeypatch):

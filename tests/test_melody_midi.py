@@ -20,8 +20,7 @@ CONDUCTOR = track((0, tempo_event(500000)))  # 120 qpm
 
 def notes_of(ns):
     """(start s, end s, pitch, program, instrument) of every note, in the reader's order."""
-    return list(zip(ns.start.tolist(), ns.end.tolist(), ns.pitch.tolist(), ns.program.tolist(),
-                    ns.instrument.tolist()))
+    return list(zip(ns.start.tolist(), ns.end.tolist(), ns.pitch.tolist(), ns.program.tolist(), ns.instrument.tolist()))
 
 
 def scale_track(*extra, pitches=(60, 62, 64, 65, 67, 69, 71, 72), channel=0):
@@ -70,11 +69,16 @@ def test_a_note_takes_the_program_in_force_at_its_note_off():
 
 def test_instruments_are_program_channel_track_in_the_order_their_first_note_closes():
     # Track 1: channel 1 opens first but channel 0 closes first; channel 9 (drums) last; track 2 again.
-    t1 = track((0, on(70, channel=1)), (0, on(60)), (480, off(60)), (480, off(70, channel=1)),
-               (0, on(36, channel=9)), (240, off(36, channel=9)))
+    t1 = track(
+        (0, on(70, channel=1)),
+        (0, on(60)),
+        (480, off(60)),
+        (480, off(70, channel=1)),
+        (0, on(36, channel=9)),
+        (240, off(36, channel=9)),
+    )
     ns = read_midi(smf(CONDUCTOR, t1, track((0, on(50)), (480, off(50)))))
-    assert notes_of(ns) == [(0.0, 0.5, 60, 0, 0), (0.0, 1.0, 70, 0, 1), (1.0, 1.25, 36, 0, 2),
-                            (0.0, 0.5, 50, 0, 3)]
+    assert notes_of(ns) == [(0.0, 0.5, 60, 0, 0), (0.0, 1.0, 70, 0, 1), (1.0, 1.25, 36, 0, 2), (0.0, 0.5, 50, 0, 3)]
     assert ns.is_drum.tolist() == [False, False, True, False]
 
 
@@ -82,8 +86,16 @@ def test_quantization_in_float64_seconds_rounds_some_half_steps_down():
     # 666,667 us a quarter (89.99995 qpm). C4 ends at tick 420 = 3.5 steps: note_seq computes
     # int(420 * (60 / (6e7 / 666667 * 480)) * (4 * qpm / 60) + 0.5) = int(3.4999999... + 0.5) = 3, where
     # exact arithmetic would round the half up to step 4 (and D4's onset there would hide the note-off).
-    melody = track((0, on(60)), (420, off(60)), (60, on(62)), (480, off(62)), (0, on(64)), (960, off(64)),
-                   (0, on(65)), (1920, off(65)))
+    melody = track(
+        (0, on(60)),
+        (420, off(60)),
+        (60, on(62)),
+        (480, off(62)),
+        (0, on(64)),
+        (960, off(64)),
+        (0, on(65)),
+        (1920, off(65)),
+    )
     ns = read_midi(smf(track((0, tempo_event(666667))), melody))
     seconds_per_tick = 60.0 / ((6e7 / 666667) * 480)
     qpm = 60.0 / (seconds_per_tick * 480)
@@ -120,8 +132,10 @@ REFUSED = [
     (smf(track((0, time_signature_event(0, 2))), scale_track()), "invalid time signature 0/2**2"),
     (smf(track((0, tempo_event(0))), scale_track()), "tempo of 0 microseconds per quarter"),
     # Nine deltas of 0x0FFFFFFF: 2.4e9 ticks, past int32 (where other parsers wrap to negative times).
-    (smf(CONDUCTOR, track(*[(0x0FFFFFFF, [0xB0, 7, 100])] * 9, (0, on(60)), (480, off(60)))),
-     "largest tick 2415919576 exceeds"),  # 9 * 0x0FFFFFFF + 480 + 1
+    (
+        smf(CONDUCTOR, track(*[(0x0FFFFFFF, [0xB0, 7, 100])] * 9, (0, on(60)), (480, off(60)))),
+        "largest tick 2415919576 exceeds",
+    ),  # 9 * 0x0FFFFFFF + 480 + 1
     (smf(CONDUCTOR, scale_track(), tpq=0), "ticks per quarter note is 0"),
     (smf(CONDUCTOR, scale_track(), tpq=0xE728), "ticks per quarter note is -6360"),
     (smf(CONDUCTOR, track((0, [60, 100]))), "running status without a status byte"),
@@ -146,16 +160,19 @@ def test_files_magenta_cannot_read_are_refused_with_their_reason(data, reason):
 def test_a_track_overrunning_its_chunk_is_refused():
     good = smf(CONDUCTOR, scale_track())
     at = good.rindex(b"MTrk") + 4
-    short = good[:at] + (int.from_bytes(good[at:at + 4], "big") - 2).to_bytes(4, "big") + good[at + 4:]
+    short = good[:at] + (int.from_bytes(good[at : at + 4], "big") - 2).to_bytes(4, "big") + good[at + 4 :]
     with pytest.raises(MidiFileError, match="track 1 overruns its chunk length"):
         read_midi(short)
 
 
-@pytest.mark.parametrize("tempos, reason", [
-    ([(0.0, 0.0)], "impossible tempo (0.0 qpm)"),
-    ([(0.0, math.inf)], "impossible tempo (inf qpm)"),
-    ([(0.0, math.nan)], "impossible tempo (nan qpm)"),
-])
+@pytest.mark.parametrize(
+    "tempos, reason",
+    [
+        ([(0.0, 0.0)], "impossible tempo (0.0 qpm)"),
+        ([(0.0, math.inf)], "impossible tempo (inf qpm)"),
+        ([(0.0, math.nan)], "impossible tempo (nan qpm)"),
+    ],
+)
 def test_impossible_tempos_give_a_reason_instead_of_windows(tempos, reason):
     ns = NoteSequence.from_notes([(q, q + 1, 60 + q, 80, 0, 0, False) for q in range(8)], tempos=tempos)
     assert unique_windows(ns, 2) == ([], reason)
@@ -169,5 +186,12 @@ def test_impossible_note_times_give_a_reason():
 
 
 def test_vlq_helper_matches_the_standard_examples():
-    assert [vlq(n).hex() for n in (0, 0x40, 0x7F, 0x80, 0x2000, 0x3FFF, 0x0FFFFFFF)] == \
-        ["00", "40", "7f", "8100", "c000", "ff7f", "ffffff7f"]
+    assert [vlq(n).hex() for n in (0, 0x40, 0x7F, 0x80, 0x2000, 0x3FFF, 0x0FFFFFFF)] == [
+        "00",
+        "40",
+        "7f",
+        "8100",
+        "c000",
+        "ff7f",
+        "ffffff7f",
+    ]

@@ -5,8 +5,16 @@ import pytest
 import torch
 
 from musicneurons.errors import InvalidParameterError
-from musicneurons.model import (CONFIGS, ModelConfig, ModelFileError, MusicVAE, get_config, load_model,
-                                magenta_parameter_count, save_model)
+from musicneurons.model import (
+    CONFIGS,
+    ModelConfig,
+    ModelFileError,
+    MusicVAE,
+    get_config,
+    load_model,
+    magenta_parameter_count,
+    save_model,
+)
 
 
 def _lstm(prefix, in_size, hidden, layers, bidirectional=False):
@@ -14,39 +22,68 @@ def _lstm(prefix, in_size, hidden, layers, bidirectional=False):
     shapes = {}
     for layer in range(layers):
         width = in_size if layer == 0 else hidden * (2 if bidirectional else 1)
-        for suffix in ([""] + (["_reverse"] if bidirectional else [])):
-            shapes.update({f"{prefix}.weight_ih_l{layer}{suffix}": (4 * hidden, width),
-                           f"{prefix}.weight_hh_l{layer}{suffix}": (4 * hidden, hidden),
-                           f"{prefix}.bias_ih_l{layer}{suffix}": (4 * hidden,),
-                           f"{prefix}.bias_hh_l{layer}{suffix}": (4 * hidden,)})
+        for suffix in [""] + (["_reverse"] if bidirectional else []):
+            shapes.update(
+                {
+                    f"{prefix}.weight_ih_l{layer}{suffix}": (4 * hidden, width),
+                    f"{prefix}.weight_hh_l{layer}{suffix}": (4 * hidden, hidden),
+                    f"{prefix}.bias_ih_l{layer}{suffix}": (4 * hidden,),
+                    f"{prefix}.bias_hh_l{layer}{suffix}": (4 * hidden,),
+                }
+            )
     return shapes
 
 
 # Reference §4, written in torch layout: kernel [in+H, 4H] -> weight_ih [4H, in] and weight_hh [4H, H].
 EXPECTED = {
-    "cat-mel_2bar_small": (4_423_770, {
-        **_lstm("encoder.rnn", 90, 512, 1, True),
-        "encoder.mu.weight": (256, 1024), "encoder.mu.bias": (256,),
-        "encoder.sigma.weight": (256, 1024), "encoder.sigma.bias": (256,),
-        "decoder.initial_state.weight": (1024, 256), "decoder.initial_state.bias": (1024,),
-        **_lstm("decoder.rnn", 90 + 256, 256, 2),
-        "decoder.output_projection.weight": (90, 256), "decoder.output_projection.bias": (90,)}),
-    "cat-mel_2bar_big": (134_571_098, {
-        **_lstm("encoder.rnn", 90, 2048, 1, True),
-        "encoder.mu.weight": (512, 4096), "encoder.mu.bias": (512,),
-        "encoder.sigma.weight": (512, 4096), "encoder.sigma.bias": (512,),
-        "decoder.initial_state.weight": (12288, 512), "decoder.initial_state.bias": (12288,),
-        **_lstm("decoder.rnn", 90 + 512, 2048, 3),
-        "decoder.output_projection.weight": (90, 2048), "decoder.output_projection.bias": (90,)}),
-    "hierdec-mel_16bar": (176_061_530, {
-        **_lstm("encoder.rnn", 90, 2048, 2, True),
-        "encoder.mu.weight": (512, 4096), "encoder.mu.bias": (512,),
-        "encoder.sigma.weight": (512, 4096), "encoder.sigma.bias": (512,),
-        "decoder.conductor_initial_state.weight": (4096, 512), "decoder.conductor_initial_state.bias": (4096,),
-        **_lstm("decoder.conductor", 1, 1024, 2),
-        "decoder.core.initial_state.weight": (4096, 1024), "decoder.core.initial_state.bias": (4096,),
-        **_lstm("decoder.core.rnn", 90 + 1024, 1024, 2),
-        "decoder.core.output_projection.weight": (90, 1024), "decoder.core.output_projection.bias": (90,)}),
+    "cat-mel_2bar_small": (
+        4_423_770,
+        {
+            **_lstm("encoder.rnn", 90, 512, 1, True),
+            "encoder.mu.weight": (256, 1024),
+            "encoder.mu.bias": (256,),
+            "encoder.sigma.weight": (256, 1024),
+            "encoder.sigma.bias": (256,),
+            "decoder.initial_state.weight": (1024, 256),
+            "decoder.initial_state.bias": (1024,),
+            **_lstm("decoder.rnn", 90 + 256, 256, 2),
+            "decoder.output_projection.weight": (90, 256),
+            "decoder.output_projection.bias": (90,),
+        },
+    ),
+    "cat-mel_2bar_big": (
+        134_571_098,
+        {
+            **_lstm("encoder.rnn", 90, 2048, 1, True),
+            "encoder.mu.weight": (512, 4096),
+            "encoder.mu.bias": (512,),
+            "encoder.sigma.weight": (512, 4096),
+            "encoder.sigma.bias": (512,),
+            "decoder.initial_state.weight": (12288, 512),
+            "decoder.initial_state.bias": (12288,),
+            **_lstm("decoder.rnn", 90 + 512, 2048, 3),
+            "decoder.output_projection.weight": (90, 2048),
+            "decoder.output_projection.bias": (90,),
+        },
+    ),
+    "hierdec-mel_16bar": (
+        176_061_530,
+        {
+            **_lstm("encoder.rnn", 90, 2048, 2, True),
+            "encoder.mu.weight": (512, 4096),
+            "encoder.mu.bias": (512,),
+            "encoder.sigma.weight": (512, 4096),
+            "encoder.sigma.bias": (512,),
+            "decoder.conductor_initial_state.weight": (4096, 512),
+            "decoder.conductor_initial_state.bias": (4096,),
+            **_lstm("decoder.conductor", 1, 1024, 2),
+            "decoder.core.initial_state.weight": (4096, 1024),
+            "decoder.core.initial_state.bias": (4096,),
+            **_lstm("decoder.core.rnn", 90 + 1024, 1024, 2),
+            "decoder.core.output_projection.weight": (90, 1024),
+            "decoder.core.output_projection.bias": (90,),
+        },
+    ),
 }
 
 
@@ -79,16 +116,24 @@ def test_lstm_matches_hand_computed_lstm_block_cell_step():
     h1 = np.tanh(c1) * _sigmoid(o)
 
     lstm = torch.nn.LSTM(n_in, hidden, batch_first=True)
-    order = np.concatenate([np.arange(0, hidden), np.arange(2 * hidden, 3 * hidden),  # i, f, j, o
-                            np.arange(hidden, 2 * hidden), np.arange(3 * hidden, 4 * hidden)])
+    order = np.concatenate(
+        [
+            np.arange(0, hidden),
+            np.arange(2 * hidden, 3 * hidden),  # i, f, j, o
+            np.arange(hidden, 2 * hidden),
+            np.arange(3 * hidden, 4 * hidden),
+        ]
+    )
     folded = bias[order] + np.r_[np.zeros(hidden), np.ones(hidden), np.zeros(2 * hidden)]
     with torch.no_grad():
         lstm.weight_ih_l0.copy_(torch.tensor(kernel[:n_in].T[order]))
         lstm.weight_hh_l0.copy_(torch.tensor(kernel[n_in:].T[order]))
         lstm.bias_ih_l0.copy_(torch.tensor(folded))
         lstm.bias_hh_l0.zero_()
-    _, (h, c) = lstm(torch.tensor(x[:, None], dtype=torch.float32),
-                     (torch.tensor(h0[None], dtype=torch.float32), torch.tensor(c0[None], dtype=torch.float32)))
+    _, (h, c) = lstm(
+        torch.tensor(x[:, None], dtype=torch.float32),
+        (torch.tensor(h0[None], dtype=torch.float32), torch.tensor(c0[None], dtype=torch.float32)),
+    )
     np.testing.assert_allclose(h[0].detach().numpy(), h1, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(c[0].detach().numpy(), c1, rtol=1e-5, atol=1e-6)
 

@@ -31,6 +31,7 @@ def test_shipped_model_matches_its_config_and_card(name):
 def test_shipped_2bar_model_reconstructs_corpus_windows():
     from musicneurons.melody import corpus_melodies
     from musicneurons.tables import array_column
+
     events = array_column(corpus_melodies(bars=2, max_tunes=20, progress=False), "events").astype(np.int8)
     model = load_model("mn-mel_2bar")
     accuracy = (model.reconstruct(events) == events).mean()
@@ -54,7 +55,9 @@ def acceptance():
     out = {}
     for name in SHIPPED:
         model = load_model(name)
-        out[name] = acceptance_metrics(model, np.load(HELDOUT / f"heldout_{model.config.bars}bar.npy")[:sizes[model.config.bars]])
+        out[name] = acceptance_metrics(
+            model, np.load(HELDOUT / f"heldout_{model.config.bars}bar.npy")[: sizes[model.config.bars]]
+        )
     return out
 
 

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def test_schedules_follow_magenta():
     small, hier = get_config("cat-mel_2bar_small"), get_config("hierdec-mel_16bar")
     assert beta(hier, 0) == 0.0 and beta(hier, 1) == pytest.approx(0.2)
-    assert beta(small, 100_000) == pytest.approx(0.2 * (1 - 0.99999 ** 100_000))
+    assert beta(small, 100_000) == pytest.approx(0.2 * (1 - 0.99999**100_000))
     assert sampling_probability(small, 0) == pytest.approx(1 - 1000 / 1001)
     assert sampling_probability(small, round(1000 * math.log(1000))) == pytest.approx(0.5, abs=1e-3)
     assert sampling_probability(small, 10**7) == 1.0 and sampling_probability(hier, 5000) == 0.0
     assert learning_rate(small, 0) == pytest.approx(1e-3)
-    assert learning_rate(small, 10_000) == pytest.approx((1e-3 - 1e-5) * 0.9999 ** 10_000 + 1e-5)
+    assert learning_rate(small, 10_000) == pytest.approx((1e-3 - 1e-5) * 0.9999**10_000 + 1e-5)
 
 
 def test_transpose_batch_stays_in_range_and_moves_only_note_ons():
@@ -80,9 +80,10 @@ def test_loss_is_summed_cross_entropy_plus_beta_times_free_bits_kl():
     z = mu + sigma * torch.randn(mu.shape, generator=torch.Generator().manual_seed(1))
     logits = model.teacher_forced_logits(z, model.one_hot(events))
     recon = torch.nn.functional.cross_entropy(logits.reshape(-1, 90), events.reshape(-1), reduction="sum") / 3
-    kl = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma),
-                                           torch.distributions.Normal(0.0, 1.0)).sum(-1)
-    b = 0.5 * (1 - 0.9 ** 10)
+    kl = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu, sigma), torch.distributions.Normal(0.0, 1.0)
+    ).sum(-1)
+    b = 0.5 * (1 - 0.9**10)
     expected = recon + b * torch.clamp(kl - 4.0 * math.log(2), min=0).mean()
     torch.testing.assert_close(loss, expected)
     assert stats["kl"] == pytest.approx(kl.mean().item(), rel=1e-5) and stats["beta"] == pytest.approx(b)
@@ -126,10 +127,14 @@ def test_same_seed_same_run_and_resume_is_exact(tmp_path):
 def test_small_model_overfits_16_corpus_windows(tmp_path):
     from musicneurons.melody import corpus_melodies
     from musicneurons.tables import array_column
-    events = np.unique(array_column(corpus_melodies(bars=2, max_tunes=20, progress=False), "events"), axis=0)[:16].astype(np.int8)
+
+    events = np.unique(array_column(corpus_melodies(bars=2, max_tunes=20, progress=False), "events"), axis=0)[
+        :16
+    ].astype(np.int8)
     assert len(events) == 16
-    config = _tiny(z_size=32, enc_sizes=(128,), dec_sizes=(128,), batch_size=16, learning_rate=1e-2, max_beta=0.0,
-                   decay_rate=1.0)
+    config = _tiny(
+        z_size=32, enc_sizes=(128,), dec_sizes=(128,), batch_size=16, learning_rate=1e-2, max_beta=0.0, decay_rate=1.0
+    )
     # Full batch, teacher forcing, no KL: exact reconstruction arrives at 225-300 steps on Intel and AMD CPUs (their
     # float32 kernels round differently); 600 steps leave a margin of 2x on both, and the model stays exact after.
     model = train(config, tmp_path, events, events, steps=600, eval_every=1000, progress=False)
@@ -154,8 +159,12 @@ def test_training_state_is_safetensors_and_a_planted_pickle_is_never_loaded(tmp_
     train(_tiny(), run, events[:16], events[16:], steps=2, progress=False, eval_windows=8)
     assert not (tmp_path / "ran").exists() and "never loaded" in capsys.readouterr().err
     names = sorted(p.name for p in (run / "checkpoint").iterdir())
-    assert names == ["adam_exp_avg.safetensors", "adam_exp_avg_sq.safetensors", "adam_step.safetensors",
-                     "model.safetensors"]
+    assert names == [
+        "adam_exp_avg.safetensors",
+        "adam_exp_avg_sq.safetensors",
+        "adam_step.safetensors",
+        "model.safetensors",
+    ]
     assert all(open(run / "checkpoint" / n, "rb").read(8) != b"\x80\x04\x95" for n in names)  # not pickles
 
 

@@ -7,8 +7,17 @@ import pytest
 
 from musicneurons.cli import build_parser
 
-PACKAGES = ["musicneurons", "musicneurons.melody", "musicneurons.model", "musicneurons.features", "musicneurons.analysis",
-            "musicneurons.errors", "musicneurons.tables", "musicneurons.pipeline", "musicneurons.interventions"]
+PACKAGES = [
+    "musicneurons",
+    "musicneurons.melody",
+    "musicneurons.model",
+    "musicneurons.features",
+    "musicneurons.analysis",
+    "musicneurons.errors",
+    "musicneurons.tables",
+    "musicneurons.pipeline",
+    "musicneurons.interventions",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -23,8 +32,9 @@ def test_all_names_exist_and_have_docstrings(name):
 
 def test_cli_has_every_stage():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert {"run", "melodies", "random", "train", "import-magenta", "features", "analyse",
-            "traverse"} <= set(sub.choices)
+    assert {"run", "melodies", "random", "train", "import-magenta", "features", "analyse", "traverse"} <= set(
+        sub.choices
+    )
 
 
 def test_top_level_entry_points():

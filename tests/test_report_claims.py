@@ -6,8 +6,16 @@ from musicneurons.report.claims_section import claims_section, noise_section, sp
 
 def test_sections_from_a_planted_summary():
     study = planted_study(n_real=600, n_random=600, z=32, n_music=4, n_features=6, seed=3)
-    summary = analyse_study(study.real_mu, study.real_sigma, study.real_features, study.random_mu,
-                            study.random_sigma, None, study.catalogue, caveats=["<b>under-trained</b>"]).summary
+    summary = analyse_study(
+        study.real_mu,
+        study.real_sigma,
+        study.real_features,
+        study.random_mu,
+        study.random_sigma,
+        None,
+        study.catalogue,
+        caveats=["<b>under-trained</b>"],
+    ).summary
     html = claims_section(summary, "claims2")
     assert html.startswith('<section class="claims" id="claims2"><h3>The paper, claim by claim</h3>')
     assert html.index("&lt;b&gt;under-trained&lt;/b&gt;") < html.index("<table")  # caveats first, escaped

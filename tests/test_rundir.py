@@ -21,9 +21,11 @@ def _latents(n=50, z=8, seed=0):
 
 def _made(entry, latents):
     """Make ``entry`` from ``latents`` if it does not verify; returns True when it was (re)made."""
+
     def make(path):
         latents.save(path)
         return len(latents)
+
     return entry.ensure(make)
 
 
@@ -47,7 +49,7 @@ def test_a_damaged_output_is_recomputed_with_a_one_line_notice(tmp_path, capsys,
     _made(entry, latents)
     data = entry.path.read_bytes()
     if damage == "truncate":
-        entry.path.write_bytes(data[:len(data) // 2])
+        entry.path.write_bytes(data[: len(data) // 2])
     elif damage == "empty":
         entry.path.write_bytes(b"")
     elif damage == "flip":
@@ -57,8 +59,12 @@ def test_a_damaged_output_is_recomputed_with_a_one_line_notice(tmp_path, capsys,
     capsys.readouterr()
     assert _made(entry, latents) is True
     err = capsys.readouterr().err.strip().splitlines()
-    expected = {"truncate": f"has {len(data) // 2} bytes, {len(data)} when written", "empty": f"has 0 bytes, {len(data)}",
-                "flip": "latents.parquet fails its checksum", "delete": "latents.parquet is missing"}[damage]
+    expected = {
+        "truncate": f"has {len(data) // 2} bytes, {len(data)} when written",
+        "empty": f"has 0 bytes, {len(data)}",
+        "flip": "latents.parquet fails its checksum",
+        "delete": "latents.parquet is missing",
+    }[damage]
     assert len(err) == 1 and err[0].startswith("musicneurons: recomputing latents.parquet: ") and expected in err[0]
     np.testing.assert_array_equal(Latents.load(entry.path).mu, latents.mu)
 
@@ -95,7 +101,9 @@ def test_chunks_resume_and_a_corrupt_chunk_is_redone(tmp_path, capsys):
     path = store.directory / "part-000001.npz"
     path.write_bytes(path.read_bytes()[:40])
     assert store.get(1) is None and store.get(2) is None
-    assert capsys.readouterr().err == f"musicneurons: recomputing chunk 1 of {tmp_path / 'latents.parquet'}: BadZipFile\n"
+    assert (
+        capsys.readouterr().err == f"musicneurons: recomputing chunk 1 of {tmp_path / 'latents.parquet'}: BadZipFile\n"
+    )
     store.clear()
     assert not (tmp_path / "latents.parquet.parts").exists()
 
@@ -108,13 +116,13 @@ def test_folder_key_follows_every_file(tmp_path):
     key = folder_key(tmp_path, (".mid",))
     assert folder_key(tmp_path, (".mid",)) == key
     (tmp_path / "notes.txt").write_text("still not music, longer")
-    assert folder_key(tmp_path, (".mid",)) == key                     # not a counted file
+    assert folder_key(tmp_path, (".mid",)) == key  # not a counted file
     (tmp_path / "c.mid").write_bytes(b"MThd")
     added = folder_key(tmp_path, (".mid",))
     assert added != key
-    (tmp_path / "sub" / "b.mid").write_bytes(b"MThd" + b"\0")         # resized
+    (tmp_path / "sub" / "b.mid").write_bytes(b"MThd" + b"\0")  # resized
     assert folder_key(tmp_path, (".mid",)) not in (key, added)
-    os.utime(tmp_path / "a.mid", ns=(1, 1))                            # touched
+    os.utime(tmp_path / "a.mid", ns=(1, 1))  # touched
     assert len({key, added, folder_key(tmp_path, (".mid",))}) == 3
 
 
@@ -127,10 +135,12 @@ def test_json_is_written_atomically(tmp_path):
 def test_a_second_holder_of_the_lock_is_refused_at_once(tmp_path):
     run = RunDirectory(tmp_path)
     with run.lock():
-        with pytest.raises(RunLockedError, match=rf"{tmp_path} is in use by another musicneurons run \(pid {os.getpid()}"):
+        with pytest.raises(
+            RunLockedError, match=rf"{tmp_path} is in use by another musicneurons run \(pid {os.getpid()}"
+        ):
             with RunDirectory(tmp_path).lock():
                 pass
-    with run.lock():       # released: free again
+    with run.lock():  # released: free again
         pass
 
 
@@ -143,7 +153,7 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path, capsys):
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ)
     assert proc.wait() == -9
-    assert json.loads((tmp_path / ".lock").read_text())["pid"] == proc.pid     # left behind by the killed run
+    assert json.loads((tmp_path / ".lock").read_text())["pid"] == proc.pid  # left behind by the killed run
     with RunDirectory(tmp_path).lock():
         assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
     assert "taking over the lock of" in capsys.readouterr().err

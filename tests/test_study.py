@@ -35,8 +35,8 @@ def tiny_model(directory, bars, seed=0):
     extra = {"conductor_sizes": (16, 16)} if bars == 16 else {}
     model = MusicVAE(base.replace(name=f"tiny-{bars}bar", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16), **extra))
     with torch.no_grad():
-        model.encoder.sigma.bias[:] = 0.5413   # softplus -> 1.0
-        model.encoder.sigma.bias[:4] = -3.0    # softplus -> 0.049
+        model.encoder.sigma.bias[:] = 0.5413  # softplus -> 1.0
+        model.encoder.sigma.bias[:4] = -3.0  # softplus -> 0.049
         model.encoder.mu.weight.mul_(300)
     return save_model(model, directory)
 
@@ -67,11 +67,18 @@ def test_every_stage_and_the_summary(study):
         feats, _ = load_table(d / "features_real.parquet")
         assert len(real) == len(mu) == len(feats) == s["per_bars"][f"{b}-bar"]["windows_real"] > 0
         assert s["per_bars"][f"{b}-bar"]["windows_random"] == len(real)
-        assert s["per_bars"][f"{b}-bar"]["music_by_sigma"] == 4     # planted: neurons 0-3 have sigma 0.05
+        assert s["per_bars"][f"{b}-bar"]["music_by_sigma"] == 4  # planted: neurons 0-3 have sigma 0.05
         assert real.groupby(["file", "tune"]).size().max() <= 5
-        for fig in ("fig2_example_rolls", "fig3_example_latents", "fig4_neuron_boxplots", "fig5_pearson_mu",
-                    "fig6_feature_phik", "fig7_neuron_feature_phik", "fig10_real_random_histograms",
-                    "fig11_activation_counts"):
+        for fig in (
+            "fig2_example_rolls",
+            "fig3_example_latents",
+            "fig4_neuron_boxplots",
+            "fig5_pearson_mu",
+            "fig6_feature_phik",
+            "fig7_neuron_feature_phik",
+            "fig10_real_random_histograms",
+            "fig11_activation_counts",
+        ):
             assert fig in study.results[b].figures, fig
             assert study.results[b].figures[fig].stat().st_size > 1000
             assert study.results[b].figures[fig].with_suffix(".svg").is_file()
@@ -121,7 +128,7 @@ def test_encoding_resumes_chunk_by_chunk(study, env, tmp_path):
     parts = list((tmp_path / "latents.parquet.parts").rglob("part-*.npz"))
     assert [p.name for p in parts] == ["part-000000.npz"] and not entry.path.exists()
     latents = encode_windows(entry, events, lambda: flaky, 16, chunk=64, progress=False)
-    assert flaky.calls == 2 + 3   # the interrupted run encoded chunk 0; the rerun chunks 1-3 only
+    assert flaky.calls == 2 + 3  # the interrupted run encoded chunk 0; the rerun chunks 1-3 only
     ref_mu, ref_sigma = flaky.model.encode(events)
     np.testing.assert_array_equal(latents.mu, ref_mu)
     np.testing.assert_array_equal(latents.sigma, ref_sigma)
@@ -142,17 +149,41 @@ def test_encode_command_equals_the_pipelines_latents(study, env, tmp_path, capsy
         assert encoded.mu.dtype == np.float32 and encoded.mu.shape == (n, 16)
     before = out.stat().st_mtime_ns
     assert main(["encode", str(melodies), "--model", models[16], "--out", str(out), "--quiet"]) == 0
-    assert out.stat().st_mtime_ns == before                     # complete and verified: reused
-    assert main(["encode", str(study.directory / "bars2" / "melodies.parquet"), "--model", models[16], "--out",
-                 str(tmp_path / "x.parquet")]) == 1
-    assert capsys.readouterr().err.strip().endswith("windows of 2 bars; model " + repr(models[16]) + " is a 16-bar model")
+    assert out.stat().st_mtime_ns == before  # complete and verified: reused
+    assert (
+        main(
+            [
+                "encode",
+                str(study.directory / "bars2" / "melodies.parquet"),
+                "--model",
+                models[16],
+                "--out",
+                str(tmp_path / "x.parquet"),
+            ]
+        )
+        == 1
+    )
+    assert (
+        capsys.readouterr().err.strip().endswith("windows of 2 bars; model " + repr(models[16]) + " is a 16-bar model")
+    )
 
 
 def test_killed_run_resumes_to_the_same_results(study, env, tmp_path):
     root, models = env
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "musicneurons", "run", "--model", models[2], "--max-tunes", str(MAX_TUNES),
-           "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "musicneurons",
+        "run",
+        "--model",
+        models[2],
+        "--max-tunes",
+        str(MAX_TUNES),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while not (out / "bars2" / "analysis").exists() and proc.poll() is None and time.time() < deadline:
@@ -166,13 +197,19 @@ def test_killed_run_resumes_to_the_same_results(study, env, tmp_path):
     for name in STAGE_TABLES:
         resumed, _ = load_table(out / "bars2" / f"{name}.parquet")
         full, _ = load_table(study.directory / "bars2" / f"{name}.parquet")
-        pd.testing.assert_frame_equal(resumed.drop(columns=[c for c in resumed if resumed[c].dtype == object and
-                                                            isinstance(resumed[c].iloc[0], np.ndarray)]),
-                                      full.drop(columns=[c for c in full if full[c].dtype == object and
-                                                         isinstance(full[c].iloc[0], np.ndarray)]))
+        pd.testing.assert_frame_equal(
+            resumed.drop(
+                columns=[
+                    c for c in resumed if resumed[c].dtype == object and isinstance(resumed[c].iloc[0], np.ndarray)
+                ]
+            ),
+            full.drop(columns=[c for c in full if full[c].dtype == object and isinstance(full[c].iloc[0], np.ndarray)]),
+        )
     for name in ("neurons", "correlations", "contrast", "attributes"):
-        pd.testing.assert_frame_equal(pd.read_csv(out / "bars2" / "analysis" / f"{name}.csv"),
-                                      pd.read_csv(study.directory / "bars2" / "analysis" / f"{name}.csv"))
+        pd.testing.assert_frame_equal(
+            pd.read_csv(out / "bars2" / "analysis" / f"{name}.csv"),
+            pd.read_csv(study.directory / "bars2" / "analysis" / f"{name}.csv"),
+        )
 
 
 def test_markup_in_a_track_name_is_escaped(env, tmp_path):
@@ -194,9 +231,17 @@ def test_report_in_headless_chromium(study):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         errors, requests = [], []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

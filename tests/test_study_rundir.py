@@ -40,8 +40,11 @@ def env(tmp_path_factory, one_torch_thread):
 
 def _final_tables(run_dir):
     d = run_dir / "bars2"
-    out = {"windows": Windows.load(d / "melodies.parquet"), "latents": Latents.load(d / "latents_real.parquet"),
-           "features": Features.load(d / "features_real.parquet")}
+    out = {
+        "windows": Windows.load(d / "melodies.parquet"),
+        "latents": Latents.load(d / "latents_real.parquet"),
+        "features": Features.load(d / "features_real.parquet"),
+    }
     out.update({name: pd.read_csv(d / "analysis" / f"{name}.csv") for name in ANALYSIS})
     return out
 
@@ -89,7 +92,8 @@ def test_a_file_added_to_the_data_folder_is_in_the_rerun(env, monkeypatch):
     again = run_study(root / "grow", model=model, data=data, progress=False)
     assert set(again.results[2].windows.meta["file"]) == {f"song{i:03d}.mid" for i in range(13)}
     assert set(Windows.load(root / "grow" / "bars2" / "melodies.parquet").meta["file"]) == set(
-        again.results[2].windows.meta["file"])
+        again.results[2].windows.meta["file"]
+    )
     n = again.summary["per_bars"]["2-bar"]["windows_real"]
     assert n == len(again.results[2].windows) > first.summary["per_bars"]["2-bar"]["windows_real"]
     assert len(Latents.load(root / "grow" / "bars2" / "latents_real.parquet")) == n
@@ -113,7 +117,7 @@ def test_every_kind_of_damaged_output_is_recomputed_to_the_same_tables(env, caps
     damaged["bars2/example"] = d / "example" / "example.json"
     for i, path in enumerate(damaged.values()):
         _damage(path, "empty" if i % 2 else "truncate")
-    _damage(d / "random.parquet.done.json", "empty")        # and a marker
+    _damage(d / "random.parquet.done.json", "empty")  # and a marker
     capsys.readouterr()
     again = run_study(out, model=model, data=data, progress=False)
     notices = capsys.readouterr().err.strip().splitlines()
@@ -133,15 +137,27 @@ def test_a_second_run_into_the_same_out_is_refused_at_once(env, capsys):
         with pytest.raises(RunLockedError, match="is in use by another musicneurons run"):
             run_study(out, model=model, data=root / "few", progress=False)
     # Another process holding the run directory, as a run in progress does, then killed.
-    holder = subprocess.Popen([sys.executable, "-c", f"import sys, time; from musicneurons.rundir import RunDirectory\n"
-                               f"with RunDirectory({str(out)!r}).lock():\n    print('held', flush=True); time.sleep(600)"],
-                              env=os.environ, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, time; from musicneurons.rundir import RunDirectory\n"
+            f"with RunDirectory({str(out)!r}).lock():\n    print('held', flush=True); time.sleep(600)",
+        ],
+        env=os.environ,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline() == "held\n"
     cmd = ["run", "--model", model, "--data", str(root / "few"), "--out", str(out), "--quiet"]
     assert main(cmd) == 1
-    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
-        f"musicneurons run: error: {out} is in use by another musicneurons run (pid {holder.pid} on ")
-    assert holder.poll() is None and not (out / "bars2").exists()       # refused before any stage
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .startswith(f"musicneurons run: error: {out} is in use by another musicneurons run (pid {holder.pid} on ")
+    )
+    assert holder.poll() is None and not (out / "bars2").exists()  # refused before any stage
     holder.kill()
     holder.wait()
     assert main(cmd) == 0

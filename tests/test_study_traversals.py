@@ -16,8 +16,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def tiny_model(directory):
     """A 16-unit 2-bar MusicVAE, z = 16, whose first 4 neurons have sigma ~0.05 (music) and the rest ~1."""
     torch.manual_seed(0)
-    model = MusicVAE(get_config("mn-mel_2bar").replace(name="tiny-2bar", z_size=16, enc_sizes=(16,),
-                                                       dec_sizes=(16, 16)))
+    model = MusicVAE(
+        get_config("mn-mel_2bar").replace(name="tiny-2bar", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16))
+    )
     with torch.no_grad():
         model.encoder.sigma.bias[:] = 0.5413
         model.encoder.sigma.bias[:4] = -3.0
@@ -42,7 +43,7 @@ def test_traversal_stage_of_the_study(study):
     assert trav.info["label"] == "music neurons" and len(trav.info["neurons"]) == 4
     order = res.analysis.neurons["neuron"].tolist()
     assert trav.info["neurons"] == order[:4] and trav.info["control"] == order[-1]
-    assert list(trav.matrix.columns) == list(res.analysis.feature_phik.columns)     # the analysis's features
+    assert list(trav.matrix.columns) == list(res.analysis.feature_phik.columns)  # the analysis's features
     strongest = res.analysis.correlations.drop_duplicates("neuron").set_index("neuron")["feature_id"]
     s = trav.summaries.set_index("neuron")
     for neuron in trav.info["neurons"]:

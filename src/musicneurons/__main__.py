@@ -1,4 +1,5 @@
 """``python -m musicneurons`` runs the command-line program."""
+
 import sys
 
 from .cli import main

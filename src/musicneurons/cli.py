@@ -30,7 +30,8 @@ def build_parser():
     """The argparse parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
         prog="musicneurons",
-        description="Open the latent space of music VAEs: which latent neurons carry music, and what they mean.")
+        description="Open the latent space of music VAEs: which latent neurons carry music, and what they mean.",
+    )
     parser.add_argument("--version", action="version", version=f"musicneurons {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

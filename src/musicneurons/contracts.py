@@ -30,22 +30,41 @@ from .tables import read_table, save_table
 
 __all__ = ["Windows", "Latents", "Features", "PROVENANCE", "KEY_NUMBERS"]
 
-PROVENANCE = ["source", "file", "tune", "track", "program", "instrument", "section", "first_bar", "tempo",
-              "transposition", "window", "bars"]
+PROVENANCE = [
+    "source",
+    "file",
+    "tune",
+    "track",
+    "program",
+    "instrument",
+    "section",
+    "first_bar",
+    "tempo",
+    "transposition",
+    "window",
+    "bars",
+]
 
 # (name in the analysis summary, label in the report and the terminal), in display order.
-KEY_NUMBERS = [("windows_real", "real windows"), ("windows_random", "random windows"),
-               ("music_by_sigma", "music neurons (mean sigma rule)"),
-               ("active_units", "active units (var mu > 0.01)"),
-               ("agreement", "agreement of the two rules"), ("noise_floor", "phik noise floor")]
+KEY_NUMBERS = [
+    ("windows_real", "real windows"),
+    ("windows_random", "random windows"),
+    ("music_by_sigma", "music neurons (mean sigma rule)"),
+    ("active_units", "active units (var mu > 0.01)"),
+    ("agreement", "agreement of the two rules"),
+    ("noise_floor", "phik noise floor"),
+]
 
 
 def _require(table: Path, columns: dict[str, np.ndarray], names: tuple[str, ...], what: str) -> None:
     """Raise TableError naming ``table`` unless every array column of ``names`` is there."""
     missing = [n for n in names if n not in columns]
     if missing:
-        raise TableError(table, f"a {what} table needs the array columns {', '.join(map(repr, names))}; "
-                                f"it lacks {', '.join(map(repr, missing))}")
+        raise TableError(
+            table,
+            f"a {what} table needs the array columns {', '.join(map(repr, names))}; "
+            f"it lacks {', '.join(map(repr, missing))}",
+        )
 
 
 @dataclass(frozen=True)
@@ -66,8 +85,9 @@ class Windows:
     def __post_init__(self) -> None:
         events = np.ascontiguousarray(self.events, dtype=np.int8)
         if events.ndim != 2 or len(events) != len(self.meta):
-            raise InvalidParameterError(f"Windows: events must have shape (n, T) with n = {len(self.meta)} "
-                                        f"rows of meta. Got {events.shape}.")
+            raise InvalidParameterError(
+                f"Windows: events must have shape (n, T) with n = {len(self.meta)} rows of meta. Got {events.shape}."
+            )
         object.__setattr__(self, "events", events)
         object.__setattr__(self, "meta", self.meta.reset_index(drop=True))
 
@@ -119,8 +139,9 @@ class Latents:
         mu = np.ascontiguousarray(self.mu, dtype=np.float32)
         sigma = np.ascontiguousarray(self.sigma, dtype=np.float32)
         if mu.ndim != 2 or mu.shape != sigma.shape:
-            raise InvalidParameterError(f"Latents: mu and sigma must have one shape (n, z). Got {mu.shape} and "
-                                        f"{sigma.shape}.")
+            raise InvalidParameterError(
+                f"Latents: mu and sigma must have one shape (n, z). Got {mu.shape} and {sigma.shape}."
+            )
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "sigma", sigma)
 
@@ -166,8 +187,7 @@ class Features:
         values = self.values.reset_index(drop=True)
         reasons = np.asarray(self.nan_reasons, dtype=object)
         if reasons.shape != (len(values),):
-            raise InvalidParameterError(f"Features: nan_reasons must have shape ({len(values)},). "
-                                        f"Got {reasons.shape}.")
+            raise InvalidParameterError(f"Features: nan_reasons must have shape ({len(values)},). Got {reasons.shape}.")
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "nan_reasons", reasons)
 
@@ -179,8 +199,9 @@ class Features:
         """Join chunks in order."""
         if not parts:
             return cls(pd.DataFrame(), np.zeros(0, dtype=object))
-        return cls(pd.concat([p.values for p in parts], ignore_index=True),
-                   np.concatenate([p.nan_reasons for p in parts]))
+        return cls(
+            pd.concat([p.values for p in parts], ignore_index=True), np.concatenate([p.nan_reasons for p in parts])
+        )
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
         """Write the feature table (``row``, the features, ``nan_reasons``) atomically; returns its path."""
@@ -193,7 +214,10 @@ class Features:
     def load(cls, path: str | Path) -> Features:
         """Read a feature table: every numeric column but ``row`` is a feature."""
         scalars, _, _ = read_table(path)
-        reasons = scalars["nan_reasons"].to_numpy(object) if "nan_reasons" in scalars else np.full(len(scalars), "",
-                                                                                                   dtype=object)
+        reasons = (
+            scalars["nan_reasons"].to_numpy(object)
+            if "nan_reasons" in scalars
+            else np.full(len(scalars), "", dtype=object)
+        )
         numeric = [c for c in scalars.select_dtypes("number").columns if c != "row"]
         return cls(scalars[numeric].astype(np.float64), reasons)

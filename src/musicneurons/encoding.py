@@ -49,9 +49,17 @@ def latents_key(windows_key: str, model: ModelRef) -> str:
     return content_key("latents", windows_key, model.key())
 
 
-def encode_windows(entry: Entry, events: np.ndarray, model: Callable[[], MusicVAE], z: int, device: str = "cpu",
-                   chunk: int = ENCODE_CHUNK, progress: bool = True, desc: str = "encoding",
-                   metadata: dict | None = None) -> Latents:
+def encode_windows(
+    entry: Entry,
+    events: np.ndarray,
+    model: Callable[[], MusicVAE],
+    z: int,
+    device: str = "cpu",
+    chunk: int = ENCODE_CHUNK,
+    progress: bool = True,
+    desc: str = "encoding",
+    metadata: dict | None = None,
+) -> Latents:
     """Encode ``events`` into the latent table of ``entry``, reusing the chunks already in its store.
 
     Parameters
@@ -86,7 +94,7 @@ def encode_windows(entry: Entry, events: np.ndarray, model: Callable[[], MusicVA
     for index, start in enumerate(tqdm(starts, desc=desc, unit="chunk", disable=not progress)):
         arrays = store.get(index)
         if arrays is None:
-            latents = encode_chunk(model(), events[start:start + chunk], device)
+            latents = encode_chunk(model(), events[start : start + chunk], device)
             store.put(index, mu=latents.mu, sigma=latents.sigma)
         else:
             latents = Latents(arrays["mu"], arrays["sigma"])
@@ -98,8 +106,14 @@ def encode_windows(entry: Entry, events: np.ndarray, model: Callable[[], MusicVA
     return result
 
 
-def encode_file(melodies: str | Path, model: str | Path | ModelRef, out: str | Path, device: str = "cpu",
-                chunk: int = ENCODE_CHUNK, progress: bool = True) -> Latents:
+def encode_file(
+    melodies: str | Path,
+    model: str | Path | ModelRef,
+    out: str | Path,
+    device: str = "cpu",
+    chunk: int = ENCODE_CHUNK,
+    progress: bool = True,
+) -> Latents:
     """Encode every window of a melody table with a model and write the latent table (the ``encode`` command).
 
     Parameters
@@ -126,8 +140,9 @@ def encode_file(melodies: str | Path, model: str | Path | ModelRef, out: str | P
     ref = resolve_model(model)
     windows = Windows.load(melodies)
     if windows.events.shape[1] != 16 * ref.bars:
-        raise InvalidParameterError(f"{melodies}: windows of {windows.events.shape[1] // 16} bars; model "
-                                    f"{ref.spec!r} is a {ref.bars}-bar model")
+        raise InvalidParameterError(
+            f"{melodies}: windows of {windows.events.shape[1] // 16} bars; model {ref.spec!r} is a {ref.bars}-bar model"
+        )
     loaded: list[MusicVAE] = []
 
     def get_model() -> MusicVAE:
@@ -138,5 +153,14 @@ def encode_file(melodies: str | Path, model: str | Path | ModelRef, out: str | P
     entry = Entry(Path(out), latents_key(file_key(melodies), ref))
     if entry.verified():
         return Latents.load(entry.path)
-    return encode_windows(entry, windows.events, get_model, ref.config.z_size, device=device, chunk=chunk,
-                          progress=progress, desc=f"encoding {Path(melodies).name}", metadata={"model": ref.spec})
+    return encode_windows(
+        entry,
+        windows.events,
+        get_model,
+        ref.config.z_size,
+        device=device,
+        chunk=chunk,
+        progress=progress,
+        desc=f"encoding {Path(melodies).name}",
+        metadata={"model": ref.spec},
+    )

@@ -2,9 +2,23 @@
 
 import numpy as np
 
-__all__ = ["MusicNeuronsError", "InvalidParameterError", "FileProblemError", "MelodyError", "MidiFileError",
-           "ScoreFileError", "NoMelodiesError", "CheckpointError", "ModelFileError", "OutputError",
-           "RunLockedError", "DeviceError", "TableError", "check_choice", "check_positive_int"]
+__all__ = [
+    "MusicNeuronsError",
+    "InvalidParameterError",
+    "FileProblemError",
+    "MelodyError",
+    "MidiFileError",
+    "ScoreFileError",
+    "NoMelodiesError",
+    "CheckpointError",
+    "ModelFileError",
+    "OutputError",
+    "RunLockedError",
+    "DeviceError",
+    "TableError",
+    "check_choice",
+    "check_positive_int",
+]
 
 
 class MusicNeuronsError(Exception):
@@ -80,7 +94,8 @@ def check_choice(name, value, choices, where):
     """Raise InvalidParameterError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise InvalidParameterError(
-            f"The {name!r} parameter of {where} must be one of {sorted(choices)}. Got {value!r} instead.")
+            f"The {name!r} parameter of {where} must be one of {sorted(choices)}. Got {value!r} instead."
+        )
     return value
 
 
@@ -89,5 +104,7 @@ def check_positive_int(name, value, where, allow_none=True):
     if value is None and allow_none:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(f"The {name!r} parameter of {where} must be a positive integer. Got {value!r} instead.")
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {where} must be a positive integer. Got {value!r} instead."
+        )
     return int(value)

@@ -54,8 +54,10 @@ __all__ = ["run_study", "StudyRun", "BarsResult", "BarsStudy", "EXTRA_STAGES"]
 
 EXAMPLE_TITLE = '"Twinkle, twinkle, little star"'
 # Stages added by other modules, run in order after the core stages: "package.module:function".
-EXTRA_STAGES: list[str] = ["musicneurons.melody.failures:study_stage",
-                           "musicneurons.interventions.study_stage:study_traversals"]
+EXTRA_STAGES: list[str] = [
+    "musicneurons.melody.failures:study_stage",
+    "musicneurons.interventions.study_stage:study_traversals",
+]
 RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock")
 
 
@@ -142,9 +144,9 @@ class Settings:
     seed: int
     device: str
     progress: bool
-    traversals: bool = False                       # the traversal stage (musicneurons.interventions)
+    traversals: bool = False  # the traversal stage (musicneurons.interventions)
     soundfont: str | Path | None = None
-    traversal_audio_seconds: float | None = None   # None: the stage's default
+    traversal_audio_seconds: float | None = None  # None: the stage's default
 
 
 class BarsStudy:
@@ -188,8 +190,12 @@ class BarsStudy:
             import music21
 
             index = Path(__file__).parent / "data"
-            return ["corpus", self.settings.max_tunes, music21.__version__,
-                    [file_key(p) for p in sorted(index.glob("*.json"))]]
+            return [
+                "corpus",
+                self.settings.max_tunes,
+                music21.__version__,
+                [file_key(p) for p in sorted(index.glob("*.json"))],
+            ]
         from .melody.sources import MIDI_SUFFIXES, SCORE_SUFFIXES
 
         return ["files", str(Path(data).resolve()), folder_key(data, MIDI_SUFFIXES + SCORE_SUFFIXES)]
@@ -199,7 +205,8 @@ class BarsStudy:
         s = self.settings
         key = content_key("melodies", self.bars, self._data_key(), s.n, s.seed, __version__)
         table, errors = self.entry("melodies.parquet", key), self.entry("melodies.errors.parquet", key)
-        if not all([table.verified(), errors.verified()]):       # both checked: a notice for each damaged one
+        if not all([table.verified(), errors.verified()]):  # both checked: a notice for each damaged one
+
             def make():
                 windows, errs = real_windows(self.bars, s.data, s.n, s.max_tunes, s.seed, s.progress)
                 meta = {"key": key, "stage": "melodies", "bars": self.bars}
@@ -207,6 +214,7 @@ class BarsStudy:
                 save_table(errors.path, errs, metadata=meta)
                 table.complete(len(windows))
                 errors.complete(len(errs))
+
             self._timed("melodies", make)
         return Windows.load(table.path), pd.read_parquet(errors.path), key
 
@@ -216,16 +224,23 @@ class BarsStudy:
 
         key = content_key("random", self.bars, n_real, self.settings.seed, real_key)
         entry = self.entry("random.parquet", key)
-        self._timed_ensure("random", entry, lambda path: Windows.from_frame(
-            random_melodies(n_real, self.bars, self.settings.seed)).save(path, {"key": key, "stage": "random"}),
-            n_real)
+        self._timed_ensure(
+            "random",
+            entry,
+            lambda path: Windows.from_frame(random_melodies(n_real, self.bars, self.settings.seed)).save(
+                path, {"key": key, "stage": "random"}
+            ),
+            n_real,
+        )
         return Windows.load(entry.path), key
 
     def _timed_ensure(self, name, entry, write, rows):
         """Make ``entry`` unless it verifies: ``write(path)``, timed as ``name``, then its marker with ``rows``."""
+
         def make(path):
             self._timed(name, lambda: write(path))
             return rows
+
         entry.ensure(make)
 
     def latents(self, name: str, events: np.ndarray, upstream: str) -> tuple[Latents, str]:
@@ -234,9 +249,20 @@ class BarsStudy:
         entry = self.entry(f"latents_{name}.parquet", key)
         if entry.verified():
             return Latents.load(entry.path), key
-        latents = self._timed(f"latents_{name}", lambda: encode_windows(
-            entry, events, lambda: self.model, self.ref.config.z_size, self.settings.device, ENCODE_CHUNK,
-            self.settings.progress, f"encoding {name} ({self.bars} bars)", {"model": self.ref.spec}))
+        latents = self._timed(
+            f"latents_{name}",
+            lambda: encode_windows(
+                entry,
+                events,
+                lambda: self.model,
+                self.ref.config.z_size,
+                self.settings.device,
+                ENCODE_CHUNK,
+                self.settings.progress,
+                f"encoding {name} ({self.bars} bars)",
+                {"model": self.ref.spec},
+            ),
+        )
         return latents, key
 
     def features(self, name: str, windows: Windows, upstream: str) -> tuple[Features, str]:
@@ -245,9 +271,14 @@ class BarsStudy:
 
         key = content_key("features", upstream, __version__)
         entry = self.entry(f"features_{name}.parquet", key)
-        self._timed_ensure(f"features_{name}", entry, lambda path: features_of(
-            windows.events, windows.tempo, progress=False).save(path, {"key": key, "stage": "features"}),
-            len(windows))
+        self._timed_ensure(
+            f"features_{name}",
+            entry,
+            lambda path: features_of(windows.events, windows.tempo, progress=False).save(
+                path, {"key": key, "stage": "features"}
+            ),
+            len(windows),
+        )
         return Features.load(entry.path), key
 
     def analysis(self, real: tuple, random: tuple, upstream: tuple):
@@ -261,9 +292,21 @@ class BarsStudy:
             return StudyResults.load(entry.path)
         entry.clear()
         (mu, sigma, feats), (rmu, rsigma, rfeats) = real, random
-        results = self._timed("analysis", lambda: analyse_study(
-            mu, sigma, feats.values, rmu, rsigma, rfeats.values, catalogue(), out_dir=entry.path,
-            label=f"{self.bars}-bar", random_state=self.settings.seed))
+        results = self._timed(
+            "analysis",
+            lambda: analyse_study(
+                mu,
+                sigma,
+                feats.values,
+                rmu,
+                rsigma,
+                rfeats.values,
+                catalogue(),
+                out_dir=entry.path,
+                label=f"{self.bars}-bar",
+                random_state=self.settings.seed,
+            ),
+        )
         entry.complete(len(results.neurons))
         return results
 
@@ -295,25 +338,55 @@ class BarsStudy:
         rlat, rlat_key = step("latents random", self.latents, "random", random_windows.events, random_key)
         feats, feat_key = step("features real", self.features, "real", windows, real_key)
         rfeats, rfeat_key = step("features random", self.features, "random", random_windows, random_key)
-        results = step("analysis", self.analysis, (lat.mu, lat.sigma, feats), (rlat.mu, rlat.sigma, rfeats),
-                       (lat_key, rlat_key, feat_key, rfeat_key))
+        results = step(
+            "analysis",
+            self.analysis,
+            (lat.mu, lat.sigma, feats),
+            (rlat.mu, rlat.sigma, rfeats),
+            (lat_key, rlat_key, feat_key, rfeat_key),
+        )
         example, example_figures = step("example", self.example)
         bar.close()
-        summary = {**results.summary, "example": example,
-                   "strongest_features": strongest_features(results.correlations, results.neurons)}
+        summary = {
+            **results.summary,
+            "example": example,
+            "strongest_features": strongest_features(results.correlations, results.neurons),
+        }
         figures = {**example_figures, **{name: paths[0] for name, paths in results.figures.items()}}
-        keys = {"melodies": real_key, "random": random_key, "latents_real": lat_key, "latents_random": rlat_key,
-                "features_real": feat_key, "features_random": rfeat_key}
-        result = BarsResult(self.bars, self.ref.spec, self.dir, summary, figures, results, windows, errors,
-                            self.ref.description(), lat, rlat, random_windows, feats, rfeats, keys)
+        keys = {
+            "melodies": real_key,
+            "random": random_key,
+            "latents_real": lat_key,
+            "latents_random": rlat_key,
+            "features_real": feat_key,
+            "features_random": rfeat_key,
+        }
+        result = BarsResult(
+            self.bars,
+            self.ref.spec,
+            self.dir,
+            summary,
+            figures,
+            results,
+            windows,
+            errors,
+            self.ref.description(),
+            lat,
+            rlat,
+            random_windows,
+            feats,
+            rfeats,
+            keys,
+        )
         for spec in EXTRA_STAGES:
             module, name = spec.split(":")
             getattr(importlib.import_module(module), name)(self, result)
         return result
 
 
-def real_windows(bars: int, data, n: int | None, max_tunes: int | None, seed: int,
-                 progress: bool) -> tuple[Windows, pd.DataFrame]:
+def real_windows(
+    bars: int, data, n: int | None, max_tunes: int | None, seed: int, progress: bool
+) -> tuple[Windows, pd.DataFrame]:
     """The study's real windows: the corpus (or ``data``), at most 5 a tune, then a seeded subset of ``n``.
 
     Returns
@@ -340,12 +413,19 @@ def write_example(model, bars: int, seed: int, folder: Path) -> dict:
     from .report.figures import save_figure
 
     ex = encode_example(model, bars=bars, seed=seed)
-    save_figure(plot_example_rolls(ex, f"{EXAMPLE_TITLE}: melody, decoded mu, decoded sample ({bars}-bar)")[0],
-                folder / "fig2_example_rolls")
-    save_figure(plot_example_latents(ex, title=f"{EXAMPLE_TITLE} in latent space ({bars}-bar)")[0],
-                folder / "fig3_example_latents")
-    info = {"reconstructs": ex.reconstructs, "step_accuracy": round(ex.step_accuracy, 4),
-            "neurons_sigma_below_1": int((ex.sigma < 1).sum())}
+    save_figure(
+        plot_example_rolls(ex, f"{EXAMPLE_TITLE}: melody, decoded mu, decoded sample ({bars}-bar)")[0],
+        folder / "fig2_example_rolls",
+    )
+    save_figure(
+        plot_example_latents(ex, title=f"{EXAMPLE_TITLE} in latent space ({bars}-bar)")[0],
+        folder / "fig3_example_latents",
+    )
+    info = {
+        "reconstructs": ex.reconstructs,
+        "step_accuracy": round(ex.step_accuracy, 4),
+        "neurons_sigma_below_1": int((ex.sigma < 1).sum()),
+    }
     write_json(folder / "example.json", info)
     return info
 
@@ -358,8 +438,14 @@ def strongest_features(correlations: pd.DataFrame, neurons: pd.DataFrame, n_neur
         rows = correlations[correlations["neuron"] == neuron].sort_values("phik", ascending=False)
         if len(rows):
             best = rows.iloc[0]
-            out.append({"neuron": int(neuron), "feature_id": best["feature_id"], "phik": round(float(best["phik"]), 4),
-                        "category": best.get("category", "")})
+            out.append(
+                {
+                    "neuron": int(neuron),
+                    "feature_id": best["feature_id"],
+                    "phik": round(float(best["phik"]), 4),
+                    "category": best.get("category", ""),
+                }
+            )
     return out
 
 
@@ -370,14 +456,25 @@ def check_run_directory(root: Path) -> None:
     names = {p.name for p in root.iterdir()}
     if names and not (names & set(RUN_FILES) or any(n.startswith("bars") for n in names)):
         shown = ", ".join(sorted(names)[:3]) + (" ..." if len(names) > 3 else "")
-        raise OutputError(f"--out {root}: holds other files ({shown}), not a musicneurons run directory; "
-                          f"give a new or empty folder")
+        raise OutputError(
+            f"--out {root}: holds other files ({shown}), not a musicneurons run directory; give a new or empty folder"
+        )
 
 
-def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Path | None = None,
-              bars=(2, 16), n: int | None = None, max_tunes: int | None = None, seed: int = 0, device: str = "cpu",
-              progress: bool = True, traversals: bool = False, soundfont: str | Path | None = None,
-              traversal_audio_seconds: float | None = None) -> StudyRun:
+def run_study(
+    out: str | Path = "musicneurons-study",
+    model=None,
+    data: str | Path | None = None,
+    bars=(2, 16),
+    n: int | None = None,
+    max_tunes: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    traversals: bool = False,
+    soundfont: str | Path | None = None,
+    traversal_audio_seconds: float | None = None,
+) -> StudyRun:
     """Run the whole study and write its run directory and report.
 
     Parameters
@@ -442,11 +539,18 @@ def run_study(out: str | Path = "musicneurons-study", model=None, data: str | Pa
         started = time.perf_counter()
         settings = Settings(data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds)
         results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
-        described = {"out": str(run.root), "models": {str(b): ref.spec for b, ref in models.items()},
-                     "data": str(data) if data is not None else "music21 folk corpus (embedded)", "n": n,
-                     "max_tunes": max_tunes, "seed": seed, "device": device, "traversals": traversals,
-                     "soundfont": str(soundfont) if soundfont else None,
-                     "traversal_audio_seconds": traversal_audio_seconds}
+        described = {
+            "out": str(run.root),
+            "models": {str(b): ref.spec for b, ref in models.items()},
+            "data": str(data) if data is not None else "music21 folk corpus (embedded)",
+            "n": n,
+            "max_tunes": max_tunes,
+            "seed": seed,
+            "device": device,
+            "traversals": traversals,
+            "soundfont": str(soundfont) if soundfont else None,
+            "traversal_audio_seconds": traversal_audio_seconds,
+        }
         write_json(timings_path, timings)
         summary = study_summary(results, described, timings, time.perf_counter() - started)
         write_json(run.root / "summary.json", summary)
@@ -459,10 +563,22 @@ def study_summary(results: dict, settings: dict, timings: dict, wall: float) -> 
     import music21
     import torch
 
-    per_bars = {f"{b}-bar": {"model": res.model, **res.summary, "errors": len(res.errors)}
-                for b, res in results.items()}
-    return {"study": "musicneurons", "per_bars": per_bars, "key_numbers": dict(KEY_NUMBERS), "settings": settings,
-            "versions": {"musicneurons": __version__, "python": platform.python_version(), "numpy": np.__version__,
-                         "torch": torch.__version__, "music21": music21.__version__, "pandas": pd.__version__},
-            "timings_s": {**timings, "total": round(wall, 3)},
-            "timings_note": "seconds of each stage when it last ran; total = this invocation"}
+    per_bars = {
+        f"{b}-bar": {"model": res.model, **res.summary, "errors": len(res.errors)} for b, res in results.items()
+    }
+    return {
+        "study": "musicneurons",
+        "per_bars": per_bars,
+        "key_numbers": dict(KEY_NUMBERS),
+        "settings": settings,
+        "versions": {
+            "musicneurons": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "torch": torch.__version__,
+            "music21": music21.__version__,
+            "pandas": pd.__version__,
+        },
+        "timings_s": {**timings, "total": round(wall, 3)},
+        "timings_note": "seconds of each stage when it last ran; total = this invocation",
+    }

@@ -47,9 +47,11 @@ def check_device(device: str, option: str = "--device") -> str:
         raise DeviceError(f"{option} {device}: not a torch device ({exc})") from None
     if parsed.type == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError(f"{option} {device}: CUDA is not available here (torch {torch.__version__}, "
-                              f"{'built without CUDA' if torch.version.cuda is None else 'no usable GPU'}); "
-                              f"use --device cpu")
+            raise DeviceError(
+                f"{option} {device}: CUDA is not available here (torch {torch.__version__}, "
+                f"{'built without CUDA' if torch.version.cuda is None else 'no usable GPU'}); "
+                f"use --device cpu"
+            )
         if parsed.index is not None and parsed.index >= torch.cuda.device_count():
             raise DeviceError(f"{option} {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     elif parsed.type == "mps" and not torch.backends.mps.is_available():

@@ -10,28 +10,52 @@ __all__ = ["register", "closing_table"]
 def register(sub):
     """Add ``run`` to the ``musicneurons`` subparsers."""
     p = sub.add_parser(
-        "run", help="run the whole study (melodies, random, latents, features, analysis, report)",
+        "run",
+        help="run the whole study (melodies, random, latents, features, analysis, report)",
         description="Run the paper's study end to end and write a run directory with an HTML report. "
-                    "Stopping and rerunning the same command resumes it. "
-                    "Example: musicneurons run --out study   |   musicneurons run --model cat-mel_2bar_big/ --data ~/lmd")
-    p.add_argument("--model", action="append", default=None,
-                   help="shipped model name, saved model folder or Magenta checkpoint (repeat for 2 and 16 bars); "
-                        "default: the shipped 2- and 16-bar models")
-    p.add_argument("--data", default=None, help="folder of MIDI, MusicXML, ABC or kern files (default: embedded corpus)")
-    p.add_argument("--bars", type=int, choices=(2, 16), action="append", default=None,
-                   help="window length to study (repeatable; default both)")
-    p.add_argument("--n", type=positive_int, default=None,
-                   help="at most N real windows per length (and as many random)")
-    p.add_argument("--max-tunes", type=positive_int, default=None,
-                   help="embedded corpus only: an evenly spread slice of tunes")
+        "Stopping and rerunning the same command resumes it. "
+        "Example: musicneurons run --out study   |   musicneurons run --model cat-mel_2bar_big/ --data ~/lmd",
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="shipped model name, saved model folder or Magenta checkpoint (repeat for 2 and 16 bars); "
+        "default: the shipped 2- and 16-bar models",
+    )
+    p.add_argument(
+        "--data", default=None, help="folder of MIDI, MusicXML, ABC or kern files (default: embedded corpus)"
+    )
+    p.add_argument(
+        "--bars",
+        type=int,
+        choices=(2, 16),
+        action="append",
+        default=None,
+        help="window length to study (repeatable; default both)",
+    )
+    p.add_argument(
+        "--n", type=positive_int, default=None, help="at most N real windows per length (and as many random)"
+    )
+    p.add_argument(
+        "--max-tunes", type=positive_int, default=None, help="embedded corpus only: an evenly spread slice of tunes"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
     p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
-    p.add_argument("--traversals", action=argparse.BooleanOptionalAction, default=False,
-                   help="also sweep the first music neurons, decode, measure and render audio (default off)")
+    p.add_argument(
+        "--traversals",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also sweep the first music neurons, decode, measure and render audio (default off)",
+    )
     p.add_argument("--soundfont", default=None, help="General MIDI SoundFont for the traversals' audio")
-    p.add_argument("--traversal-audio-seconds", type=float, default=None,
-                   help="audio budget of the traversals per length in seconds (0: no audio)")
+    p.add_argument(
+        "--traversal-audio-seconds",
+        type=float,
+        default=None,
+        help="audio budget of the traversals per length in seconds (0: no audio)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)
 
@@ -40,10 +64,20 @@ def run(args):
     """Handler of ``musicneurons run``: runs :func:`musicneurons.pipeline.run_study` and prints a summary."""
     from .pipeline import run_study
 
-    result = run_study(args.out, model=args.model, data=args.data, bars=tuple(args.bars or (2, 16)), n=args.n,
-                       max_tunes=args.max_tunes, seed=args.seed, device=args.device, progress=not args.quiet,
-                       traversals=args.traversals, soundfont=args.soundfont,
-                       traversal_audio_seconds=args.traversal_audio_seconds)
+    result = run_study(
+        args.out,
+        model=args.model,
+        data=args.data,
+        bars=tuple(args.bars or (2, 16)),
+        n=args.n,
+        max_tunes=args.max_tunes,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+        traversals=args.traversals,
+        soundfont=args.soundfont,
+        traversal_audio_seconds=args.traversal_audio_seconds,
+    )
     print(closing_table(result.summary))
     print(no_window_lines(result.summary))
     print(f"\nreport: {result.report}")
@@ -66,14 +100,17 @@ def closing_table(summary):
     per = summary["per_bars"]
     from .contracts import KEY_NUMBERS
 
-    rows = [("model", "model")] + [(label, name) for name, label in KEY_NUMBERS] + [("items without a window",
-                                                                                      "errors")]
+    rows = (
+        [("model", "model")] + [(label, name) for name, label in KEY_NUMBERS] + [("items without a window", "errors")]
+    )
     cols = list(per)
     lines = [f"{'':34s}" + "".join(f"{c:>24s}" for c in cols)]
     for label, key in rows:
         lines.append(f"{label:34s}" + "".join(f"{_short(per[c].get(key)):>24s}" for c in cols))
-    lines.append(f"{'strongest (1st neuron)':34s}" + "".join(
-        f"{_short(_first(per[c].get('strongest_features'))):>24s}" for c in cols))
+    lines.append(
+        f"{'strongest (1st neuron)':34s}"
+        + "".join(f"{_short(_first(per[c].get('strongest_features'))):>24s}" for c in cols)
+    )
     auc = [per[c].get("contrast_auc") or {} for c in cols]
     for name in sorted(set().union(*auc)):
         lines.append(f"{'AUC ' + name:34s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))

@@ -45,9 +45,22 @@ import numpy as np
 
 from .errors import OutputError, RunLockedError
 
-__all__ = ["RunDirectory", "Entry", "ChunkStore", "content_key", "folder_key", "file_key", "write_json",
-           "write_text", "read_json", "atomic_path", "notice", "check_writable_folder", "PARTIAL_SUFFIX",
-           "MARKER_SUFFIX"]
+__all__ = [
+    "RunDirectory",
+    "Entry",
+    "ChunkStore",
+    "content_key",
+    "folder_key",
+    "file_key",
+    "write_json",
+    "write_text",
+    "read_json",
+    "atomic_path",
+    "notice",
+    "check_writable_folder",
+    "PARTIAL_SUFFIX",
+    "MARKER_SUFFIX",
+]
 
 PARTIAL_SUFFIX = ".partial"
 MARKER_SUFFIX = ".done.json"
@@ -362,15 +375,25 @@ class RunDirectory:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = _lock_holder(fd)
-                raise RunLockedError(f"{self.root} is in use by another musicneurons run{holder}; wait for it to "
-                                     f"finish or choose another --out") from None
+                raise RunLockedError(
+                    f"{self.root} is in use by another musicneurons run{holder}; wait for it to "
+                    f"finish or choose another --out"
+                ) from None
             previous = _lock_holder(fd)
             if previous:
                 notice(f"taking over the lock of {self.root} left by a run that stopped{previous}")
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode())
+            os.write(
+                fd,
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    }
+                ).encode(),
+            )
             try:
                 yield
             finally:

@@ -16,8 +16,15 @@ from . import __version__
 from .errors import TableError
 from .rundir import PARTIAL_SUFFIX, atomic_path
 
-__all__ = ["save_table", "read_table", "load_table", "load_metadata", "array_column", "array_column_from_arrow",
-           "PARTIAL_SUFFIX"]
+__all__ = [
+    "save_table",
+    "read_table",
+    "load_table",
+    "load_metadata",
+    "array_column",
+    "array_column_from_arrow",
+    "PARTIAL_SUFFIX",
+]
 
 _META_KEY = b"musicneurons"
 
@@ -138,7 +145,7 @@ def array_column_from_arrow(col):
     if len(col) == 0:
         return np.zeros((0, width), col.type.value_type.to_pandas_dtype())
     values = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), width)
-    return values if values.flags.writeable else values.copy()   # Arrow's zero-copy view is read-only
+    return values if values.flags.writeable else values.copy()  # Arrow's zero-copy view is read-only
 
 
 def array_column(df, name):

@@ -11,10 +11,21 @@ ablation of :func:`ablation_accuracies`).
 from .ablation import ablation_accuracies, model_ablation, noise_ablation
 from .attributes import attribute_vectors, compare_attribute_vectors, plot_attribute_comparison
 from .claims import judge_claims, model_caveats
-from .contrast import (activation_counts, contrast_auc, plot_activation_counts, plot_neuron_histograms,
-                       relative_activation_counts)
-from .correlation import (CrossCorrelation, correlate, pearson_matrix, plot_cross_correlation, plot_matrix,
-                          spearman_cross)
+from .contrast import (
+    activation_counts,
+    contrast_auc,
+    plot_activation_counts,
+    plot_neuron_histograms,
+    relative_activation_counts,
+)
+from .correlation import (
+    CrossCorrelation,
+    correlate,
+    pearson_matrix,
+    plot_cross_correlation,
+    plot_matrix,
+    spearman_cross,
+)
 from .disentanglement import disentanglement_scores, mutual_information_matrix
 from .example import LatentExample, encode_example, plot_example_latents, plot_example_rolls, twinkle_events
 from .inputs import select_features
@@ -27,15 +38,60 @@ from .split import SplitDetection, counts_vs_cut, detect_split, plot_split_count
 from .study import StudyResults, analyse_study, melody_candidates
 from .synthetic import PlantedStudy, planted_study
 
-__all__ = ["ablation_accuracies", "model_ablation", "noise_ablation", "attribute_vectors", "compare_attribute_vectors",
-           "plot_attribute_comparison", "judge_claims", "model_caveats", "activation_counts",
-           "relative_activation_counts", "contrast_auc", "plot_activation_counts", "plot_neuron_histograms",
-           "CrossCorrelation", "correlate", "pearson_matrix", "plot_cross_correlation", "plot_matrix",
-           "spearman_cross", "disentanglement_scores", "mutual_information_matrix",
-           "LatentExample", "encode_example", "plot_example_latents", "plot_example_rolls", "twinkle_events",
-           "select_features", "kl_table", "neuron_kl", "plot_neuron_kl", "NeuronSplit", "neuron_statistics",
-           "order_by_sigma", "plot_neuron_boxplots", "split_neurons", "noise_statistics", "noise_test",
-           "independence_pvalues", "phik_cross_matrix", "phik_from_table", "phik_noise_floor", "phik_significance",
-           "loess_curve", "plot_scatter", "scatter_selection", "SplitDetection", "counts_vs_cut", "detect_split",
-           "plot_split_counts", "window_overlap", "StudyResults", "analyse_study",
-           "melody_candidates", "PlantedStudy", "planted_study"]
+__all__ = [
+    "ablation_accuracies",
+    "model_ablation",
+    "noise_ablation",
+    "attribute_vectors",
+    "compare_attribute_vectors",
+    "plot_attribute_comparison",
+    "judge_claims",
+    "model_caveats",
+    "activation_counts",
+    "relative_activation_counts",
+    "contrast_auc",
+    "plot_activation_counts",
+    "plot_neuron_histograms",
+    "CrossCorrelation",
+    "correlate",
+    "pearson_matrix",
+    "plot_cross_correlation",
+    "plot_matrix",
+    "spearman_cross",
+    "disentanglement_scores",
+    "mutual_information_matrix",
+    "LatentExample",
+    "encode_example",
+    "plot_example_latents",
+    "plot_example_rolls",
+    "twinkle_events",
+    "select_features",
+    "kl_table",
+    "neuron_kl",
+    "plot_neuron_kl",
+    "NeuronSplit",
+    "neuron_statistics",
+    "order_by_sigma",
+    "plot_neuron_boxplots",
+    "split_neurons",
+    "noise_statistics",
+    "noise_test",
+    "independence_pvalues",
+    "phik_cross_matrix",
+    "phik_from_table",
+    "phik_noise_floor",
+    "phik_significance",
+    "loess_curve",
+    "plot_scatter",
+    "scatter_selection",
+    "SplitDetection",
+    "counts_vs_cut",
+    "detect_split",
+    "plot_split_counts",
+    "window_overlap",
+    "StudyResults",
+    "analyse_study",
+    "melody_candidates",
+    "PlantedStudy",
+    "planted_study",
+]

@@ -52,8 +52,10 @@ def ablation_accuracies(decode, mu, events, neuron_sets):
     mu = np.asarray(mu, dtype=np.float32)
     events = np.asarray(events)
     if mu.ndim != 2 or events.ndim != 2 or len(mu) != len(events) or len(mu) == 0:
-        raise InvalidParameterError(f"ablation_accuracies needs mu (m, z) and events (m, T) with the same m >= 1. "
-                                    f"Got {mu.shape} and {events.shape}.")
+        raise InvalidParameterError(
+            f"ablation_accuracies needs mu (m, z) and events (m, T) with the same m >= 1. "
+            f"Got {mu.shape} and {events.shape}."
+        )
     rows = []
     for name, neurons in {AS_IS: [], **neuron_sets}.items():
         neurons = np.asarray(neurons, dtype=np.int64)
@@ -63,8 +65,15 @@ def ablation_accuracies(decode, mu, events, neuron_sets):
         if decoded.shape != events.shape:
             raise InvalidParameterError(f"decode returned shape {decoded.shape}; the windows have {events.shape}.")
         hits = decoded == events
-        rows.append({"condition": name, "neurons_zeroed": int(neurons.size), "token_accuracy": float(hits.mean()),
-                     "exact_share": float(hits.all(axis=1).mean()), "windows": len(events)})
+        rows.append(
+            {
+                "condition": name,
+                "neurons_zeroed": int(neurons.size),
+                "token_accuracy": float(hits.mean()),
+                "exact_share": float(hits.all(axis=1).mean()),
+                "windows": len(events),
+            }
+        )
     table = pd.DataFrame(rows)
     table.insert(4, "accuracy_drop", table["token_accuracy"].iloc[0] - table["token_accuracy"])
     return table
@@ -106,8 +115,12 @@ def noise_ablation(decode, mu, sigma, events, max_windows=None, random_state=0, 
 
     split = split_neurons(mu, sigma, sigma_threshold)
     keep = _subset(len(events), max_windows, random_state)
-    return ablation_accuracies(decode, np.asarray(mu)[keep], np.asarray(events)[keep],
-                               {NOISE_ZEROED: split.noise_neurons, MUSIC_ZEROED: split.music_neurons})
+    return ablation_accuracies(
+        decode,
+        np.asarray(mu)[keep],
+        np.asarray(events)[keep],
+        {NOISE_ZEROED: split.noise_neurons, MUSIC_ZEROED: split.music_neurons},
+    )
 
 
 def model_ablation(model, events, neuron_sets, max_windows=None, random_state=0):

@@ -89,8 +89,15 @@ def compare_attribute_vectors(mu, features, candidates=None, quantile=0.25, hold
     norms = np.linalg.norm(np.nan_to_num(vectors), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = np.abs(vectors[columns, candidates[best]]) / norms
-    table = pd.DataFrame({"feature_id": list(features.columns), "vector_rho": vector_rho,
-                          "best_neuron": candidates[best], "neuron_rho": neuron_rho, "cosine": cosine})
+    table = pd.DataFrame(
+        {
+            "feature_id": list(features.columns),
+            "vector_rho": vector_rho,
+            "best_neuron": candidates[best],
+            "neuron_rho": neuron_rho,
+            "cosine": cosine,
+        }
+    )
     table["neuron_wins"] = table["neuron_rho"] > table["vector_rho"]
     return table.assign(fit_windows=len(fit), test_windows=len(test))
 
@@ -117,8 +124,18 @@ def plot_attribute_comparison(table, title="Attribute vectors against the best s
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
     ax.scatter(table["neuron_rho"], table["vector_rho"], s=14)
     for _, row in table.iterrows():
-        ax.annotate(str(row["feature_id"]), (row["neuron_rho"], row["vector_rho"]), fontsize=5,
-                    xytext=(2, 2), textcoords="offset points")
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="|Spearman| of the best single neuron",
-           ylabel="|Spearman| of the attribute vector", title=title)
+        ax.annotate(
+            str(row["feature_id"]),
+            (row["neuron_rho"], row["vector_rho"]),
+            fontsize=5,
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="|Spearman| of the best single neuron",
+        ylabel="|Spearman| of the attribute vector",
+        title=title,
+    )
     return fig, ax

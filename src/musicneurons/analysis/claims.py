@@ -53,14 +53,23 @@ __all__ = [
 HOLDS, PARTLY, FAILS, UNKNOWN = "holds", "partly", "does not hold", "cannot tell"
 VERDICTS = (HOLDS, PARTLY, FAILS, UNKNOWN)
 # The rules as written in the table above, one line each: the report shows them beside the verdicts.
-RULES = {m.group(1): " ".join(m.group(2).split())
-         for m in re.finditer(r"^\((\w)\)\s+(.*(?:\n {7}\S.*)*)", __doc__, re.MULTILINE)}
+RULES = {
+    m.group(1): " ".join(m.group(2).split())
+    for m in re.finditer(r"^\((\w)\)\s+(.*(?:\n {7}\S.*)*)", __doc__, re.MULTILINE)
+}
 _NO_SPLIT = "no clear music/noise split: the numbers are those of the first {k} neurons by mean sigma"
 
 
 def _claim(letter, title, paper, ours, verdict, numbers):
-    return {"claim": letter, "title": title, "paper": paper, "ours": ours, "verdict": verdict,
-            "rule": RULES[letter], "numbers": numbers}
+    return {
+        "claim": letter,
+        "title": title,
+        "paper": paper,
+        "ours": ours,
+        "verdict": verdict,
+        "rule": RULES[letter],
+        "numbers": numbers,
+    }
 
 
 def _parts_verdict(parts):
@@ -88,15 +97,26 @@ def claim_a(split_found, group_size, neurons, window_share, window_median):
         verdict = FAILS
     else:
         verdict = PARTLY
-    corpus = (f"mean sigma splits at {group_size} of {neurons} neurons" if split_found
-              else "mean sigma has no clear split")
+    corpus = (
+        f"mean sigma splits at {group_size} of {neurons} neurons" if split_found else "mean sigma has no clear split"
+    )
     per_window = f"{window_share:.0%} of windows split on their own"
     if window_median is not None:
         per_window += f" (median {window_median:g} neurons below)"
-    return _claim("a", "Per-window sigma split", "37 of 512 neurons have sigma < 1 for \"Twinkle\"; every track "
-                  "shows the same split (Figs. 3-4)", f"{corpus}; {per_window}", verdict,
-                  {"split_found": bool(split_found), "group_size": int(group_size), "neurons": int(neurons),
-                   "window_share": float(window_share), "window_median": window_median})
+    return _claim(
+        "a",
+        "Per-window sigma split",
+        '37 of 512 neurons have sigma < 1 for "Twinkle"; every track shows the same split (Figs. 3-4)',
+        f"{corpus}; {per_window}",
+        verdict,
+        {
+            "split_found": bool(split_found),
+            "group_size": int(group_size),
+            "neurons": int(neurons),
+            "window_share": float(window_share),
+            "window_median": window_median,
+        },
+    )
 
 
 def claim_b(split_found, overlap):
@@ -112,8 +132,10 @@ def claim_b(split_found, overlap):
     if overlap is None:
         return _claim("b", "The same neurons across windows", paper, "no neurons to compare", UNKNOWN, {})
     median = overlap["pairwise_median"]
-    ours = (f"median Jaccard overlap of two windows' {overlap['k']} most specific neurons {median:.2f} "
-            f"(10th percentile {overlap['pairwise_q10']:.2f}); with the corpus set {overlap['to_group_median']:.2f}")
+    ours = (
+        f"median Jaccard overlap of two windows' {overlap['k']} most specific neurons {median:.2f} "
+        f"(10th percentile {overlap['pairwise_q10']:.2f}); with the corpus set {overlap['to_group_median']:.2f}"
+    )
     if not split_found:
         verdict, ours = UNKNOWN, f"{_NO_SPLIT.format(k=overlap['k'])}; {ours}"
     else:
@@ -139,8 +161,14 @@ def claim_c(split_found, group_size, abs_median, abs_q95):
         verdict, ours = UNKNOWN, f"{_NO_SPLIT.format(k=group_size)}; {ours}"
     else:
         verdict = HOLDS if abs_q95 <= 0.3 else PARTLY if abs_median <= 0.3 else FAILS
-    return _claim("c", "Music neurons uncorrelated", paper, ours, verdict,
-                  {"abs_median": abs_median, "abs_q95": abs_q95, "group_size": int(group_size)})
+    return _claim(
+        "c",
+        "Music neurons uncorrelated",
+        paper,
+        ours,
+        verdict,
+        {"abs_median": abs_median, "abs_q95": abs_q95, "group_size": int(group_size)},
+    )
 
 
 def claim_d(split_found, categories, nonlinear_gaps, neuron_win_share, compared_features):
@@ -157,27 +185,50 @@ def claim_d(split_found, categories, nonlinear_gaps, neuron_win_share, compared_
         Share of pitch and rhythm features whose best single neuron beats the attribute vector held out.
     compared_features : int
     """
-    paper = ("neuron 1 carries pitch and neuron 2 rhythm (Fig. 7's caption has them the other way round), each "
-             "non-linearly encoding many features; attribute vectors follow the features less than single neurons")
+    paper = (
+        "neuron 1 carries pitch and neuron 2 rhythm (Fig. 7's caption has them the other way round), each "
+        "non-linearly encoding many features; attribute vectors follow the features less than single neurons"
+    )
     first = list(categories[:2])
     if len(first) < 2 or any(c is None for c in first):
-        return _claim("d", "Pitch and rhythm in the first two neurons", paper,
-                      "the first two neurons have no correlation above the noise floor", UNKNOWN,
-                      {"categories": first})
-    parts = [set(first) == {"pitch", "rhythm"},
-             nonlinear_gaps is not None and all(g >= 0.05 for g in nonlinear_gaps),
-             neuron_win_share is not None and neuron_win_share >= 0.5]
+        return _claim(
+            "d",
+            "Pitch and rhythm in the first two neurons",
+            paper,
+            "the first two neurons have no correlation above the noise floor",
+            UNKNOWN,
+            {"categories": first},
+        )
+    parts = [
+        set(first) == {"pitch", "rhythm"},
+        nonlinear_gaps is not None and all(g >= 0.05 for g in nonlinear_gaps),
+        neuron_win_share is not None and neuron_win_share >= 0.5,
+    ]
     gaps = ", ".join(f"{g:.2f}" for g in nonlinear_gaps or [])
-    wins = ("no pitch or rhythm feature to compare" if neuron_win_share is None else
-            f"a single neuron beats the attribute vector on held-out windows for {neuron_win_share:.0%} of "
-            f"{compared_features} pitch and rhythm features")
+    wins = (
+        "no pitch or rhythm feature to compare"
+        if neuron_win_share is None
+        else f"a single neuron beats the attribute vector on held-out windows for {neuron_win_share:.0%} of "
+        f"{compared_features} pitch and rhythm features"
+    )
     ours = f"strongest categories of neurons 1 and 2: {first[0]}, {first[1]}; phik - |Spearman|: {gaps}; {wins}"
     verdict = _parts_verdict(parts)
     if not split_found:
         verdict, ours = UNKNOWN, f"{_NO_SPLIT.format(k='analysed')}; {ours}"
-    return _claim("d", "Pitch and rhythm in the first two neurons", paper, ours, verdict,
-                  {"categories": first, "nonlinear_gaps": nonlinear_gaps, "neuron_win_share": neuron_win_share,
-                   "compared_features": int(compared_features), "parts": parts})
+    return _claim(
+        "d",
+        "Pitch and rhythm in the first two neurons",
+        paper,
+        ours,
+        verdict,
+        {
+            "categories": first,
+            "nonlinear_gaps": nonlinear_gaps,
+            "neuron_win_share": neuron_win_share,
+            "compared_features": int(compared_features),
+            "parts": parts,
+        },
+    )
 
 
 def claim_e(split_found, n_music, n_noise, medians):
@@ -190,22 +241,29 @@ def claim_e(split_found, n_music, n_noise, medians):
     medians : dict
         Median count per window: ``music_real``, ``music_random``, ``noise_real``, ``noise_random`` (|mu| > 0.1).
     """
-    paper = ("music neurons: real and random both peak at 34-35 of 37; noise neurons: real music excites fewer than "
-             "100, random notes mostly more than 100 (Fig. 11)")
+    paper = (
+        "music neurons: real and random both peak at 34-35 of 37; noise neurons: real music excites fewer than "
+        "100, random notes mostly more than 100 (Fig. 11)"
+    )
     if n_music < 1 or n_noise < 1:
-        return _claim("e", "Random notes excite the noise neurons", paper, "needs music and noise neurons", UNKNOWN,
-                      {})
-    m_real, m_rand, n_real, n_rand = (medians[k] for k in ("music_real", "music_random", "noise_real",
-                                                           "noise_random"))
+        return _claim("e", "Random notes excite the noise neurons", paper, "needs music and noise neurons", UNKNOWN, {})
+    m_real, m_rand, n_real, n_rand = (medians[k] for k in ("music_real", "music_random", "noise_real", "noise_random"))
     parts = [abs(m_rand - m_real) <= 0.1 * n_music, n_rand >= 2 * n_real and n_rand - n_real >= 0.05 * n_noise]
-    ours = (f"median neurons with |mu| > 0.1, real / random: {m_real:g} / {m_rand:g} of {n_music} music, "
-            f"{n_real:g} / {n_rand:g} of {n_noise} noise")
+    ours = (
+        f"median neurons with |mu| > 0.1, real / random: {m_real:g} / {m_rand:g} of {n_music} music, "
+        f"{n_real:g} / {n_rand:g} of {n_noise} noise"
+    )
     verdict = _parts_verdict(parts)
     if not split_found:
         verdict, ours = UNKNOWN, f"{_NO_SPLIT.format(k=n_music)}; {ours}"
-    return _claim("e", "Random notes excite the noise neurons", paper, ours, verdict,
-                  {**{k: float(v) for k, v in medians.items()}, "n_music": int(n_music), "n_noise": int(n_noise),
-                   "parts": parts})
+    return _claim(
+        "e",
+        "Random notes excite the noise neurons",
+        paper,
+        ours,
+        verdict,
+        {**{k: float(v) for k, v in medians.items()}, "n_music": int(n_music), "n_noise": int(n_noise), "parts": parts},
+    )
 
 
 def claim_f(two_bar=None, sixteen_bar=None):
@@ -217,25 +275,34 @@ def claim_f(two_bar=None, sixteen_bar=None):
         Each length's evidence (:func:`judge_claims`'s ``evidence``): ``split_found``, ``group_size``,
         ``categories`` and ``melody_ranks`` (ranks of the melody candidates, 0 = most specific).
     """
-    paper = ("the 16-bar model has 77 music neurons, about twice the 2-bar model's 37; neurons 1-2 carry pitch, "
-             "3-4 rhythm; melody candidates lower down (23, 30, 43, 62, 68, 72) (Fig. 12)")
+    paper = (
+        "the 16-bar model has 77 music neurons, about twice the 2-bar model's 37; neurons 1-2 carry pitch, "
+        "3-4 rhythm; melody candidates lower down (23, 30, 43, 62, 68, 72) (Fig. 12)"
+    )
     if two_bar is None or sixteen_bar is None:
-        return _claim("f", "The 16-bar model", paper, "needs a 2-bar and a 16-bar model in the same study", UNKNOWN,
-                      {})
+        return _claim("f", "The 16-bar model", paper, "needs a 2-bar and a 16-bar model in the same study", UNKNOWN, {})
     if not (two_bar["split_found"] and sixteen_bar["split_found"]):
-        missing = " and ".join(name for name, e in (("2-bar", two_bar), ("16-bar", sixteen_bar))
-                               if not e["split_found"])
-        return _claim("f", "The 16-bar model", paper, f"no clear music/noise split in the {missing} model", UNKNOWN,
-                      {})
+        missing = " and ".join(
+            name for name, e in (("2-bar", two_bar), ("16-bar", sixteen_bar)) if not e["split_found"]
+        )
+        return _claim("f", "The 16-bar model", paper, f"no clear music/noise split in the {missing} model", UNKNOWN, {})
     ratio = sixteen_bar["group_size"] / two_bar["group_size"]
     cats = list(sixteen_bar["categories"][:4]) + [None] * (4 - len(sixteen_bar["categories"][:4]))
     lower = sorted(r for r in sixteen_bar["melody_ranks"] if r >= 4)
     parts = [1.5 <= ratio <= 2.5, cats[:2] == ["pitch", "pitch"] and cats[2:] == ["rhythm", "rhythm"], bool(lower)]
-    ours = (f"{sixteen_bar['group_size']} music neurons against {two_bar['group_size']} ({ratio:.2f}x); strongest "
-            f"categories of neurons 1-4: {', '.join(str(c) for c in cats)}; melody candidates beyond the first four: "
-            f"{', '.join(str(r + 1) for r in lower) or 'none'}")
-    return _claim("f", "The 16-bar model", paper, ours, _parts_verdict(parts),
-                  {"ratio": ratio, "categories": cats, "melody_ranks": [r + 1 for r in lower], "parts": parts})
+    ours = (
+        f"{sixteen_bar['group_size']} music neurons against {two_bar['group_size']} ({ratio:.2f}x); strongest "
+        f"categories of neurons 1-4: {', '.join(str(c) for c in cats)}; melody candidates beyond the first four: "
+        f"{', '.join(str(r + 1) for r in lower) or 'none'}"
+    )
+    return _claim(
+        "f",
+        "The 16-bar model",
+        paper,
+        ours,
+        _parts_verdict(parts),
+        {"ratio": ratio, "categories": cats, "melody_ranks": [r + 1 for r in lower], "parts": parts},
+    )
 
 
 def top_categories(correlations, n=4):
@@ -278,13 +345,16 @@ def judge_claims(evidence):
         One per claim: ``claim``, ``title``, ``paper``, ``ours``, ``verdict``, ``rule``, ``numbers``.
     """
     e = evidence
-    return [claim_a(e["split_found"], e["group_size"], e["neurons"], e["window_share"], e["window_median"]),
-            claim_b(e["split_found"], e["overlap"]),
-            claim_c(e["split_found"], e["group_size"], e["pearson_abs_median"], e["pearson_abs_q95"]),
-            claim_d(e["split_found"], e["categories"], e["nonlinear_gaps"][:2], e["neuron_win_share"],
-                    e["compared_features"]),
-            claim_e(e["split_found"], e["group_size"], e["n_noise"], e["count_medians"]),
-            claim_f()]
+    return [
+        claim_a(e["split_found"], e["group_size"], e["neurons"], e["window_share"], e["window_median"]),
+        claim_b(e["split_found"], e["overlap"]),
+        claim_c(e["split_found"], e["group_size"], e["pearson_abs_median"], e["pearson_abs_q95"]),
+        claim_d(
+            e["split_found"], e["categories"], e["nonlinear_gaps"][:2], e["neuron_win_share"], e["compared_features"]
+        ),
+        claim_e(e["split_found"], e["group_size"], e["n_noise"], e["count_medians"]),
+        claim_f(),
+    ]
 
 
 def finish_claims(summaries, examples=None):
@@ -313,8 +383,11 @@ def finish_claims(summaries, examples=None):
         if example:
             a = next(c for c in claims if c["claim"] == "a")
             split = example["split"]
-            a["ours"] += (f"; {example['title']}: {split['below_gap']} of {summary['neurons']} neurons below its own "
-                          f"gap" if split["found"] else f"; {example['title']}: no split of its own sigma")
+            a["ours"] += (
+                f"; {example['title']}: {split['below_gap']} of {summary['neurons']} neurons below its own gap"
+                if split["found"]
+                else f"; {example['title']}: no split of its own sigma"
+            )
             a["numbers"]["example_below"] = split["below_gap"] if split["found"] else None
     return summaries
 
@@ -337,13 +410,17 @@ def model_caveats(card_text=None, metrics=None, margin=0.1):
     """
     out = []
     if card_text and re.search(r"under-?trained", card_text, re.IGNORECASE):
-        out.append("The model's own card says it is under-trained: its latent space may not have settled into the "
-                   "structure the paper describes, and the verdicts below judge this model, not the paper.")
+        out.append(
+            "The model's own card says it is under-trained: its latent space may not have settled into the "
+            "structure the paper describes, and the verdicts below judge this model, not the paper."
+        )
     if metrics and {"argmax_accuracy", "hold_baseline"} <= set(metrics):
         acc, base = float(metrics["argmax_accuracy"]), float(metrics["hold_baseline"])
         if acc < base + margin:
-            out.append(f"Its held-out reconstruction (argmax token accuracy from mu {acc:.3f}) is below the "
-                       f"always-hold baseline {base:.3f} + {margin}: the decoder barely reconstructs music.")
+            out.append(
+                f"Its held-out reconstruction (argmax token accuracy from mu {acc:.3f}) is below the "
+                f"always-hold baseline {base:.3f} + {margin}: the decoder barely reconstructs music."
+            )
     if not card_text and not metrics:
         out.append("This model has no model card with held-out metrics: how well it is trained is not known.")
     return out

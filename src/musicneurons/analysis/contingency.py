@@ -23,8 +23,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 
-__all__ = ["BINNINGS", "bin_codes", "quantile_codes", "contingency_tables", "occupied", "mutual_information",
-           "entropy"]
+__all__ = ["BINNINGS", "bin_codes", "quantile_codes", "contingency_tables", "occupied", "mutual_information", "entropy"]
 
 BINNINGS = ("quantile", "uniform")
 
@@ -111,8 +110,8 @@ def contingency_tables(codes_x, codes_y, n_bins, chunk=4096):
     a, b = codes_x.shape[1], codes_y.shape[1]
     total = np.zeros((a * n_bins, b * n_bins), dtype=np.int64)
     for lo in range(0, codes_x.shape[0], chunk):
-        hx = _one_hot(codes_x[lo:lo + chunk], n_bins)
-        hy = _one_hot(codes_y[lo:lo + chunk], n_bins)
+        hx = _one_hot(codes_x[lo : lo + chunk], n_bins)
+        hy = _one_hot(codes_y[lo : lo + chunk], n_bins)
         total += np.rint(hx.T @ hy).astype(np.int64)
     return total.reshape(a, n_bins, b, n_bins).transpose(0, 2, 1, 3)
 

@@ -9,14 +9,24 @@ import pandas as pd
 
 from .inputs import check_latents
 
-__all__ = ["ACTIVATION_THRESHOLD", "RELATIVE_THRESHOLD", "activation_counts", "relative_activation_counts",
-           "contrast_auc", "plot_neuron_histograms", "plot_activation_counts", "CONTRAST_NOTE"]
+__all__ = [
+    "ACTIVATION_THRESHOLD",
+    "RELATIVE_THRESHOLD",
+    "activation_counts",
+    "relative_activation_counts",
+    "contrast_auc",
+    "plot_neuron_histograms",
+    "plot_activation_counts",
+    "CONTRAST_NOTE",
+]
 
 ACTIVATION_THRESHOLD = 0.1
 RELATIVE_THRESHOLD = 2.0
-CONTRAST_NOTE = ("Uniform random notes (paper §5.1) are far from any music the model was trained on, so a high "
-                 "AUC is expected of any encoder that sees its input: it checks the pipeline, it is not a finding "
-                 "of the paper.")
+CONTRAST_NOTE = (
+    "Uniform random notes (paper §5.1) are far from any music the model was trained on, so a high "
+    "AUC is expected of any encoder that sees its input: it checks the pipeline, it is not a finding "
+    "of the paper."
+)
 
 
 def activation_counts(mu, music, threshold=ACTIVATION_THRESHOLD, center=0.0):
@@ -69,12 +79,14 @@ def relative_activation_counts(mu, reference_mu, music, k=RELATIVE_THRESHOLD):
 
 def _inputs(mu, music, threshold):
     """The three inputs scored by :func:`contrast_auc`, each (n, k) float64."""
-    return {"activation counts": activation_counts(mu, music, threshold).to_numpy(dtype=np.float64),
-            "mu of music neurons": mu[:, music], "mu of all neurons": mu}
+    return {
+        "activation counts": activation_counts(mu, music, threshold).to_numpy(dtype=np.float64),
+        "mu of music neurons": mu[:, music],
+        "mu of all neurons": mu,
+    }
 
 
-def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, folds=5, max_windows=10000,
-                 random_state=0):
+def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, folds=5, max_windows=10000, random_state=0):
     """How well a logistic regression tells real from random windows, by cross-validated ROC AUC.
 
     Three inputs are scored: the two activation counts (paper Fig 11), the mu of the music neurons,
@@ -118,8 +130,15 @@ def contrast_auc(real_mu, random_mu, music, threshold=ACTIVATION_THRESHOLD, fold
             continue
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         scores = cross_val_score(model, data, labels, cv=cv, scoring="roc_auc")
-        rows.append({"input": name, "n_inputs": data.shape[1], "auc_mean": scores.mean(), "auc_std": scores.std(),
-                     "windows": len(labels)})
+        rows.append(
+            {
+                "input": name,
+                "n_inputs": data.shape[1],
+                "auc_mean": scores.mean(),
+                "auc_std": scores.std(),
+                "windows": len(labels),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -155,9 +174,15 @@ def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first n
     return fig, ax
 
 
-def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
-                           title="Neurons with |mu| > 0.1: real and random", rule="|mu| > 0.1",
-                           kinds=("music", "noise")):
+def plot_activation_counts(
+    real_counts,
+    random_counts,
+    n_music,
+    n_noise,
+    title="Neurons with |mu| > 0.1: real and random",
+    rule="|mu| > 0.1",
+    kinds=("music", "noise"),
+):
     """Paper Fig 11: histograms of the activation counts among music (left) and noise (right) neurons.
 
     Parameters
@@ -180,8 +205,10 @@ def plot_activation_counts(real_counts, random_counts, n_music, n_noise,
     from ..report.figures import new_figure
 
     fig, ax = new_figure(1, 2, figsize=(10, 3.6))
-    for axis, column, total, kind in ((ax[0], "music_active", n_music, kinds[0]),
-                                      (ax[1], "noise_active", n_noise, kinds[1])):
+    for axis, column, total, kind in (
+        (ax[0], "music_active", n_music, kinds[0]),
+        (ax[1], "noise_active", n_noise, kinds[1]),
+    ):
         edges = np.arange(total + 2) - 0.5
         axis.hist(real_counts[column], bins=edges, alpha=0.6, label="real", density=True)
         axis.hist(random_counts[column], bins=edges, alpha=0.6, label="random", density=True)

@@ -13,8 +13,17 @@ from scipy import stats
 
 from .phik_cross import cross_tables, independence_pvalues, phik_noise_floor, phik_of_tables, phik_significance
 
-__all__ = ["pearson_matrix", "pearson_cross", "spearman_cross", "spearman_pvalues", "CrossCorrelation", "correlate",
-           "FDR", "plot_matrix", "plot_cross_correlation"]
+__all__ = [
+    "pearson_matrix",
+    "pearson_cross",
+    "spearman_cross",
+    "spearman_pvalues",
+    "CrossCorrelation",
+    "correlate",
+    "FDR",
+    "plot_matrix",
+    "plot_cross_correlation",
+]
 
 FDR = 0.05  # false discovery rate of the Benjamini-Hochberg control of the neuron x feature cells
 
@@ -23,7 +32,7 @@ def _pearson_columns(a, b):
     """Pearson correlation of every column of a (m, p) with every column of b (m, q), no NaN; NaN for constants."""
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
-    norm_a, norm_b = np.sqrt((a ** 2).sum(axis=0)), np.sqrt((b ** 2).sum(axis=0))
+    norm_a, norm_b = np.sqrt((a**2).sum(axis=0)), np.sqrt((b**2).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (a.T @ b) / np.outer(norm_a, norm_b)
     out[norm_a == 0, :] = np.nan
@@ -177,21 +186,29 @@ class CrossCorrelation:
         if self.significance is not None:
             long["significance_z"] = self.significance.stack(future_stack=True)
         long.index.names = ["neuron", "feature_id"]
-        return long.reset_index().sort_values(["phik", "neuron"], ascending=[False, True], kind="stable",
-                                              ignore_index=True)
+        return long.reset_index().sort_values(
+            ["phik", "neuron"], ascending=[False, True], kind="stable", ignore_index=True
+        )
 
     def summary(self):
         """The statistics behind the flags, as a JSON-able dict."""
         q = self.q_values().to_numpy()
         above = (self.phik.to_numpy() > self.noise_floor) & (q <= self.fdr)
-        return {"noise_floor": float(self.noise_floor), "tests": self.tests, "fdr": self.fdr,
-                "method": "Benjamini-Hochberg over every neuron x feature cell with a p-value",
-                "significant": int((q <= self.fdr).sum()), "above_noise": int(above.sum()),
-                "phik_binning": self.binning, "phik_bins": int(self.bins)}
+        return {
+            "noise_floor": float(self.noise_floor),
+            "tests": self.tests,
+            "fdr": self.fdr,
+            "method": "Benjamini-Hochberg over every neuron x feature cell with a p-value",
+            "significant": int((q <= self.fdr).sum()),
+            "above_noise": int(above.sum()),
+            "phik_binning": self.binning,
+            "phik_bins": int(self.bins),
+        }
 
 
-def correlate(x, features, neurons=None, bins=10, significance=False, noise_pairs=200, random_state=0,
-              binning="quantile", fdr=FDR):
+def correlate(
+    x, features, neurons=None, bins=10, significance=False, noise_pairs=200, random_state=0, binning="quantile", fdr=FDR
+):
     """phik (cross matrix only), its test of independence, and Spearman between latent neurons and features.
 
     Parameters
@@ -221,10 +238,15 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
     """
     x = np.asarray(x, dtype=np.float64)
     y = features.to_numpy(dtype=np.float64)
-    labels = dict(index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
-                  columns=pd.Index(features.columns, name="feature_id"))
-    floor = (phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state, binning=binning)
-             if noise_pairs and x.shape[1] and y.shape[1] else np.nan)
+    labels = dict(
+        index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
+        columns=pd.Index(features.columns, name="feature_id"),
+    )
+    floor = (
+        phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state, binning=binning)
+        if noise_pairs and x.shape[1] and y.shape[1]
+        else np.nan
+    )
     tables = cross_tables(x, y, bins, binning)
     return CrossCorrelation(
         phik=pd.DataFrame(phik_of_tables(tables), **labels),
@@ -232,11 +254,27 @@ def correlate(x, features, neurons=None, bins=10, significance=False, noise_pair
         p_value=pd.DataFrame(independence_pvalues(tables), **labels),
         noise_floor=floor,
         significance=pd.DataFrame(phik_significance(x, y, bins, binning), **labels) if significance else None,
-        fdr=float(fdr), binning=binning, bins=int(bins))
+        fdr=float(fdr),
+        binning=binning,
+        bins=int(bins),
+    )
 
 
-def plot_matrix(matrix, row_labels, col_labels, title, ax=None, vmin=-1.0, vmax=1.0, cmap="RdBu_r",
-                colorbar_label="correlation", signs=None, floor=None, xlabel="", ylabel=""):
+def plot_matrix(
+    matrix,
+    row_labels,
+    col_labels,
+    title,
+    ax=None,
+    vmin=-1.0,
+    vmax=1.0,
+    cmap="RdBu_r",
+    colorbar_label="correlation",
+    signs=None,
+    floor=None,
+    xlabel="",
+    ylabel="",
+):
     """A correlation matrix as a heat map, optionally with a +/- sign in each cell above a floor.
 
     Parameters
@@ -302,8 +340,18 @@ def plot_cross_correlation(result, title="phik between music neurons and feature
     ax : Axes
     """
     floor = result.noise_floor if np.isfinite(result.noise_floor) else None
-    fig, ax = plot_matrix(result.phik.to_numpy(), [f"{row_prefix}{i}" for i in result.phik.index],
-                          list(result.phik.columns), title, vmin=0.0, vmax=1.0, cmap="viridis",
-                          colorbar_label="phik", signs=result.spearman.to_numpy(), floor=floor,
-                          xlabel="feature", ylabel="neuron (order by mean sigma)")
+    fig, ax = plot_matrix(
+        result.phik.to_numpy(),
+        [f"{row_prefix}{i}" for i in result.phik.index],
+        list(result.phik.columns),
+        title,
+        vmin=0.0,
+        vmax=1.0,
+        cmap="viridis",
+        colorbar_label="phik",
+        signs=result.spearman.to_numpy(),
+        floor=floor,
+        xlabel="feature",
+        ylabel="neuron (order by mean sigma)",
+    )
     return fig, ax

@@ -59,7 +59,7 @@ def _top_two_gap(scores):
 
 def _modularity(mi):
     """Modularity of each neuron from the (a, b) MI matrix."""
-    squared = mi ** 2
+    squared = mi**2
     best = squared.max(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = 1.0 - (squared.sum(axis=1) - best) / (best * max(mi.shape[1] - 1, 1))
@@ -93,7 +93,9 @@ def disentanglement_scores(x, features, neurons=None, bins=20, alpha=0.05):
     """
     x = np.asarray(x, dtype=np.float64)
     if features.shape[1] < 2 or x.shape[1] < 1:
-        raise InvalidParameterError(f"disentanglement_scores needs at least 1 neuron and 2 features. Got {x.shape[1]} and {features.shape[1]}.")
+        raise InvalidParameterError(
+            f"disentanglement_scores needs at least 1 neuron and 2 features. Got {x.shape[1]} and {features.shape[1]}."
+        )
     labels = np.arange(x.shape[1]) if neurons is None else np.asarray(neurons)
     y = features.to_numpy(dtype=np.float64)
     mi, h = mutual_information_matrix(x, y, bins)
@@ -103,10 +105,16 @@ def disentanglement_scores(x, features, neurons=None, bins=20, alpha=0.05):
     pvalues = spearman_pvalues(rho, (~np.isnan(y)).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         mig = np.where(h > 0, _top_two_gap(mi) / h, 0.0)
-    per_feature = pd.DataFrame({
-        "feature_id": list(features.columns), "best_neuron": labels[best],
-        "interpretability": r2[best, np.arange(y.shape[1])], "mig": mig, "sap": _top_two_gap(r2),
-        "scc": np.where(pvalues <= alpha, np.abs(np.nan_to_num(rho)), 0.0).max(axis=0)})
+    per_feature = pd.DataFrame(
+        {
+            "feature_id": list(features.columns),
+            "best_neuron": labels[best],
+            "interpretability": r2[best, np.arange(y.shape[1])],
+            "mig": mig,
+            "sap": _top_two_gap(r2),
+            "scc": np.where(pvalues <= alpha, np.abs(np.nan_to_num(rho)), 0.0).max(axis=0),
+        }
+    )
     summary = {name: float(per_feature[name].mean()) for name in ("interpretability", "mig", "sap", "scc")}
     summary.update(modularity=float(_modularity(mi).mean()), neurons=int(x.shape[1]), features=int(y.shape[1]))
     return per_feature, summary

@@ -12,17 +12,54 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..melody.events import STEPS_PER_BAR, STEPS_PER_QUARTER, notes_to_events, validate_events
 
-__all__ = ["TWINKLE", "twinkle_events", "LatentExample", "encode_example", "plot_example_latents",
-           "plot_example_rolls"]
+__all__ = ["TWINKLE", "twinkle_events", "LatentExample", "encode_example", "plot_example_latents", "plot_example_rolls"]
 
 # "Twinkle, twinkle, little star" in C major, 12 bars of 4/4: (MIDI pitch, length in quarter notes).
 # Each line is two bars: C C G G | A A G- , F F E E | D D C- , G G F F | E E D- (twice), then the first four.
-TWINKLE = ((60, 1), (60, 1), (67, 1), (67, 1), (69, 1), (69, 1), (67, 2),
-           (65, 1), (65, 1), (64, 1), (64, 1), (62, 1), (62, 1), (60, 2),
-           (67, 1), (67, 1), (65, 1), (65, 1), (64, 1), (64, 1), (62, 2),
-           (67, 1), (67, 1), (65, 1), (65, 1), (64, 1), (64, 1), (62, 2),
-           (60, 1), (60, 1), (67, 1), (67, 1), (69, 1), (69, 1), (67, 2),
-           (65, 1), (65, 1), (64, 1), (64, 1), (62, 1), (62, 1), (60, 2))
+TWINKLE = (
+    (60, 1),
+    (60, 1),
+    (67, 1),
+    (67, 1),
+    (69, 1),
+    (69, 1),
+    (67, 2),
+    (65, 1),
+    (65, 1),
+    (64, 1),
+    (64, 1),
+    (62, 1),
+    (62, 1),
+    (60, 2),
+    (67, 1),
+    (67, 1),
+    (65, 1),
+    (65, 1),
+    (64, 1),
+    (64, 1),
+    (62, 2),
+    (67, 1),
+    (67, 1),
+    (65, 1),
+    (65, 1),
+    (64, 1),
+    (64, 1),
+    (62, 2),
+    (60, 1),
+    (60, 1),
+    (67, 1),
+    (67, 1),
+    (69, 1),
+    (69, 1),
+    (67, 2),
+    (65, 1),
+    (65, 1),
+    (64, 1),
+    (64, 1),
+    (62, 1),
+    (62, 1),
+    (60, 2),
+)
 
 
 def twinkle_events(bars=2):
@@ -113,8 +150,9 @@ def encode_example(model, events=None, bars=2, order=None, seed=0):
     sample = mu + sigma * np.random.default_rng(seed).standard_normal(mu.size)
     decoded = np.asarray(model.decode(np.stack([mu, sample]).astype(np.float32), temperature=None), dtype=np.int8)
     order = np.argsort(sigma, kind="stable") if order is None else np.asarray(order, dtype=np.int64)
-    return LatentExample(events=events, order=order, sigma=sigma, mu=mu, sample=sample,
-                         decoded_mu=decoded[0], decoded_sample=decoded[1])
+    return LatentExample(
+        events=events, order=order, sigma=sigma, mu=mu, sample=sample, decoded_mu=decoded[0], decoded_sample=decoded[1]
+    )
 
 
 def plot_example_latents(example, n_neurons=100, title="One melody in latent space"):
@@ -136,8 +174,11 @@ def plot_example_latents(example, n_neurons=100, title="One melody in latent spa
     shown = example.order[:n_neurons]
     fig, ax = new_figure(3, 1, figsize=(10, 6.5), sharex=True)
     ranks = np.arange(1, shown.size + 1)
-    for axis, values, label in ((ax[0], example.sigma, "sigma"), (ax[1], example.mu, "mu"),
-                                (ax[2], example.sample, "sample")):
+    for axis, values, label in (
+        (ax[0], example.sigma, "sigma"),
+        (ax[1], example.mu, "mu"),
+        (ax[2], example.sample, "sample"),
+    ):
         axis.bar(ranks, values[shown], width=0.8)
         axis.axhline(0, color="black", linewidth=0.5)
         axis.set_ylabel(label)

@@ -32,14 +32,18 @@ def check_latents(mu, sigma=None, where="the analysis"):
     """
     mu = np.asarray(mu, dtype=np.float64)
     if mu.ndim != 2 or mu.shape[0] < 2 or mu.shape[1] < 1:
-        raise InvalidParameterError(f"The 'mu' parameter of {where} must have shape (n_windows >= 2, z). Got {mu.shape}.")
+        raise InvalidParameterError(
+            f"The 'mu' parameter of {where} must have shape (n_windows >= 2, z). Got {mu.shape}."
+        )
     if not np.isfinite(mu).all():
         raise InvalidParameterError(f"The 'mu' parameter of {where} must be finite. Got NaN or inf.")
     if sigma is None:
         return mu, None
     sigma = np.asarray(sigma, dtype=np.float64)
     if sigma.shape != mu.shape:
-        raise InvalidParameterError(f"The 'sigma' parameter of {where} must have the shape of mu {mu.shape}. Got {sigma.shape}.")
+        raise InvalidParameterError(
+            f"The 'sigma' parameter of {where} must have the shape of mu {mu.shape}. Got {sigma.shape}."
+        )
     if not (np.isfinite(sigma).all() and (sigma > 0).all()):
         raise InvalidParameterError(f"The 'sigma' parameter of {where} must be finite and positive.")
     return mu, sigma
@@ -64,16 +68,22 @@ def check_features(features, n_rows, catalogue=None, where="the analysis"):
         Infinite values become NaN (missing).
     """
     if not isinstance(features, pd.DataFrame):
-        raise InvalidParameterError(f"The 'features' parameter of {where} must be a pandas DataFrame. Got {type(features).__name__}.")
+        raise InvalidParameterError(
+            f"The 'features' parameter of {where} must be a pandas DataFrame. Got {type(features).__name__}."
+        )
     if len(features) != n_rows:
-        raise InvalidParameterError(f"The 'features' parameter of {where} must have one row per window ({n_rows}). Got {len(features)}.")
+        raise InvalidParameterError(
+            f"The 'features' parameter of {where} must have one row per window ({n_rows}). Got {len(features)}."
+        )
     try:
         features = features.astype(np.float64).replace([np.inf, -np.inf], np.nan)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"The 'features' parameter of {where} must hold numbers only: {exc}") from exc
     if catalogue is not None:
         if not {"id", "category"} <= set(catalogue.columns):
-            raise InvalidParameterError(f"The 'catalogue' parameter of {where} must have columns 'id' and 'category'. Got {list(catalogue.columns)}.")
+            raise InvalidParameterError(
+                f"The 'catalogue' parameter of {where} must have columns 'id' and 'category'. Got {list(catalogue.columns)}."
+            )
         missing = sorted(set(features.columns) - set(catalogue["id"]))
         if missing:
             raise InvalidParameterError(f"The 'catalogue' parameter of {where} lacks the feature ids {missing[:5]}.")

@@ -31,7 +31,7 @@ def neuron_kl(mu, sigma):
     mu, sigma = check_latents(mu, sigma, "neuron_kl")
     total = np.zeros(mu.shape[1])
     for lo in range(0, len(mu), _CHUNK):
-        m, s = mu[lo:lo + _CHUNK], sigma[lo:lo + _CHUNK]
+        m, s = mu[lo : lo + _CHUNK], sigma[lo : lo + _CHUNK]
         total += (0.5 * (m * m + s * s - 1.0) - np.log(s)).sum(axis=0)
     return total / len(mu)
 
@@ -57,8 +57,16 @@ def kl_table(kl, order, group):
     order = np.asarray(order, dtype=np.int64)
     total = kl.sum()
     share = kl[order] / total if total > 0 else np.zeros(order.size)
-    return pd.DataFrame({"rank": np.arange(order.size), "neuron": order, "kl": kl[order], "share": share,
-                         "cumulative_share": np.cumsum(share), "group": np.asarray(group, dtype=bool)[order]})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(order.size),
+            "neuron": order,
+            "kl": kl[order],
+            "share": share,
+            "cumulative_share": np.cumsum(share),
+            "group": np.asarray(group, dtype=bool)[order],
+        }
+    )
 
 
 def plot_neuron_kl(table, group_label="music neurons", title="KL from the prior per neuron"):
@@ -87,6 +95,5 @@ def plot_neuron_kl(table, group_label="music neurons", title="KL from the prior 
     total = float(table["kl"].sum())
     share = float(table["kl"][group].sum()) / total if total > 0 else 0.0
     ax.set(xlim=(0.5, len(table) + 0.5), xlabel="neuron rank by mean sigma", ylabel="mean KL (nats)", title=title)
-    ax.legend(fontsize=8, title=f"total {total:.2f} nats a window, {share:.1%} in the {group_label}",
-              title_fontsize=8)
+    ax.legend(fontsize=8, title=f"total {total:.2f} nats a window, {share:.1%} in the {group_label}", title_fontsize=8)
     return fig, ax

@@ -24,8 +24,15 @@ from ..errors import InvalidParameterError
 from .inputs import check_latents
 from .split import SplitDetection, detect_split
 
-__all__ = ["NeuronSplit", "order_by_sigma", "split_neurons", "neuron_statistics", "plot_neuron_boxplots",
-           "FALLBACK_SIGMA", "ACTIVE_THRESHOLD"]
+__all__ = [
+    "NeuronSplit",
+    "order_by_sigma",
+    "split_neurons",
+    "neuron_statistics",
+    "plot_neuron_boxplots",
+    "FALLBACK_SIGMA",
+    "ACTIVE_THRESHOLD",
+]
 
 FALLBACK_SIGMA = 0.5
 ACTIVE_THRESHOLD = 0.01
@@ -108,12 +115,21 @@ class NeuronSplit:
     def summary(self):
         """The split, the group and the active-unit rule, as a JSON-able dict."""
         k = int(self.music.sum())
-        return {"neurons": int(self.music.size), "split_found": self.is_split, "split": self.detection.summary(),
-                "group_rule": self.rule, "group": self.group_label, "group_size": k,
-                "music_by_sigma": k,  # the group's size under the study's older key (its report still reads it)
-                "music_neurons": k if self.is_split else None, "sigma_threshold": self.sigma_threshold,
-                "active_units": int(self.active.sum()), "both_rules": int((self.music & self.active).sum()),
-                "agreement": float((self.music == self.active).mean()), "active_threshold": self.active_threshold}
+        return {
+            "neurons": int(self.music.size),
+            "split_found": self.is_split,
+            "split": self.detection.summary(),
+            "group_rule": self.rule,
+            "group": self.group_label,
+            "group_size": k,
+            "music_by_sigma": k,  # the group's size under the study's older key (its report still reads it)
+            "music_neurons": k if self.is_split else None,
+            "sigma_threshold": self.sigma_threshold,
+            "active_units": int(self.active.sum()),
+            "both_rules": int((self.music & self.active).sum()),
+            "agreement": float((self.music == self.active).mean()),
+            "active_threshold": self.active_threshold,
+        }
 
 
 def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRESHOLD):
@@ -135,8 +151,9 @@ def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRES
     """
     mu, sigma = check_latents(mu, sigma, "split_neurons")
     if sigma_threshold is not None and not sigma_threshold > 0:
-        raise InvalidParameterError(f"The 'sigma_threshold' parameter of split_neurons must be > 0 or None. "
-                                    f"Got {sigma_threshold!r}.")
+        raise InvalidParameterError(
+            f"The 'sigma_threshold' parameter of split_neurons must be > 0 or None. Got {sigma_threshold!r}."
+        )
     mean = sigma.mean(axis=0)
     order = order_by_sigma(sigma)
     detection = detect_split(mean) if mean.size >= 2 else SplitDetection(False, 0, np.nan, np.nan, np.nan)
@@ -145,13 +162,19 @@ def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRES
     elif detection.found:
         rule, sigma_threshold = "gap", detection.cut
         music = np.zeros(mean.size, dtype=bool)
-        music[order[:detection.below]] = True
+        music[order[: detection.below]] = True
     else:
         rule, sigma_threshold = "no split", FALLBACK_SIGMA
         music = mean < sigma_threshold
-    return NeuronSplit(order=order, music=music, active=mu.var(axis=0) > active_threshold,
-                       sigma_threshold=float(sigma_threshold), active_threshold=float(active_threshold),
-                       detection=detection, rule=rule)
+    return NeuronSplit(
+        order=order,
+        music=music,
+        active=mu.var(axis=0) > active_threshold,
+        sigma_threshold=float(sigma_threshold),
+        active_threshold=float(active_threshold),
+        detection=detection,
+        rule=rule,
+    )
 
 
 def neuron_statistics(mu, sigma, split=None):
@@ -177,8 +200,15 @@ def neuron_statistics(mu, sigma, split=None):
     table = {"rank": np.arange(order.size), "neuron": order}
     for name, values in (("sigma", sigma[:, order]), ("mu", mu[:, order])):
         q25, q50, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)
-        table.update({f"{name}_mean": values.mean(axis=0), f"{name}_std": values.std(axis=0),
-                      f"{name}_q25": q25, f"{name}_median": q50, f"{name}_q75": q75})
+        table.update(
+            {
+                f"{name}_mean": values.mean(axis=0),
+                f"{name}_std": values.std(axis=0),
+                f"{name}_q25": q25,
+                f"{name}_median": q50,
+                f"{name}_q75": q75,
+            }
+        )
     table["mu_var"] = mu[:, order].var(axis=0)
     table["music"] = split.music[order]
     table["active"] = split.active[order]
@@ -217,9 +247,16 @@ def plot_neuron_boxplots(mu, sigma, split=None, n_neurons=100, title="Spread of 
     shown = split.order[:n_neurons]
     fig, ax = new_figure(2, 1, figsize=(12, 6), sharex=True)
     for axis, values, label in ((ax[0], sigma, "sigma"), (ax[1], mu, "mu")):
-        axis.bxp(_box_stats(values[:, shown]), positions=np.arange(1, shown.size + 1), showfliers=False,
-                 widths=0.6, boxprops={"linewidth": 0.6}, whiskerprops={"linewidth": 0.6},
-                 medianprops={"color": "tab:orange", "linewidth": 0.8}, capprops={"linewidth": 0.6})
+        axis.bxp(
+            _box_stats(values[:, shown]),
+            positions=np.arange(1, shown.size + 1),
+            showfliers=False,
+            widths=0.6,
+            boxprops={"linewidth": 0.6},
+            whiskerprops={"linewidth": 0.6},
+            medianprops={"color": "tab:orange", "linewidth": 0.8},
+            capprops={"linewidth": 0.6},
+        )
         axis.set_ylabel(label)
         axis.axvline(split.music[shown].sum() + 0.5, color="red", linestyle="--", linewidth=1)
     ax[0].axhline(split.sigma_threshold, color="grey", linestyle=":", linewidth=0.8)

@@ -17,8 +17,10 @@ from .inputs import check_latents
 __all__ = ["MAX_DROP", "RULE", "noise_statistics", "noise_test"]
 
 MAX_DROP = 0.01
-RULE = ("noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy; "
-        "used when it costs more; cannot tell without a decoder ablation or without noise neurons")
+RULE = (
+    "noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy; "
+    "used when it costs more; cannot tell without a decoder ablation or without noise neurons"
+)
 
 
 def noise_statistics(mu, sigma, noise):
@@ -42,8 +44,13 @@ def noise_statistics(mu, sigma, noise):
     if not noise.any():
         return {"neurons": 0, "mean_abs_mu": np.nan, "var_mu": np.nan, "max_var_mu": np.nan, "mean_sigma": np.nan}
     var = mu[:, noise].var(axis=0)
-    return {"neurons": int(noise.sum()), "mean_abs_mu": float(np.abs(mu[:, noise]).mean()),
-            "var_mu": float(var.mean()), "max_var_mu": float(var.max()), "mean_sigma": float(sigma[:, noise].mean())}
+    return {
+        "neurons": int(noise.sum()),
+        "mean_abs_mu": float(np.abs(mu[:, noise]).mean()),
+        "var_mu": float(var.mean()),
+        "max_var_mu": float(var.max()),
+        "mean_sigma": float(sigma[:, noise].mean()),
+    }
 
 
 def noise_test(statistics, ablation=None, max_drop=MAX_DROP):
@@ -77,15 +84,22 @@ def noise_test(statistics, ablation=None, max_drop=MAX_DROP):
         verdict = "noise neurons are unused"
         note = f"Setting the noise neurons' mu to 0 costs {noise_drop:.4f} token accuracy (at most {max_drop})."
         if music_drop is not None and music_drop <= max_drop:
-            note += (f" Setting the music neurons' mu to 0 costs only {music_drop:.4f} too: the decoder barely uses "
-                     "the latent code at all, so this says little about the noise neurons.")
+            note += (
+                f" Setting the music neurons' mu to 0 costs only {music_drop:.4f} too: the decoder barely uses "
+                "the latent code at all, so this says little about the noise neurons."
+            )
     else:
         verdict = "noise neurons are used by the decoder"
         note = f"Setting the noise neurons' mu to 0 costs {noise_drop:.4f} token accuracy (more than {max_drop})."
     as_is = None if ablation is None else ablation.loc[ablation["condition"] == AS_IS]
-    return {"statistics": statistics,
-            "ablation": None if ablation is None else ablation.to_dict("records"),
-            "as_is_accuracy": None if as_is is None or as_is.empty else float(as_is["token_accuracy"].iloc[0]),
-            "noise_drop": noise_drop, "music_drop": music_drop, "verdict": verdict, "note": note,
-            "rule": RULE.format(max_drop=max_drop),
-            "max_drop": max_drop}
+    return {
+        "statistics": statistics,
+        "ablation": None if ablation is None else ablation.to_dict("records"),
+        "as_is_accuracy": None if as_is is None or as_is.empty else float(as_is["token_accuracy"].iloc[0]),
+        "noise_drop": noise_drop,
+        "music_drop": music_drop,
+        "verdict": verdict,
+        "note": note,
+        "rule": RULE.format(max_drop=max_drop),
+        "max_drop": max_drop,
+    }

@@ -25,8 +25,15 @@ import numpy as np
 
 from .contingency import bin_codes, contingency_tables, occupied
 
-__all__ = ["phik_from_table", "cross_tables", "phik_of_tables", "phik_cross_matrix", "independence_pvalues",
-           "phik_noise_floor", "phik_significance"]
+__all__ = [
+    "phik_from_table",
+    "cross_tables",
+    "phik_of_tables",
+    "phik_cross_matrix",
+    "independence_pvalues",
+    "phik_noise_floor",
+    "phik_significance",
+]
 
 _SPLINE_POINTS = 513
 _BRENTQ_XTOL = 1e-5  # phik's own tolerance, so that the same iterates give the same value
@@ -275,7 +282,7 @@ def phik_significance(x, y, bins=10, binning="quantile"):
 
     tables = cross_tables(x, y, bins, binning)
     out = np.full(tables.shape[:2], np.nan)
-    for (i, j) in np.ndindex(*out.shape):
+    for i, j in np.ndindex(*out.shape):
         table = occupied(tables[i, j])
         if min(table.shape) >= 2:
             out[i, j] = significance_from_hist2d(table.astype(float), significance_method="asymptotic")[1]

@@ -74,7 +74,9 @@ def scatter_selection(table, categories=None, n_features=4):
     neuron = int(ranked["neuron"].iloc[0])
     mine = ranked[ranked["neuron"] == neuron]
     group = mine["feature_id"].map(categories) if categories else pd.Series("all", index=mine.index)
-    return neuron, {cat: list(rows["feature_id"].head(n_features)) for cat, rows in mine.groupby(group.to_numpy(), sort=True)}
+    return neuron, {
+        cat: list(rows["feature_id"].head(n_features)) for cat, rows in mine.groupby(group.to_numpy(), sort=True)
+    }
 
 
 def plot_scatter(mu_neuron, features, feature_ids, neuron_label, title=None, max_points=5000, random_state=0):

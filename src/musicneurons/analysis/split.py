@@ -38,8 +38,10 @@ __all__ = [
 
 MIN_STRENGTH = 2.0
 MIN_GAP = 0.1
-RULE = ("largest gap g between consecutive sorted mean sigmas starting at most 1 - {min_gap}; split when "
-        "g >= {min_gap} and g >= {min_strength} x the largest other gap (its two neighbours left out)")
+RULE = (
+    "largest gap g between consecutive sorted mean sigmas starting at most 1 - {min_gap}; split when "
+    "g >= {min_gap} and g >= {min_strength} x the largest other gap (its two neighbours left out)"
+)
 
 
 def gap_rule(profiles, min_strength=MIN_STRENGTH, min_gap=MIN_GAP):
@@ -120,10 +122,18 @@ class SplitDetection:
 
     def summary(self):
         """JSON-able dict of the detection (strength as None when infinite)."""
-        return {"found": bool(self.found), "below_gap": int(self.below), "gap": round(self.gap, 6),
-                "cut": round(self.cut, 6), "gap_from": round(self.lower, 6), "gap_to": round(self.upper, 6),
-                "strength": round(self.strength, 4) if np.isfinite(self.strength) else None,
-                "min_strength": self.min_strength, "min_gap": self.min_gap, "rule": self.rule}
+        return {
+            "found": bool(self.found),
+            "below_gap": int(self.below),
+            "gap": round(self.gap, 6),
+            "cut": round(self.cut, 6),
+            "gap_from": round(self.lower, 6),
+            "gap_to": round(self.upper, 6),
+            "strength": round(self.strength, 4) if np.isfinite(self.strength) else None,
+            "min_strength": self.min_strength,
+            "min_gap": self.min_gap,
+            "rule": self.rule,
+        }
 
 
 def detect_split(mean_sigma, min_strength=MIN_STRENGTH, min_gap=MIN_GAP):
@@ -144,15 +154,24 @@ def detect_split(mean_sigma, min_strength=MIN_STRENGTH, min_gap=MIN_GAP):
     if mean_sigma.ndim != 1 or mean_sigma.size < 2 or not np.isfinite(mean_sigma).all():
         raise InvalidParameterError(
             f"The 'mean_sigma' parameter of detect_split must be a finite 1-d array of at least 2 neurons. "
-            f"Got shape {mean_sigma.shape}.")
+            f"Got shape {mean_sigma.shape}."
+        )
     if not (min_strength > 0 and min_gap >= 0):
-        raise InvalidParameterError(f"detect_split needs min_strength > 0 and min_gap >= 0. Got {min_strength!r}, "
-                                    f"{min_gap!r}.")
+        raise InvalidParameterError(
+            f"detect_split needs min_strength > 0 and min_gap >= 0. Got {min_strength!r}, {min_gap!r}."
+        )
     s = np.sort(mean_sigma)
     below, _gap, strength, found = gap_rule(s[None], min_strength, min_gap)
     k = int(below[0])
-    return SplitDetection(found=bool(found[0]), below=k, lower=float(s[k - 1]), upper=float(s[k]),
-                          strength=float(strength[0]), min_strength=float(min_strength), min_gap=float(min_gap))
+    return SplitDetection(
+        found=bool(found[0]),
+        below=k,
+        lower=float(s[k - 1]),
+        upper=float(s[k]),
+        strength=float(strength[0]),
+        min_strength=float(min_strength),
+        min_gap=float(min_gap),
+    )
 
 
 def counts_vs_cut(mean_sigma, cuts=None):
@@ -199,8 +218,9 @@ def window_overlap(sigma, group, n_pairs=2000, random_state=0):
     group = np.asarray(group, dtype=bool)
     k = int(group.sum())
     if k < 1 or len(sigma) < 2:
-        raise InvalidParameterError(f"window_overlap needs a group of at least 1 neuron and 2 windows. Got {k} and "
-                                    f"{len(sigma)}.")
+        raise InvalidParameterError(
+            f"window_overlap needs a group of at least 1 neuron and 2 windows. Got {k} and {len(sigma)}."
+        )
     top = np.argpartition(sigma, k - 1, axis=1)[:, :k]
     sets = np.zeros(sigma.shape, dtype=bool)
     np.put_along_axis(sets, top, True, axis=1)
@@ -210,8 +230,13 @@ def window_overlap(sigma, group, n_pairs=2000, random_state=0):
     shared = (sets[a] & sets[b]).sum(axis=1)
     pairwise = shared / (2 * k - shared)
     to_group = (sets & group).sum(axis=1) / (2 * k - (sets & group).sum(axis=1))
-    return {"k": k, "pairwise_median": float(np.median(pairwise)), "pairwise_q10": float(np.quantile(pairwise, 0.1)),
-            "to_group_median": float(np.median(to_group)), "pairs": int(n_pairs)}
+    return {
+        "k": k,
+        "pairwise_median": float(np.median(pairwise)),
+        "pairwise_q10": float(np.quantile(pairwise, 0.1)),
+        "to_group_median": float(np.median(to_group)),
+        "pairs": int(n_pairs),
+    }
 
 
 def plot_split_counts(mean_sigma, detection, title="Neurons below a cut on mean sigma"):
@@ -234,12 +259,20 @@ def plot_split_counts(mean_sigma, detection, title="Neurons below a cut on mean 
     cuts = np.linspace(0.0, 1.0, 1001)
     fig, ax = new_figure(figsize=(7.0, 4.0))
     ax.step(cuts, np.searchsorted(s, cuts, side="left"), where="post", color="tab:blue")
-    label = (f"split: {detection.below} below, gap {detection.gap:.3f}, strength {detection.strength:.1f}"
-             if detection.found else f"no clear split (largest gap {detection.gap:.3f}, strength "
-                                     f"{detection.strength:.1f})")
-    ax.axvspan(detection.lower, detection.upper, color="tab:green" if detection.found else "tab:grey", alpha=0.25,
-               label=label)
-    ax.set(xlim=(0, 1), ylim=(0, s.size), xlabel="cut on mean sigma", ylabel="neurons with mean sigma below the cut",
-           title=title)
+    label = (
+        f"split: {detection.below} below, gap {detection.gap:.3f}, strength {detection.strength:.1f}"
+        if detection.found
+        else f"no clear split (largest gap {detection.gap:.3f}, strength {detection.strength:.1f})"
+    )
+    ax.axvspan(
+        detection.lower, detection.upper, color="tab:green" if detection.found else "tab:grey", alpha=0.25, label=label
+    )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, s.size),
+        xlabel="cut on mean sigma",
+        ylabel="neurons with mean sigma below the cut",
+        title=title,
+    )
     ax.legend(loc="upper left", fontsize=8)
     return fig, ax

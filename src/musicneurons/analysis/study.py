@@ -104,9 +104,22 @@ class StudyResults:
 
     def tables(self):
         """The tables by name (dict of str to DataFrame), the ``None`` ones left out."""
-        names = ["neurons", "split_counts", "kl", "pearson", "features_dropped", "feature_phik", "correlations",
-                 "random_correlations", "attributes", "activation", "contrast", "melody_candidates",
-                 "disentanglement", "ablation"]
+        names = [
+            "neurons",
+            "split_counts",
+            "kl",
+            "pearson",
+            "features_dropped",
+            "feature_phik",
+            "correlations",
+            "random_correlations",
+            "attributes",
+            "activation",
+            "contrast",
+            "melody_candidates",
+            "disentanglement",
+            "ablation",
+        ]
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def save(self, out_dir):
@@ -181,53 +194,85 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
     rand = results.activation[results.activation["set"] == "random"]
     n_group, n_other = int(split.music.sum()), int((~split.music).sum())
     figures = {
-        "split_counts": plot_split_counts(real_sigma.mean(axis=0), split.detection,
-                                          title=f"Neurons below a cut on mean sigma ({label})")[0],
-        "fig4_neuron_boxplots": plot_neuron_boxplots(real_mu, real_sigma, split, N_SHOWN,
-                                                     title=f"Spread of sigma and mu per neuron ({label})")[0],
+        "split_counts": plot_split_counts(
+            real_sigma.mean(axis=0), split.detection, title=f"Neurons below a cut on mean sigma ({label})"
+        )[0],
+        "fig4_neuron_boxplots": plot_neuron_boxplots(
+            real_mu, real_sigma, split, N_SHOWN, title=f"Spread of sigma and mu per neuron ({label})"
+        )[0],
         "neuron_kl": plot_neuron_kl(results.kl, group, title=f"KL from the prior per neuron ({label})")[0],
-        "fig5_pearson_mu": plot_matrix(results.pearson.to_numpy(), [str(i) for i in shown], [str(i) for i in shown],
-                                       f"Pearson correlation of mu, first {shown.size} neurons ({label})",
-                                       xlabel="neuron", ylabel="neuron (order by mean sigma)")[0],
-        "fig6_feature_phik": plot_matrix(results.feature_phik.to_numpy(), list(kept.columns), list(kept.columns),
-                                         f"phik among features ({label})", vmin=0, vmax=1, cmap="viridis",
-                                         colorbar_label="phik", xlabel="feature", ylabel="feature")[0],
+        "fig5_pearson_mu": plot_matrix(
+            results.pearson.to_numpy(),
+            [str(i) for i in shown],
+            [str(i) for i in shown],
+            f"Pearson correlation of mu, first {shown.size} neurons ({label})",
+            xlabel="neuron",
+            ylabel="neuron (order by mean sigma)",
+        )[0],
+        "fig6_feature_phik": plot_matrix(
+            results.feature_phik.to_numpy(),
+            list(kept.columns),
+            list(kept.columns),
+            f"phik among features ({label})",
+            vmin=0,
+            vmax=1,
+            cmap="viridis",
+            colorbar_label="phik",
+            xlabel="feature",
+            ylabel="feature",
+        )[0],
         "fig7_neuron_feature_phik": plot_cross_correlation(corr, f"phik between {group} and features ({label})")[0],
         "attribute_vectors": plot_attribute_comparison(
-            results.attributes, f"Attribute vectors against the best single neuron, held out ({label})")[0],
+            results.attributes, f"Attribute vectors against the best single neuron, held out ({label})"
+        )[0],
         "fig10_real_random_histograms": plot_neuron_histograms(
-            real_mu, random_mu, split.order[:4], f"mu of the first neurons: real and random ({label})")[0],
+            real_mu, random_mu, split.order[:4], f"mu of the first neurons: real and random ({label})"
+        )[0],
         "fig11_activation_counts": plot_activation_counts(
-            real, rand, n_group, n_other, f"Neurons with |mu| > 0.1: real and random ({label})", kinds=kinds)[0],
+            real, rand, n_group, n_other, f"Neurons with |mu| > 0.1: real and random ({label})", kinds=kinds
+        )[0],
         "fig11_activation_counts_relative": plot_activation_counts(
             real.assign(music_active=real["music_active_relative"], noise_active=real["noise_active_relative"]),
             rand.assign(music_active=rand["music_active_relative"], noise_active=rand["noise_active_relative"]),
-            n_group, n_other, f"Neurons beyond 2 real standard deviations: real and random ({label})",
-            rule="|mu - real mean| > 2 sd", kinds=kinds)[0],
+            n_group,
+            n_other,
+            f"Neurons beyond 2 real standard deviations: real and random ({label})",
+            rule="|mu - real mean| > 2 sd",
+            kinds=kinds,
+        )[0],
     }
     if not results.correlations["phik"].dropna().empty:
         neuron, chosen = scatter_selection(results.correlations, categories)
         for category, fids in chosen.items():
             figures[f"scatter_neuron{neuron}_{category}"] = plot_scatter(
-                real_mu[:, neuron], kept, fids, f"neuron {neuron}",
-                f"Neuron {neuron} against {category} features ({label})")[0]
+                real_mu[:, neuron],
+                kept,
+                fids,
+                f"neuron {neuron}",
+                f"Neuron {neuron} against {category} features ({label})",
+            )[0]
     return {name: save_figure(fig, out_dir / name) for name, fig in figures.items()}
 
 
 def _activation(real_mu, random_mu, music):
     """Fig 11's counts per window, absolute and relative, for both sets."""
+
     def counts(mu, name):
         absolute = activation_counts(mu, music)
         relative = relative_activation_counts(mu, real_mu, music).add_suffix("_relative")
         return pd.concat([absolute, relative], axis=1).assign(set=name)
+
     return pd.concat([counts(real_mu, "real"), counts(random_mu, "random")], ignore_index=True)
 
 
 def _count_medians(activation):
     """Median counts per window: ``{music,noise}_{real,random}`` and the ``_relative`` ones, as floats."""
     med = activation.groupby("set").median(numeric_only=True)
-    return {f"{column.replace('_active', '')}_{name}": float(med.loc[name, column])
-            for column in med.columns for name in med.index}
+    return {
+        f"{column.replace('_active', '')}_{name}": float(med.loc[name, column])
+        for column in med.columns
+        for name in med.index
+    }
 
 
 def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state):
@@ -237,21 +282,43 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
     r = np.abs(pearson_matrix(real_mu[:, music])[np.triu_indices(music.size, 1)]) if music.size >= 2 else None
     top, gaps = top_categories(correlations) if len(correlations) else ([], [])
     compared = attributes[attributes["feature_id"].map(categories).isin(["pitch", "rhythm"])]
-    return {"split_found": split.is_split, "group_size": int(music.size), "neurons": int(split.music.size),
-            "n_noise": int((~split.music).sum()), "window_share": float(found.mean()),
-            "window_median": float(np.median(below[found])) if found.any() else None,
-            "overlap": window_overlap(real_sigma, split.music, random_state=random_state) if music.size else None,
-            "pearson_abs_median": None if r is None else float(np.nanmedian(r)),
-            "pearson_abs_q95": None if r is None else float(np.nanquantile(r, 0.95)),
-            "categories": top, "nonlinear_gaps": gaps,
-            "neuron_win_share": float(compared["neuron_wins"].mean()) if len(compared) else None,
-            "compared_features": len(compared), "count_medians": _count_medians(activation),
-            "melody_ranks": [int(x) for x in candidates.get("rank", [])]}
+    return {
+        "split_found": split.is_split,
+        "group_size": int(music.size),
+        "neurons": int(split.music.size),
+        "n_noise": int((~split.music).sum()),
+        "window_share": float(found.mean()),
+        "window_median": float(np.median(below[found])) if found.any() else None,
+        "overlap": window_overlap(real_sigma, split.music, random_state=random_state) if music.size else None,
+        "pearson_abs_median": None if r is None else float(np.nanmedian(r)),
+        "pearson_abs_q95": None if r is None else float(np.nanquantile(r, 0.95)),
+        "categories": top,
+        "nonlinear_gaps": gaps,
+        "neuron_win_share": float(compared["neuron_wins"].mean()) if len(compared) else None,
+        "compared_features": len(compared),
+        "count_medians": _count_medians(activation),
+        "melody_ranks": [int(x) for x in candidates.get("rank", [])],
+    }
 
 
-def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, random_features, catalogue,
-                  out_dir=None, sigma_threshold=None, bins=10, significance=False, label="2-bar", random_state=0,
-                  binning="quantile", ablation=None, caveats=()):
+def analyse_study(
+    real_mu,
+    real_sigma,
+    real_features,
+    random_mu,
+    random_sigma,
+    random_features,
+    catalogue,
+    out_dir=None,
+    sigma_threshold=None,
+    bins=10,
+    significance=False,
+    label="2-bar",
+    random_state=0,
+    binning="quantile",
+    ablation=None,
+    caveats=(),
+):
     """Run every analysis of the paper (Figs 4-12), judge its claims, and the extra analyses on one model.
 
     Parameters
@@ -301,55 +368,95 @@ def analyse_study(real_mu, real_sigma, real_features, random_mu, random_sigma, r
     kept, dropped = select_features(real_features, catalogue)
     categories = dict(zip(kept.columns, feature_categories(kept.columns, catalogue)))
     shown = split.order[:N_SHOWN]
-    corr = correlate(real_mu[:, music], kept, neurons=music, bins=bins, significance=significance,
-                     random_state=random_state, binning=binning)
+    corr = correlate(
+        real_mu[:, music],
+        kept,
+        neurons=music,
+        bins=bins,
+        significance=significance,
+        random_state=random_state,
+        binning=binning,
+    )
     table = corr.table()
-    correlations = table.assign(category=table["feature_id"].map(categories),
-                                rank=table["neuron"].map(dict(zip(split.order.tolist(), range(split.order.size)))))
+    correlations = table.assign(
+        category=table["feature_id"].map(categories),
+        rank=table["neuron"].map(dict(zip(split.order.tolist(), range(split.order.size)))),
+    )
     random_table = None
     if random_features is not None:
         random_features = check_features(random_features, len(random_mu), catalogue, "analyse_study")
-        random_table = correlate(random_mu[:, music], random_features[kept.columns], neurons=music, bins=bins,
-                                 noise_pairs=0, binning=binning).table().drop(columns="above_noise")
+        random_table = (
+            correlate(
+                random_mu[:, music],
+                random_features[kept.columns],
+                neurons=music,
+                bins=bins,
+                noise_pairs=0,
+                binning=binning,
+            )
+            .table()
+            .drop(columns="above_noise")
+        )
     activation = _activation(real_mu, random_mu, split.music)
     deduplicated, _ = select_features(kept, max_abs_spearman=0.95)
-    per_feature, scores = (disentanglement_scores(real_mu[:, music], deduplicated, neurons=music)
-                           if music.size and deduplicated.shape[1] >= 2 else (pd.DataFrame(), {}))
+    per_feature, scores = (
+        disentanglement_scores(real_mu[:, music], deduplicated, neurons=music)
+        if music.size and deduplicated.shape[1] >= 2
+        else (pd.DataFrame(), {})
+    )
     contrast = contrast_auc(real_mu, random_mu, split.music, random_state=random_state)
     kl = kl_table(neuron_kl(real_mu, real_sigma), split.order, split.music)
-    attributes = compare_attribute_vectors(real_mu, kept, candidates=music if music.size else None,
-                                           random_state=random_state)
+    attributes = compare_attribute_vectors(
+        real_mu, kept, candidates=music if music.size else None, random_state=random_state
+    )
     candidates = melody_candidates(correlations, categories)
-    evidence = _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories,
-                         random_state)
+    evidence = _evidence(
+        real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state
+    )
     noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation)
     total_kl = float(kl["kl"].sum())
     results = StudyResults(
-        summary={"label": label, "windows_real": len(real_mu), "windows_random": len(random_mu), **split.summary(),
-                 "features_kept": int(kept.shape[1]), "features_dropped": len(dropped),
-                 "noise_floor": corr.noise_floor, "correlation_tests": corr.summary(),
-                 "kl": {"total": total_kl, "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl
-                        if total_kl > 0 else None, "unit": "nats per window (sum over neurons)"},
-                 "noise_test": noise,
-                 "claims": {"caveats": list(caveats), "claims": judge_claims(evidence), "evidence": evidence},
-                 "activation_medians": evidence["count_medians"],
-                 "contrast_auc": dict(zip(contrast["input"], contrast["auc_mean"].round(4))),
-                 "contrast_note": CONTRAST_NOTE, "disentanglement": scores},
+        summary={
+            "label": label,
+            "windows_real": len(real_mu),
+            "windows_random": len(random_mu),
+            **split.summary(),
+            "features_kept": int(kept.shape[1]),
+            "features_dropped": len(dropped),
+            "noise_floor": corr.noise_floor,
+            "correlation_tests": corr.summary(),
+            "kl": {
+                "total": total_kl,
+                "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl if total_kl > 0 else None,
+                "unit": "nats per window (sum over neurons)",
+            },
+            "noise_test": noise,
+            "claims": {"caveats": list(caveats), "claims": judge_claims(evidence), "evidence": evidence},
+            "activation_medians": evidence["count_medians"],
+            "contrast_auc": dict(zip(contrast["input"], contrast["auc_mean"].round(4))),
+            "contrast_note": CONTRAST_NOTE,
+            "disentanglement": scores,
+        },
         neurons=neuron_statistics(real_mu, real_sigma, split).assign(kl=kl["kl"].to_numpy()),
         split_counts=counts_vs_cut(real_sigma.mean(axis=0)),
         kl=kl,
         pearson=pd.DataFrame(pearson_matrix(real_mu[:, shown]), index=shown, columns=shown),
         features_dropped=dropped,
-        feature_phik=pd.DataFrame(phik_cross_matrix(kept.to_numpy(), kept.to_numpy(), bins, binning),
-                                  index=kept.columns, columns=kept.columns),
+        feature_phik=pd.DataFrame(
+            phik_cross_matrix(kept.to_numpy(), kept.to_numpy(), bins, binning), index=kept.columns, columns=kept.columns
+        ),
         correlations=correlations,
         random_correlations=random_table,
         attributes=attributes,
-        activation=activation, contrast=contrast,
+        activation=activation,
+        contrast=contrast,
         melody_candidates=candidates,
-        disentanglement=per_feature, ablation=ablation)
+        disentanglement=per_feature,
+        ablation=ablation,
+    )
     if out_dir is not None:
-        results.figures = _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, corr, kept,
-                                   categories)
+        results.figures = _figures(
+            out_dir, label, real_mu, real_sigma, random_mu, split, results, corr, kept, categories
+        )
         results.save(out_dir)
     return results

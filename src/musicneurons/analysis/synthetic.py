@@ -15,9 +15,9 @@ __all__ = ["PlantedStudy", "planted_study", "KINDS"]
 KINDS = {
     "linear": lambda m: m,
     "tanh": lambda m: np.tanh(2 * m),
-    "square": lambda m: m ** 2,              # non-monotone: phik sees it, Spearman does not
-    "exp": lambda m: np.exp(-m),             # monotone decreasing
-    "rounded": lambda m: np.round(2 * m),    # few distinct values
+    "square": lambda m: m**2,  # non-monotone: phik sees it, Spearman does not
+    "exp": lambda m: np.exp(-m),  # monotone decreasing
+    "rounded": lambda m: np.round(2 * m),  # few distinct values
 }
 _CATEGORY = {"P": "pitch", "R": "rhythm", "M": "melody"}
 
@@ -89,8 +89,9 @@ def _features(rng, mu, planted):
     return pd.DataFrame(columns)
 
 
-def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, seed=0, sigma_profile="split",
-                  noise_spread=0.03):
+def planted_study(
+    n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, seed=0, sigma_profile="split", noise_spread=0.03
+):
     """Make a study with known music neurons and known feature dependences.
 
     The music neurons sit at random indices with mean sigma rising from 0.05 to 0.4 in
@@ -124,19 +125,30 @@ def planted_study(n_real=2000, n_random=2000, z=64, n_music=8, n_features=15, se
     music_order = rng.permutation(z)[:n_music].astype(np.int64)
     kinds = list(KINDS)
     letters = "PRM"
-    planted = pd.DataFrame({
-        "feature_id": [f"{letters[k % 3]}{k + 1}" for k in range(n_features)],
-        "neuron": [int(music_order[k % n_music]) for k in range(n_features)],
-        "kind": [kinds[k % len(kinds)] for k in range(n_features)],
-        "category": [_CATEGORY[letters[k % 3]] for k in range(n_features)]})
+    planted = pd.DataFrame(
+        {
+            "feature_id": [f"{letters[k % 3]}{k + 1}" for k in range(n_features)],
+            "neuron": [int(music_order[k % n_music]) for k in range(n_features)],
+            "kind": [kinds[k % len(kinds)] for k in range(n_features)],
+            "category": [_CATEGORY[letters[k % 3]] for k in range(n_features)],
+        }
+    )
     real_mu, real_sigma = _encodings(rng, n_real, z, music_order, 1.0, sigma_profile, noise_spread)
     random_mu, random_sigma = _encodings(rng, n_random, z, music_order, 1.5, sigma_profile)
     noise = np.setdiff1d(np.arange(z), music_order)
     random_mu[:, noise] = rng.normal(0.0, 0.15, (n_random, noise.size)).astype(np.float32)
     real_features = _features(rng, real_mu, planted)
-    catalogue = pd.DataFrame({"id": list(real_features.columns),
-                              "category": [_CATEGORY[c[0]] for c in real_features.columns]})
-    return PlantedStudy(real_mu=real_mu, real_sigma=real_sigma, real_features=real_features,
-                        random_mu=random_mu, random_sigma=random_sigma,
-                        random_features=_features(rng, random_mu, planted), catalogue=catalogue,
-                        music_order=music_order, planted=planted)
+    catalogue = pd.DataFrame(
+        {"id": list(real_features.columns), "category": [_CATEGORY[c[0]] for c in real_features.columns]}
+    )
+    return PlantedStudy(
+        real_mu=real_mu,
+        real_sigma=real_sigma,
+        real_features=real_features,
+        random_mu=random_mu,
+        random_sigma=random_sigma,
+        random_features=_features(rng, random_mu, planted),
+        catalogue=catalogue,
+        music_order=music_order,
+        planted=planted,
+    )

@@ -9,5 +9,13 @@ from .catalogue import MUSIC21_IDS, catalogue, feature_ids
 from .compute import compute_features, nan_reasons
 from .music21_reference import compare_with_music21, music21_features, window_to_stream
 
-__all__ = ["compute_features", "nan_reasons", "catalogue", "feature_ids", "MUSIC21_IDS", "music21_features",
-           "compare_with_music21", "window_to_stream"]
+__all__ = [
+    "compute_features",
+    "nan_reasons",
+    "catalogue",
+    "feature_ids",
+    "MUSIC21_IDS",
+    "music21_features",
+    "compare_with_music21",
+    "window_to_stream",
+]

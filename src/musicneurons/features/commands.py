@@ -11,16 +11,24 @@ def register(sub):
     """Add the ``features`` command to the ``musicneurons`` subparsers."""
     import argparse
 
-    p = sub.add_parser("features", help="jSymbolic pitch, melody and rhythm features of a melody table",
-                       description="Compute one column per scalar feature (see the catalogue) for every window of "
-                                   "a melody table (Parquet with an 'events' column and optionally 'tempo' in "
-                                   "qpm). NaN values carry their reason in the 'nan_reasons' column.",
-                       epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "features",
+        help="jSymbolic pitch, melody and rhythm features of a melody table",
+        description="Compute one column per scalar feature (see the catalogue) for every window of "
+        "a melody table (Parquet with an 'events' column and optionally 'tempo' in "
+        "qpm). NaN values carry their reason in the 'nan_reasons' column.",
+        epilog=_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("melodies", help="melody table (Parquet) with an 'events' fixed-size list column")
     p.add_argument("--out", required=True, help="output feature table (Parquet)")
-    p.add_argument("--engine", choices=["numpy", "music21"], default="numpy",
-                   help="numpy: all catalogued features, fast (default); music21: music21's 50 features "
-                        "through music21 itself (slow reference)")
+    p.add_argument(
+        "--engine",
+        choices=["numpy", "music21"],
+        default="numpy",
+        help="numpy: all catalogued features, fast (default); music21: music21's 50 features "
+        "through music21 itself (slow reference)",
+    )
     p.add_argument("--chunk", type=int, default=20000, help="windows per chunk (default 20000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_features)
@@ -63,7 +71,7 @@ def features_of(events, tempo=None, engine="numpy", chunk=20000, progress=True):
     parts = []
     with tqdm(total=len(events), unit="window", disable=not progress, desc=f"features ({engine})") as bar:
         for lo in range(0, len(events), chunk):
-            ev, q = events[lo:lo + chunk], None if tempo is None else tempo[lo:lo + chunk]
+            ev, q = events[lo : lo + chunk], None if tempo is None else tempo[lo : lo + chunk]
             if engine == "numpy":
                 values = compute_features(ev, q)
                 reasons = nan_reasons(values)

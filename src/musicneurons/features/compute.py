@@ -12,9 +12,11 @@ from .rhythm import RHYTHM_FEATURES, RhythmView
 
 __all__ = ["compute_features", "nan_reasons"]
 
-_FAMILIES = [(PITCH_FEATURES, lambda batch, qpm: PitchView(batch)),
-             (MELODY_FEATURES, lambda batch, qpm: MelodyView(batch)),
-             (RHYTHM_FEATURES, RhythmView)]
+_FAMILIES = [
+    (PITCH_FEATURES, lambda batch, qpm: PitchView(batch)),
+    (MELODY_FEATURES, lambda batch, qpm: MelodyView(batch)),
+    (RHYTHM_FEATURES, RhythmView),
+]
 
 
 def compute_features(events, qpm=None, *, features=None):

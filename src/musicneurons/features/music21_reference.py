@@ -15,8 +15,13 @@ from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, events_to_notes, val
 from .catalogue import MUSIC21_IDS
 from .notes import tempo_array
 
-__all__ = ["music21_extractors", "window_to_stream", "music21_window_features", "music21_features",
-           "compare_with_music21"]
+__all__ = [
+    "music21_extractors",
+    "window_to_stream",
+    "music21_window_features",
+    "music21_features",
+    "compare_with_music21",
+]
 
 
 def music21_extractors():
@@ -161,6 +166,12 @@ def compare_with_music21(events, qpm=None, progress=None):
     a, b = ours.to_numpy(), ref.to_numpy()
     both = ~np.isnan(a) & ~np.isnan(b)
     diff = np.where(both, np.abs(a - b), 0.0).max(axis=0, initial=0.0)
-    return pd.DataFrame({"max_abs_diff": diff, "nan_music21": np.isnan(b).sum(axis=0),
-                         "nan_numpy": np.isnan(a).sum(axis=0),
-                         "nan_mismatch": (np.isnan(a) != np.isnan(b)).sum(axis=0)}, index=MUSIC21_IDS)
+    return pd.DataFrame(
+        {
+            "max_abs_diff": diff,
+            "nan_music21": np.isnan(b).sum(axis=0),
+            "nan_numpy": np.isnan(a).sum(axis=0),
+            "nan_mismatch": (np.isnan(a) != np.isnan(b)).sum(axis=0),
+        },
+        index=MUSIC21_IDS,
+    )

@@ -13,8 +13,17 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..melody.events import DEFAULT_QPM, STEPS_PER_QUARTER, event_to_pitch, validate_events
 
-__all__ = ["NoteBatch", "Moments", "tempo_array", "group_sum", "group_count", "group_max", "group_min",
-           "group_mean", "occupied_bins"]
+__all__ = [
+    "NoteBatch",
+    "Moments",
+    "tempo_array",
+    "group_sum",
+    "group_count",
+    "group_max",
+    "group_min",
+    "group_mean",
+    "occupied_bins",
+]
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,14 @@ class NoteBatch:
         row = onsets // t
         window_end = (row + 1) * t
         end = np.minimum(nxt_pos, window_end)
-        return cls(row=row, start=onsets - row * t, end=end - row * t,
-                   pitch=event_to_pitch(flat[onsets]).astype(np.int64), n_windows=n, n_steps=t)
+        return cls(
+            row=row,
+            start=onsets - row * t,
+            end=end - row * t,
+            pitch=event_to_pitch(flat[onsets]).astype(np.int64),
+            n_windows=n,
+            n_steps=t,
+        )
 
     @cached_property
     def n_notes(self):
@@ -125,8 +140,9 @@ def tempo_array(qpm, n):
     """Tempo argument (None, scalar or (n,) array, qpm) -> ndarray of shape (n,), float64; 120 where missing."""
     if qpm is None:
         return np.full(n, DEFAULT_QPM)
-    tempo = np.array(np.broadcast_to(np.asarray(qpm, dtype=np.float64), (n,)) if np.ndim(qpm) == 0 else qpm,
-                     dtype=np.float64)
+    tempo = np.array(
+        np.broadcast_to(np.asarray(qpm, dtype=np.float64), (n,)) if np.ndim(qpm) == 0 else qpm, dtype=np.float64
+    )
     if tempo.shape != (n,):
         raise InvalidParameterError(f"qpm must be a scalar or have shape ({n},); got shape {tempo.shape}")
     tempo[np.isnan(tempo)] = DEFAULT_QPM

@@ -126,7 +126,7 @@ def _p11(v):
 
 def _register(lo, hi):
     mask = np.zeros(_N_PITCHES, bool)
-    mask[lo:hi + 1] = True
+    mask[lo : hi + 1] = True
     return lambda v: v.share(mask)
 
 

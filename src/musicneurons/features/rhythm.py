@@ -138,10 +138,14 @@ class RhythmView:
         """
         if series not in self._moments:
             b = self.batch
-            values, rows = {"seconds": lambda: (self.duration_s, b.row), "attacks": lambda: self.attack_gap_s[::-1],
-                            "rhythm": lambda: (RHYTHMIC_VALUES[self.rhythm_bin], b.row),
-                            "runs": lambda: self.runs[::-1], "offsets": lambda: (self.offsets, b.row),
-                            "rests": lambda: self.rests[::-1]}[series]()
+            values, rows = {
+                "seconds": lambda: (self.duration_s, b.row),
+                "attacks": lambda: self.attack_gap_s[::-1],
+                "rhythm": lambda: (RHYTHMIC_VALUES[self.rhythm_bin], b.row),
+                "runs": lambda: self.runs[::-1],
+                "offsets": lambda: (self.offsets, b.row),
+                "rests": lambda: self.rests[::-1],
+            }[series]()
             self._moments[series] = Moments(values, rows, self.n)
         return self._moments[series]
 

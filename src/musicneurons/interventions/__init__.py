@@ -15,17 +15,57 @@ render_windows       event windows -> Ogg/Vorbis audio through FluidSynth
 """
 
 from .audio import ENABLE_AUDIO, audio_status, find_soundfont, render_windows, window_seconds
-from .curves import (attribute_comparison, decoded_features, direction_changes, intervention_curves,
-                     intervention_matrix, monotonicity, neuron_summaries, plot_intervention_curves,
-                     plot_intervention_matrices, strongest_pairs)
+from .curves import (
+    attribute_comparison,
+    decoded_features,
+    direction_changes,
+    intervention_curves,
+    intervention_matrix,
+    monotonicity,
+    neuron_summaries,
+    plot_intervention_curves,
+    plot_intervention_matrices,
+    strongest_pairs,
+)
 from .explorer import write_explorer
 from .stage import NeuronChoice, TraversalResults, audio_plan, choose_neurons, run_traversals
-from .traverse import (Direction, attribute_directions, choose_anchors, neuron_directions, sweep_latents, traverse,
-                       value_grid)
+from .traverse import (
+    Direction,
+    attribute_directions,
+    choose_anchors,
+    neuron_directions,
+    sweep_latents,
+    traverse,
+    value_grid,
+)
 
-__all__ = ["ENABLE_AUDIO", "audio_status", "find_soundfont", "render_windows", "window_seconds",
-           "attribute_comparison", "decoded_features", "direction_changes", "intervention_curves",
-           "intervention_matrix", "monotonicity", "neuron_summaries", "plot_intervention_curves",
-           "plot_intervention_matrices", "strongest_pairs", "write_explorer", "NeuronChoice", "TraversalResults",
-           "audio_plan", "choose_neurons", "run_traversals", "Direction", "attribute_directions", "choose_anchors",
-           "neuron_directions", "sweep_latents", "traverse", "value_grid"]
+__all__ = [
+    "ENABLE_AUDIO",
+    "audio_status",
+    "find_soundfont",
+    "render_windows",
+    "window_seconds",
+    "attribute_comparison",
+    "decoded_features",
+    "direction_changes",
+    "intervention_curves",
+    "intervention_matrix",
+    "monotonicity",
+    "neuron_summaries",
+    "plot_intervention_curves",
+    "plot_intervention_matrices",
+    "strongest_pairs",
+    "write_explorer",
+    "NeuronChoice",
+    "TraversalResults",
+    "audio_plan",
+    "choose_neurons",
+    "run_traversals",
+    "Direction",
+    "attribute_directions",
+    "choose_anchors",
+    "neuron_directions",
+    "sweep_latents",
+    "traverse",
+    "value_grid",
+]

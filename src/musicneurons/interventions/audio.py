@@ -21,19 +21,34 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..melody.events import STEPS_PER_QUARTER, events_to_notes, validate_events
 
-__all__ = ["ENABLE_AUDIO", "SAMPLE_RATE", "find_soundfont", "audio_status", "window_seconds", "AudioRenderer",
-           "encode_ogg", "decode_audio", "render_windows"]
+__all__ = [
+    "ENABLE_AUDIO",
+    "SAMPLE_RATE",
+    "find_soundfont",
+    "audio_status",
+    "window_seconds",
+    "AudioRenderer",
+    "encode_ogg",
+    "decode_audio",
+    "render_windows",
+]
 
 #: The one line a report shows when audio is off.
-ENABLE_AUDIO = ("Audio is off: install FluidSynth and a General MIDI SoundFont (apt-get install fluidsynth "
-                "fluid-soundfont-gm) or pass --soundfont PATH.")
+ENABLE_AUDIO = (
+    "Audio is off: install FluidSynth and a General MIDI SoundFont (apt-get install fluidsynth "
+    "fluid-soundfont-gm) or pass --soundfont PATH."
+)
 SAMPLE_RATE = 22050
-VORBIS_LEVEL = 1.0           # libsndfile's compression level: 1.0 is Vorbis's lowest quality
+VORBIS_LEVEL = 1.0  # libsndfile's compression level: 1.0 is Vorbis's lowest quality
 FADE_SECONDS = 0.005
 VELOCITY = 90
 _GAIN = 3.0
-_SOUNDFONTS = ("/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-               "/usr/share/soundfonts/default.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2")
+_SOUNDFONTS = (
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+)
 
 
 def find_soundfont(path=None):
@@ -107,8 +122,9 @@ class AudioRenderer:
         import fluidsynth
 
         self.sample_rate = int(sample_rate)
-        self._synth = fluidsynth.Synth(gain=_GAIN, samplerate=float(self.sample_rate),
-                                       **{"synth.reverb.active": 0, "synth.chorus.active": 0})
+        self._synth = fluidsynth.Synth(
+            gain=_GAIN, samplerate=float(self.sample_rate), **{"synth.reverb.active": 0, "synth.chorus.active": 0}
+        )
         font = self._synth.sfload(str(soundfont))
         if font < 0:
             self._synth.delete()
@@ -152,7 +168,7 @@ class AudioRenderer:
             raise InvalidParameterError(f"qpm must be positive; got {qpm!r}.")
         per_step = self.sample_rate * float(window_seconds(1, qpm))
         total = int(round(events.size * per_step))
-        changes = []                                       # (sample, order, pitch, on): offs before ons
+        changes = []  # (sample, order, pitch, on): offs before ons
         for start, end, pitch in events_to_notes(events):
             changes.append((int(round(start * per_step)), 1, int(pitch), True))
             if end < events.size:
@@ -167,7 +183,7 @@ class AudioRenderer:
                 self._synth.noteoff(0, pitch)
         out.append(self._samples(total - position))
         self._synth.all_sounds_off(0)
-        self._samples(64)                                  # let the cut voices go before the next window
+        self._samples(64)  # let the cut voices go before the next window
         audio = np.concatenate(out)
         fade = min(audio.size, int(FADE_SECONDS * self.sample_rate))
         if fade:
@@ -180,8 +196,14 @@ def encode_ogg(samples, sample_rate=SAMPLE_RATE):
     import soundfile
 
     buffer = io.BytesIO()
-    soundfile.write(buffer, np.asarray(samples, dtype=np.float32), int(sample_rate), format="OGG", subtype="VORBIS",
-                    compression_level=VORBIS_LEVEL)
+    soundfile.write(
+        buffer,
+        np.asarray(samples, dtype=np.float32),
+        int(sample_rate),
+        format="OGG",
+        subtype="VORBIS",
+        compression_level=VORBIS_LEVEL,
+    )
     return buffer.getvalue()
 
 
@@ -213,6 +235,7 @@ def render_windows(events, qpm, soundfont, progress=False):
     events = events[None] if events.ndim == 1 else events
     qpm = np.broadcast_to(np.asarray(qpm, dtype=np.float64), (len(events),))
     with AudioRenderer(soundfont) as renderer:
-        return [encode_ogg(renderer.render(ev, q), renderer.sample_rate)
-                for ev, q in tqdm(zip(events, qpm), total=len(events), desc="audio", unit="window",
-                                  disable=not progress)]
+        return [
+            encode_ogg(renderer.render(ev, q), renderer.sample_rate)
+            for ev, q in tqdm(zip(events, qpm), total=len(events), desc="audio", unit="window", disable=not progress)
+        ]

@@ -17,26 +17,42 @@ def register(sub):
 
     from .stage import DEFAULT_ANCHORS, DEFAULT_AUDIO_SECONDS, DEFAULT_K
 
-    p = sub.add_parser("traverse", help="move one neuron at a time, decode, measure and hear what changes",
-                       description="Encode the windows, pick the first K music neurons (or --neurons) and a seeded set "
-                                   "of anchor windows, decode each anchor with one neuron swept over a grid in prior "
-                                   "units (every other neuron at the anchor's mu), and measure the features of the "
-                                   "decoded windows against the swept value.",
-                       epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "traverse",
+        help="move one neuron at a time, decode, measure and hear what changes",
+        description="Encode the windows, pick the first K music neurons (or --neurons) and a seeded set "
+        "of anchor windows, decode each anchor with one neuron swept over a grid in prior "
+        "units (every other neuron at the anchor's mu), and measure the features of the "
+        "decoded windows against the swept value.",
+        epilog=_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("model", help="shipped model name, saved model folder or Magenta checkpoint")
-    p.add_argument("melodies", help="melody table (Parquet with 'events', optional 'tempo'), or a MIDI / MusicXML / "
-                                    "ABC / kern file or folder")
+    p.add_argument(
+        "melodies",
+        help="melody table (Parquet with 'events', optional 'tempo'), or a MIDI / MusicXML / ABC / kern file or folder",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--k", type=int, default=DEFAULT_K, help=f"first K music neurons (default {DEFAULT_K})")
     p.add_argument("--neurons", default=None, help="comma-separated neuron indices to sweep instead (e.g. 166,445)")
     p.add_argument("--anchors", type=int, default=DEFAULT_ANCHORS, help=f"anchor windows (default {DEFAULT_ANCHORS})")
-    p.add_argument("--grid", default="-3,3,13",
-                   help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)")
-    p.add_argument("--no-attributes", action="store_true",
-                   help="do not sweep the attribute vectors of the features the neurons correlate with most")
+    p.add_argument(
+        "--grid",
+        default="-3,3,13",
+        help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)",
+    )
+    p.add_argument(
+        "--no-attributes",
+        action="store_true",
+        help="do not sweep the attribute vectors of the features the neurons correlate with most",
+    )
     p.add_argument("--soundfont", default=None, help="General MIDI SoundFont (.sf2) for audio (default: Debian's)")
-    p.add_argument("--audio-seconds", type=float, default=DEFAULT_AUDIO_SECONDS,
-                   help=f"audio budget in seconds of windows (default {DEFAULT_AUDIO_SECONDS:g}; 0: no audio)")
+    p.add_argument(
+        "--audio-seconds",
+        type=float,
+        default=DEFAULT_AUDIO_SECONDS,
+        help=f"audio budget in seconds of windows (default {DEFAULT_AUDIO_SECONDS:g}; 0: no audio)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the anchors (default 0)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -82,14 +98,17 @@ def read_windows(source, bars, progress=True):
         except (OSError, ValueError) as exc:
             raise InvalidParameterError(f"{path}: not a readable melody table ({exc}).") from exc
         if "events" not in table:
-            raise InvalidParameterError(f"{path}: a melody table needs an 'events' column; "
-                                        f"found {list(table.columns)}.")
+            raise InvalidParameterError(
+                f"{path}: a melody table needs an 'events' column; found {list(table.columns)}."
+            )
     else:
         table, _ = read_melodies(path, bars, progress=progress)
     events = array_column(table, "events").astype(np.int8)
     if events.ndim != 2 or events.shape[1] != 16 * bars:
-        raise InvalidParameterError(f"{path}: windows of {events.shape[-1] if events.ndim == 2 else 0} steps; the "
-                                    f"model needs {16 * bars} ({bars} bars).")
+        raise InvalidParameterError(
+            f"{path}: windows of {events.shape[-1] if events.ndim == 2 else 0} steps; the "
+            f"model needs {16 * bars} ({bars} bars)."
+        )
     qpm = table["tempo"].to_numpy(dtype=np.float64) if "tempo" in table else np.full(len(events), 120.0)
     return events, np.where(np.isfinite(qpm) & (qpm > 0), qpm, 120.0), table.drop(columns="events")
 
@@ -105,12 +124,28 @@ def _traverse(args):
     mu, sigma = model.encode(events)
     neurons = [int(i) for i in args.neurons.split(",")] if args.neurons else None
     choice = choose_neurons(sigma, args.k, neurons=neurons, music_count=music_neuron_count(sigma))
-    results = run_traversals(model.decode, events, qpm, mu, compute_features(events, qpm), choice, args.out,
-                             grid=grid, n_anchors=args.anchors, attributes=not args.no_attributes,
-                             seed=args.seed, audio_seconds=args.audio_seconds, soundfont=args.soundfont,
-                             sources=sources, title=str(args.model), progress=not args.quiet)
-    print(f"{len(events)} windows encoded; swept the {choice.label}: {', '.join(map(str, choice.neurons))}"
-          + (f" (control: neuron {choice.control})" if choice.control is not None else ""))
+    results = run_traversals(
+        model.decode,
+        events,
+        qpm,
+        mu,
+        compute_features(events, qpm),
+        choice,
+        args.out,
+        grid=grid,
+        n_anchors=args.anchors,
+        attributes=not args.no_attributes,
+        seed=args.seed,
+        audio_seconds=args.audio_seconds,
+        soundfont=args.soundfont,
+        sources=sources,
+        title=str(args.model),
+        progress=not args.quiet,
+    )
+    print(
+        f"{len(events)} windows encoded; swept the {choice.label}: {', '.join(map(str, choice.neurons))}"
+        + (f" (control: neuron {choice.control})" if choice.control is not None else "")
+    )
     for line in results.summaries["line"]:
         print(f"  {line}")
     audio = results.info["audio"]

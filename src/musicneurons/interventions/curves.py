@@ -20,9 +20,18 @@ from scipy import stats
 
 from ..errors import InvalidParameterError
 
-__all__ = ["attribute_comparison", "decoded_features", "intervention_curves", "monotonicity", "intervention_matrix",
-           "direction_changes", "neuron_summaries", "strongest_pairs", "plot_intervention_matrices",
-           "plot_intervention_curves"]
+__all__ = [
+    "attribute_comparison",
+    "decoded_features",
+    "intervention_curves",
+    "monotonicity",
+    "intervention_matrix",
+    "direction_changes",
+    "neuron_summaries",
+    "strongest_pairs",
+    "plot_intervention_matrices",
+    "plot_intervention_curves",
+]
 
 
 def decoded_features(traversal, features=None):
@@ -57,9 +66,15 @@ def _cube(traversal, features):
         raise InvalidParameterError(
             f"A traversal needs every anchor at every grid value of every direction, and one feature row per "
             f"traversal row. Got {len(traversal)} rows for {n_dir} directions x {n_anchor} anchors x {n_step} "
-            f"values, and {len(features)} feature rows.")
-    order = np.lexsort((traversal["step"].to_numpy(), traversal["anchor"].to_numpy(),
-                        traversal["direction"].map({lab: i for i, lab in enumerate(labels)}).to_numpy()))
+            f"values, and {len(features)} feature rows."
+        )
+    order = np.lexsort(
+        (
+            traversal["step"].to_numpy(),
+            traversal["anchor"].to_numpy(),
+            traversal["direction"].map({lab: i for i, lab in enumerate(labels)}).to_numpy(),
+        )
+    )
     values = traversal["value"].to_numpy(dtype=np.float64)[order].reshape(n_dir, n_anchor, n_step)[0, 0]
     cube = features.to_numpy(dtype=np.float64)[order].reshape(n_dir, n_anchor, n_step, features.shape[1])
     return labels, values, cube
@@ -82,24 +97,35 @@ def intervention_curves(traversal, features):
     """
     labels, values, cube = _cube(traversal, features)
     present = ~np.isnan(cube)
-    n = present.sum(axis=1)                                    # (d, g, b)
+    n = present.sum(axis=1)  # (d, g, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nansum(cube, axis=1) / n
         sd = np.sqrt(np.nansum((cube - mean[:, None]) ** 2, axis=1) / n)
-    d_idx, g_idx, b_idx = np.meshgrid(np.arange(len(labels)), np.arange(values.size), np.arange(cube.shape[3]),
-                                      indexing="ij")
-    table = pd.DataFrame({"direction": np.array(labels, dtype=object)[d_idx.ravel()],
-                          "feature": np.array(features.columns, dtype=object)[b_idx.ravel()],
-                          "step": g_idx.ravel(), "value": values[g_idx.ravel()],
-                          "mean": mean.ravel(), "sd": sd.ravel(), "n": n.ravel()})
-    return table.sort_values(["direction", "feature", "step"], key=_label_order(labels, features.columns),
-                             kind="stable", ignore_index=True)
+    d_idx, g_idx, b_idx = np.meshgrid(
+        np.arange(len(labels)), np.arange(values.size), np.arange(cube.shape[3]), indexing="ij"
+    )
+    table = pd.DataFrame(
+        {
+            "direction": np.array(labels, dtype=object)[d_idx.ravel()],
+            "feature": np.array(features.columns, dtype=object)[b_idx.ravel()],
+            "step": g_idx.ravel(),
+            "value": values[g_idx.ravel()],
+            "mean": mean.ravel(),
+            "sd": sd.ravel(),
+            "n": n.ravel(),
+        }
+    )
+    return table.sort_values(
+        ["direction", "feature", "step"], key=_label_order(labels, features.columns), kind="stable", ignore_index=True
+    )
 
 
 def _label_order(labels, feature_ids):
     """A sort key keeping directions and features in their given order."""
-    ranks = {"direction": {lab: i for i, lab in enumerate(labels)},
-             "feature": {fid: i for i, fid in enumerate(feature_ids)}}
+    ranks = {
+        "direction": {lab: i for i, lab in enumerate(labels)},
+        "feature": {fid: i for i, fid in enumerate(feature_ids)},
+    }
     return lambda col: col.map(ranks[col.name]) if col.name in ranks else col
 
 
@@ -120,11 +146,11 @@ def _sweep_spearman(values, sweep):
     full = n_present == values.size
     ranked_values = stats.rankdata(values)
     if full.any():
-        ranks = stats.rankdata(sweep, axis=1)                  # NaN only where a column is incomplete
+        ranks = stats.rankdata(sweep, axis=1)  # NaN only where a column is incomplete
         x = ranked_values - ranked_values.mean()
         y = ranks - ranks.mean(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.einsum("g,mgb->mb", x, y) / (np.sqrt((x ** 2).sum()) * np.sqrt((y ** 2).sum(axis=1)))
+            r = np.einsum("g,mgb->mb", x, y) / (np.sqrt((x**2).sum()) * np.sqrt((y**2).sum(axis=1)))
         rho[full] = r[full]
     for m, b in zip(*np.nonzero(~full & ~constant & (n_present >= 3))):
         keep = present[m, :, b]
@@ -157,21 +183,32 @@ def monotonicity(traversal, features, scale=None):
     rho = _sweep_spearman(values, cube.reshape(d * a, g, b)).reshape(d, a, b)
     counted = ~np.isnan(rho)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)      # all-NaN slices give NaN by design
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN by design
         mean = np.nanmean(rho, axis=1)
         sd = np.nanstd(rho, axis=1)
-        spread = np.nanmax(cube, axis=2) - np.nanmin(cube, axis=2)          # (d, a, b)
+        spread = np.nanmax(cube, axis=2) - np.nanmin(cube, axis=2)  # (d, a, b)
         moved = np.where(counted, spread > 0, False).sum(axis=1) / counted.sum(axis=1)
         span = np.nanmean(spread, axis=1)
-    scale_values = (np.array([float(dict(scale).get(fid, np.nan)) for fid in features.columns])
-                    if scale is not None else np.full(b, np.nan))
+    scale_values = (
+        np.array([float(dict(scale).get(fid, np.nan)) for fid in features.columns])
+        if scale is not None
+        else np.full(b, np.nan)
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = span / np.where(scale_values > 0, scale_values, np.nan)
     d_idx, b_idx = np.meshgrid(np.arange(d), np.arange(b), indexing="ij")
-    return pd.DataFrame({"direction": np.array(labels, dtype=object)[d_idx.ravel()],
-                         "feature": np.array(features.columns, dtype=object)[b_idx.ravel()],
-                         "monotonicity": mean.ravel(), "sd": sd.ravel(), "anchors": counted.sum(axis=1).ravel(),
-                         "moved": moved.ravel(), "range": span.ravel(), "range_scaled": scaled.ravel()})
+    return pd.DataFrame(
+        {
+            "direction": np.array(labels, dtype=object)[d_idx.ravel()],
+            "feature": np.array(features.columns, dtype=object)[b_idx.ravel()],
+            "monotonicity": mean.ravel(),
+            "sd": sd.ravel(),
+            "anchors": counted.sum(axis=1).ravel(),
+            "moved": moved.ravel(),
+            "range": span.ravel(),
+            "range_scaled": scaled.ravel(),
+        }
+    )
 
 
 def direction_changes(traversal):
@@ -186,8 +223,14 @@ def direction_changes(traversal):
     rows = []
     for label, part in traversal.groupby("direction", sort=False):
         distinct = part.groupby("anchor")["events"].agg(lambda ev: len({e.tobytes() for e in ev}))
-        rows.append({"direction": label, "anchors": int(distinct.size), "changed": float((distinct > 1).mean()),
-                     "distinct": float(distinct.mean())})
+        rows.append(
+            {
+                "direction": label,
+                "anchors": int(distinct.size),
+                "changed": float((distinct > 1).mean()),
+                "distinct": float(distinct.mean()),
+            }
+        )
     return pd.DataFrame(rows, columns=["direction", "anchors", "changed", "distinct"])
 
 
@@ -209,7 +252,8 @@ def intervention_matrix(mono, directions, feature_ids):
     """
     wide = mono.pivot(index="direction", columns="feature", values="monotonicity")
     return wide.reindex(index=list(directions), columns=list(feature_ids)).rename_axis(
-        index="direction", columns="feature_id")
+        index="direction", columns="feature_id"
+    )
 
 
 def _moves_most(mono, label):
@@ -253,11 +297,14 @@ def neuron_summaries(mono, changes, correlations, categories, neurons):
         moved = _moves_most(mono, label) if changed.get(label, 0) > 0 else None
         corr = correlations[(correlations["neuron"] == neuron) & correlations["phik"].notna()]
         top = corr.loc[corr["phik"].idxmax()] if len(corr) else None
-        row = {"neuron": int(neuron), "changed": changed.get(label, np.nan),
-               "moves_most": moved["feature"] if moved is not None else "",
-               "monotonicity": float(moved["monotonicity"]) if moved is not None else np.nan,
-               "correlates_most": top["feature_id"] if top is not None else "",
-               "phik": float(top["phik"]) if top is not None else np.nan}
+        row = {
+            "neuron": int(neuron),
+            "changed": changed.get(label, np.nan),
+            "moves_most": moved["feature"] if moved is not None else "",
+            "monotonicity": float(moved["monotonicity"]) if moved is not None else np.nan,
+            "correlates_most": top["feature_id"] if top is not None else "",
+            "phik": float(top["phik"]) if top is not None else np.nan,
+        }
         row["agreement"] = _agreement(row["moves_most"], row["correlates_most"], categories)
         own = mono[(mono["direction"] == label) & (mono["feature"] == row["correlates_most"])]["monotonicity"]
         row["monotonicity_of_correlated"] = float(own.iloc[0]) if len(own) else np.nan
@@ -265,8 +312,21 @@ def neuron_summaries(mono, changes, correlations, categories, neurons):
         row["phik_of_moved"] = float(other.iloc[0]) if len(other) else np.nan
         row["line"] = _summary_line(row, categories)
         rows.append(row)
-    return pd.DataFrame(rows, columns=["neuron", "changed", "moves_most", "monotonicity", "correlates_most", "phik",
-                                       "agreement", "monotonicity_of_correlated", "phik_of_moved", "line"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "neuron",
+            "changed",
+            "moves_most",
+            "monotonicity",
+            "correlates_most",
+            "phik",
+            "agreement",
+            "monotonicity_of_correlated",
+            "phik_of_moved",
+            "line",
+        ],
+    )
 
 
 def _agreement(moved, correlated, categories):
@@ -283,19 +343,27 @@ def _summary_line(row, categories):
     """The sentence of one neuron's summary."""
     neuron = f"neuron {row['neuron']}"
     if not row["moves_most"]:
-        moved = (f"{neuron} changes no decoded window along the sweep" if row["changed"] == 0
-                 else f"{neuron}: no feature is defined along its sweeps")
+        moved = (
+            f"{neuron} changes no decoded window along the sweep"
+            if row["changed"] == 0
+            else f"{neuron}: no feature is defined along its sweeps"
+        )
     else:
-        moved = (f"{neuron} moves {row['moves_most']} ({categories.get(row['moves_most'], '?')}) most "
-                 f"(monotonicity {row['monotonicity']:+.2f}, decoding changes at {row['changed']:.0%} of the anchors)")
+        moved = (
+            f"{neuron} moves {row['moves_most']} ({categories.get(row['moves_most'], '?')}) most "
+            f"(monotonicity {row['monotonicity']:+.2f}, decoding changes at {row['changed']:.0%} of the anchors)"
+        )
     if not row["correlates_most"]:
         return moved + "; no correlation to compare with."
-    corr = (f"it correlates most with {row['correlates_most']} ({categories.get(row['correlates_most'], '?')}, "
-            f"phik {row['phik']:.2f})")
+    corr = (
+        f"it correlates most with {row['correlates_most']} ({categories.get(row['correlates_most'], '?')}, "
+        f"phik {row['phik']:.2f})"
+    )
     if row["agreement"] == "same feature":
         return f"{moved}; {corr}: the two agree."
     verdict = {"same category": "same category, different feature", "different": "they disagree"}.get(
-        row["agreement"], "nothing to compare")
+        row["agreement"], "nothing to compare"
+    )
     own = row["monotonicity_of_correlated"]
     tail = f", whose monotonicity is {own:+.2f}" if np.isfinite(own) else ""
     return f"{moved}; {corr}{tail}: {verdict}."
@@ -325,11 +393,18 @@ def attribute_comparison(mono, features, neuron_labels):
         own = index.get((f"attr:{fid}", fid), np.nan)
         on = pd.Series({lab: index.get((lab, fid), np.nan) for lab in neuron_labels}, dtype=float).dropna()
         best = on.abs().idxmax() if len(on) else ""
-        rows.append({"feature_id": fid, "vector_monotonicity": own, "best_neuron": best,
-                     "neuron_monotonicity": on[best] if best else np.nan,
-                     "neuron_wins": bool(best) and abs(on[best]) > abs(own)})
-    return pd.DataFrame(rows, columns=["feature_id", "vector_monotonicity", "best_neuron", "neuron_monotonicity",
-                                       "neuron_wins"])
+        rows.append(
+            {
+                "feature_id": fid,
+                "vector_monotonicity": own,
+                "best_neuron": best,
+                "neuron_monotonicity": on[best] if best else np.nan,
+                "neuron_wins": bool(best) and abs(on[best]) > abs(own),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["feature_id", "vector_monotonicity", "best_neuron", "neuron_monotonicity", "neuron_wins"]
+    )
 
 
 def strongest_pairs(mono, directions, n_pairs=12, per_direction=3):
@@ -371,11 +446,28 @@ def plot_intervention_matrices(mono_matrix, phik_matrix, title="Correlation agai
     rows = [str(r) for r in mono_matrix.index]
     cols = list(mono_matrix.columns)
     fig, ax = new_figure(2, 1, figsize=(max(8.0, 0.13 * len(cols) + 3), 2 * max(2.6, 0.3 * len(rows) + 1.6)))
-    plot_matrix(phik_matrix.to_numpy(dtype=float), rows, cols, "phik with the input's features (correlation)",
-                ax=ax[0], vmin=0.0, vmax=1.0, cmap="viridis", colorbar_label="phik", ylabel="neuron")
-    plot_matrix(mono_matrix.to_numpy(dtype=float), rows, cols,
-                "monotonicity of the decoded features along the sweep (intervention)", ax=ax[1],
-                colorbar_label="mean Spearman over anchors", xlabel="feature", ylabel="neuron")
+    plot_matrix(
+        phik_matrix.to_numpy(dtype=float),
+        rows,
+        cols,
+        "phik with the input's features (correlation)",
+        ax=ax[0],
+        vmin=0.0,
+        vmax=1.0,
+        cmap="viridis",
+        colorbar_label="phik",
+        ylabel="neuron",
+    )
+    plot_matrix(
+        mono_matrix.to_numpy(dtype=float),
+        rows,
+        cols,
+        "monotonicity of the decoded features along the sweep (intervention)",
+        ax=ax[1],
+        colorbar_label="mean Spearman over anchors",
+        xlabel="feature",
+        ylabel="neuron",
+    )
     fig.suptitle(title)
     return fig, ax
 
@@ -403,13 +495,14 @@ def plot_intervention_curves(curves, pairs, title="Features of the decoded windo
     ncols = 4
     nrows = max(1, int(np.ceil(len(pairs) / ncols)))
     fig, ax = new_figure(nrows, ncols, figsize=(3.0 * ncols, 2.3 * nrows), squeeze=False)
-    for axis in ax.ravel()[len(pairs):]:
+    for axis in ax.ravel()[len(pairs) :]:
         axis.set_axis_off()
     for axis, (label, fid) in zip(ax.ravel(), pairs):
         c = curves[(curves["direction"] == label) & (curves["feature"] == fid)]
         axis.plot(c["value"], c["mean"], marker="o", markersize=2.5, color="tab:blue")
-        axis.fill_between(c["value"], c["mean"] - c["sd"], c["mean"] + c["sd"], color="tab:blue", alpha=0.2,
-                          linewidth=0)
+        axis.fill_between(
+            c["value"], c["mean"] - c["sd"], c["mean"] + c["sd"], color="tab:blue", alpha=0.2, linewidth=0
+        )
         name = (names or {}).get(fid, "")
         axis.set_title(f"{label}: {fid}" + (f"\n{name}" if name else ""), fontsize=7)
         axis.tick_params(labelsize=6)

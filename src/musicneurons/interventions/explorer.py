@@ -87,11 +87,20 @@ def explorer_payload(results, names=None):
     decoded = results.decoded[feature_ids].to_numpy(dtype=np.float64)
     cell = [window(ev, q, decoded[k]) for k, (ev, q) in enumerate(zip(trav["events"], trav["qpm"]))]
     anchors = results.anchors
-    ref = {name: compute_features(np.stack(anchors[name].to_numpy()), anchors["qpm"].to_numpy(),
-                                  features=feature_ids).to_numpy(dtype=np.float64) for name in ("events", "decoded")}
-    anchor_items = [{"title": _anchor_title(row), "input": window(row.events, row.qpm, ref["events"][k]),
-                     "decoded": window(row.decoded, row.qpm, ref["decoded"][k])}
-                    for k, row in enumerate(anchors.itertuples(index=False))]
+    ref = {
+        name: compute_features(
+            np.stack(anchors[name].to_numpy()), anchors["qpm"].to_numpy(), features=feature_ids
+        ).to_numpy(dtype=np.float64)
+        for name in ("events", "decoded")
+    }
+    anchor_items = [
+        {
+            "title": _anchor_title(row),
+            "input": window(row.events, row.qpm, ref["events"][k]),
+            "decoded": window(row.decoded, row.qpm, ref["decoded"][k]),
+        }
+        for k, row in enumerate(anchors.itertuples(index=False))
+    ]
     clips, clip_index, cell_audio = [], {}, np.full(len(trav), -1)
     if results.audio is not None:
         where = {(r.direction, r.anchor, r.step): r.clip for r in results.audio.itertuples(index=False)}
@@ -109,18 +118,28 @@ def explorer_payload(results, names=None):
     return {
         "title": f"musicneurons explorer{': ' + info['title'] if info.get('title') else ''}",
         "subtitle": f"Move one latent direction of the {info['label']} from its anchor's mu over the grid "
-                    f"{info['grid'][0]:+g}..{info['grid'][-1]:+g} (prior sd), every other neuron at the anchor's "
-                    f"mu, argmax decoding.",
+        f"{info['grid'][0]:+g}..{info['grid'][-1]:+g} (prior sd), every other neuron at the anchor's "
+        f"mu, argmax decoding.",
         "footer": f"{len(labels)} directions x {len(anchors)} anchors x {len(info['grid'])} values; anchors seeded "
-                  f"with seed {info['seed']}.",
-        "steps": int(info["steps"]), "grid": info["grid"],
+        f"with seed {info['seed']}.",
+        "steps": int(info["steps"]),
+        "grid": info["grid"],
         "features": [{"id": f, "name": names.get(f, "")} for f in feature_ids],
-        "directions": [{"label": lab, "title": titles.get(lab, lab),
-                        "features": [column[f] for f in shown.get(lab, [])],
-                        "mono": [_number(mono.get((lab, f), np.nan)) for f in shown.get(lab, [])]} for lab in labels],
-        "anchors": anchor_items, "windows": windows,
-        "cells": np.array(cell).reshape(shape).tolist(), "cellAudio": cell_audio.reshape(shape).tolist(),
-        "audio": clips, "audioNote": _audio_note(info["audio"], info["grid"]),
+        "directions": [
+            {
+                "label": lab,
+                "title": titles.get(lab, lab),
+                "features": [column[f] for f in shown.get(lab, [])],
+                "mono": [_number(mono.get((lab, f), np.nan)) for f in shown.get(lab, [])],
+            }
+            for lab in labels
+        ],
+        "anchors": anchor_items,
+        "windows": windows,
+        "cells": np.array(cell).reshape(shape).tolist(),
+        "cellAudio": cell_audio.reshape(shape).tolist(),
+        "audio": clips,
+        "audioNote": _audio_note(info["audio"], info["grid"]),
     }
 
 
@@ -136,8 +155,10 @@ def _audio_note(audio, grid):
         return audio["off_reason"]
     values = ", ".join(f"{grid[s]:+g}" for s in audio.get("steps", []))
     anchors = ", ".join(str(a) for a in audio.get("anchors", []))
-    return (f"No audio here: audio covers the neurons at anchors {anchors or 'none'} and values {values or 'none'} "
-            f"(--audio-seconds sets the budget).")
+    return (
+        f"No audio here: audio covers the neurons at anchors {anchors or 'none'} and values {values or 'none'} "
+        f"(--audio-seconds sets the budget)."
+    )
 
 
 def write_explorer(path, results, names=None):

@@ -49,12 +49,20 @@ def roll_svg(events, low, high, width=120, height=60, label=""):
     events = np.asarray(events)
     steps = events.size
     span = max(high - low + 1, 1)
-    bars = "".join(f'<line x1="{b}" y1="0" x2="{b}" y2="{span}" stroke="#bbb" stroke-width="0.3" '
-                   f'vector-effect="non-scaling-stroke"/>' for b in range(STEPS_PER_BAR, steps, STEPS_PER_BAR))
-    notes = "".join(f'<rect x="{s}" y="{high - p}" width="{e - s}" height="1" fill="#1f77b4" stroke="#0b3c61" '
-                    f'stroke-width="0.5" vector-effect="non-scaling-stroke"/>'
-                    for s, e, p in events_to_notes(events) if low <= p <= high)
+    bars = "".join(
+        f'<line x1="{b}" y1="0" x2="{b}" y2="{span}" stroke="#bbb" stroke-width="0.3" '
+        f'vector-effect="non-scaling-stroke"/>'
+        for b in range(STEPS_PER_BAR, steps, STEPS_PER_BAR)
+    )
+    notes = "".join(
+        f'<rect x="{s}" y="{high - p}" width="{e - s}" height="1" fill="#1f77b4" stroke="#0b3c61" '
+        f'stroke-width="0.5" vector-effect="non-scaling-stroke"/>'
+        for s, e, p in events_to_notes(events)
+        if low <= p <= high
+    )
     name = escape(label, quote=True)
-    return (f'<svg class="roll" role="img" aria-label="{name}" width="{width}" height="{height}" '
-            f'viewBox="0 0 {steps} {span}" preserveAspectRatio="none"><title>{name}</title>'
-            f'<rect width="{steps}" height="{span}" fill="#fafafa"/>{bars}{notes}</svg>')
+    return (
+        f'<svg class="roll" role="img" aria-label="{name}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {steps} {span}" preserveAspectRatio="none"><title>{name}</title>'
+        f'<rect width="{steps}" height="{span}" fill="#fafafa"/>{bars}{notes}</svg>'
+    )

@@ -25,14 +25,33 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .curves import (attribute_comparison, decoded_features, direction_changes, intervention_curves,
-                     intervention_matrix, monotonicity, neuron_summaries, plot_intervention_curves,
-                     plot_intervention_matrices, strongest_pairs)
+from .curves import (
+    attribute_comparison,
+    decoded_features,
+    direction_changes,
+    intervention_curves,
+    intervention_matrix,
+    monotonicity,
+    neuron_summaries,
+    plot_intervention_curves,
+    plot_intervention_matrices,
+    strongest_pairs,
+)
 from .traverse import attribute_directions, choose_anchors, neuron_directions, traverse, value_grid
 
-__all__ = ["NeuronChoice", "music_neuron_count", "choose_neurons", "audio_plan", "run_traversals",
-           "TraversalResults", "DEFAULT_K", "DEFAULT_ANCHORS", "DEFAULT_AUDIO_SECONDS", "MUSIC_LABEL",
-           "NO_SPLIT_LABEL"]
+__all__ = [
+    "NeuronChoice",
+    "music_neuron_count",
+    "choose_neurons",
+    "audio_plan",
+    "run_traversals",
+    "TraversalResults",
+    "DEFAULT_K",
+    "DEFAULT_ANCHORS",
+    "DEFAULT_AUDIO_SECONDS",
+    "MUSIC_LABEL",
+    "NO_SPLIT_LABEL",
+]
 
 DEFAULT_K = 8
 DEFAULT_ANCHORS = 16
@@ -107,7 +126,7 @@ def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music_count=None, control=T
     elif music_count is None:
         chosen, label = order[:k].tolist(), NO_SPLIT_LABEL
     elif music_count > 0:
-        chosen, label = order[:min(k, music_count)].tolist(), MUSIC_LABEL
+        chosen, label = order[: min(k, music_count)].tolist(), MUSIC_LABEL
     else:
         raise InvalidParameterError("The split found no music neuron; name the neurons to sweep (--neurons).")
     last = int(order[-1])
@@ -149,8 +168,11 @@ def audio_plan(traversal, n_steps, budget_seconds):
         fits = per_anchor.index[cost <= budget_seconds].tolist()
         if fits:
             rows = neuron_rows & traversal["anchor"].isin(fits).to_numpy() & traversal["step"].isin(steps).to_numpy()
-            return rows, {"anchors": [int(a) for a in fits], "steps": steps.tolist(),
-                          "seconds": round(float(cost[len(fits) - 1]), 1)}
+            return rows, {
+                "anchors": [int(a) for a in fits],
+                "steps": steps.tolist(),
+                "seconds": round(float(cost[len(fits) - 1]), 1),
+            }
     return np.zeros(len(traversal), bool), {"anchors": [], "steps": [], "seconds": 0.0}
 
 
@@ -178,13 +200,18 @@ def _render_audio(out, traversal, rows, soundfont, progress):
     from .audio import render_windows
 
     chosen = traversal[rows]
-    keys = [hashlib.sha1(ev.tobytes() + np.float64(q).tobytes()).hexdigest()[:16]
-            for ev, q in zip(chosen["events"], chosen["qpm"])]
+    keys = [
+        hashlib.sha1(ev.tobytes() + np.float64(q).tobytes()).hexdigest()[:16]
+        for ev, q in zip(chosen["events"], chosen["qpm"])
+    ]
     first = pd.Series(range(len(keys)), index=keys)
     first = first[~first.index.duplicated()]
     unique = chosen.iloc[first.to_numpy()]
-    clips = render_windows(np.stack(unique["events"].to_numpy()), unique["qpm"].to_numpy(), soundfont,
-                           progress=progress) if len(unique) else []
+    clips = (
+        render_windows(np.stack(unique["events"].to_numpy()), unique["qpm"].to_numpy(), soundfont, progress=progress)
+        if len(unique)
+        else []
+    )
     (out / "audio").mkdir(exist_ok=True)
     for key, data in zip(first.index, clips):
         (out / "audio" / f"{key}.ogg").write_bytes(data)
@@ -198,9 +225,26 @@ def _scale(kept):
     return kept.std(axis=0, ddof=0)
 
 
-def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue=None, grid=None,
-                   n_anchors=DEFAULT_ANCHORS, attributes=True, seed=0, audio_seconds=DEFAULT_AUDIO_SECONDS,
-                   soundfont=None, sources=None, title="", figures=True, progress=False):
+def run_traversals(
+    decode,
+    events,
+    qpm,
+    mu,
+    features,
+    choice,
+    out_dir,
+    catalogue=None,
+    grid=None,
+    n_anchors=DEFAULT_ANCHORS,
+    attributes=True,
+    seed=0,
+    audio_seconds=DEFAULT_AUDIO_SECONDS,
+    soundfont=None,
+    sources=None,
+    title="",
+    figures=True,
+    progress=False,
+):
     """Traverse the chosen neurons (and attribute vectors) from seeded anchors and write the stage folder.
 
     Parameters
@@ -266,17 +310,28 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
     correlations = corr.table()
     anchors = choose_anchors(len(events), n_anchors, seed)
 
-    wanted = ([f for f in attributes] if isinstance(attributes, (list, tuple)) else
-              list(dict.fromkeys(correlations[correlations["neuron"].isin(choice.neurons)].dropna(subset=["phik"])
-                                 .drop_duplicates("neuron")["feature_id"])) if attributes else [])
+    wanted = (
+        [f for f in attributes]
+        if isinstance(attributes, (list, tuple))
+        else list(
+            dict.fromkeys(
+                correlations[correlations["neuron"].isin(choice.neurons)]
+                .dropna(subset=["phik"])
+                .drop_duplicates("neuron")["feature_id"]
+            )
+        )
+        if attributes
+        else []
+    )
     unknown = sorted(set(wanted) - set(feature_ids))
     if unknown:
         raise InvalidParameterError(f"attribute vectors: features {unknown} are not among the analysed features.")
     vectors = attribute_vectors(mu, kept[wanted]) if wanted else np.zeros((0, mu.shape[1]))
     directions = neuron_directions(swept, mu.shape[1]) + attribute_directions(dict(zip(wanted, vectors)))
 
-    traversal = traverse(decode, mu[anchors], directions, grid, anchor_rows=anchors, qpm=qpm[anchors],
-                         progress=progress)
+    traversal = traverse(
+        decode, mu[anchors], directions, grid, anchor_rows=anchors, qpm=qpm[anchors], progress=progress
+    )
     anchor_table = _anchor_table(anchors, qpm, events, decode(mu[anchors].astype(np.float32)), sources)
     decoded = decoded_features(traversal, feature_ids)
     mono = monotonicity(traversal, decoded, scale=_scale(kept))
@@ -287,18 +342,33 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
     phik = corr.phik.reindex(index=swept, columns=feature_ids)
     phik.index = labels
     summaries = neuron_summaries(mono, changes, correlations, categories, swept)
-    attributes_table = attribute_comparison(mono, wanted, labels[:len(choice.neurons)])
+    attributes_table = attribute_comparison(mono, wanted, labels[: len(choice.neurons)])
 
     from ..tables import save_table
 
-    save_table(out / "traversals.parquet", traversal.drop(columns="events"),
-               {"events": np.stack(traversal["events"].to_numpy())}, {"stage": "traversals", "grid": grid.tolist()})
-    save_table(out / "anchors.parquet", anchor_table.drop(columns=["events", "decoded"]),
-               {"events": np.stack(anchor_table["events"].to_numpy()),
-                "decoded": np.stack(anchor_table["decoded"].to_numpy())}, {"stage": "traversal anchors"})
+    save_table(
+        out / "traversals.parquet",
+        traversal.drop(columns="events"),
+        {"events": np.stack(traversal["events"].to_numpy())},
+        {"stage": "traversals", "grid": grid.tolist()},
+    )
+    save_table(
+        out / "anchors.parquet",
+        anchor_table.drop(columns=["events", "decoded"]),
+        {
+            "events": np.stack(anchor_table["events"].to_numpy()),
+            "decoded": np.stack(anchor_table["decoded"].to_numpy()),
+        },
+        {"stage": "traversal anchors"},
+    )
     save_table(out / "decoded_features.parquet", decoded, metadata={"stage": "decoded features"})
-    for name, table in (("curves", curves), ("monotonicity", mono), ("changes", changes), ("summaries", summaries),
-                        ("attributes", attributes_table)):
+    for name, table in (
+        ("curves", curves),
+        ("monotonicity", mono),
+        ("changes", changes),
+        ("summaries", summaries),
+        ("attributes", attributes_table),
+    ):
         table.to_csv(out / f"{name}.csv", index=False)
     matrix.to_csv(out / "intervention_matrix.csv")
     phik.rename_axis(index="direction").to_csv(out / "phik_matrix.csv")
@@ -306,20 +376,37 @@ def run_traversals(decode, events, qpm, mu, features, choice, out_dir, catalogue
 
     names = dict(zip(catalogue["id"], catalogue["name"]))
     if figures:
-        save_figure(plot_intervention_matrices(matrix, phik, f"{title}: correlation against intervention" if title
-                                               else "Correlation against intervention")[0],
-                    out / "intervention_matrices")
-        pairs = strongest_pairs(mono, labels[:len(choice.neurons)])
+        save_figure(
+            plot_intervention_matrices(
+                matrix,
+                phik,
+                f"{title}: correlation against intervention" if title else "Correlation against intervention",
+            )[0],
+            out / "intervention_matrices",
+        )
+        pairs = strongest_pairs(mono, labels[: len(choice.neurons)])
         save_figure(plot_intervention_curves(curves, pairs, names=names)[0], out / "intervention_curves")
 
     font, why = audio_status(soundfont) if audio_seconds > 0 else (None, "Audio was not asked for (--audio-seconds 0).")
     rows, coverage = audio_plan(traversal, events.shape[1], audio_seconds if font else 0)
     audio = _render_audio(out, traversal, rows, font, progress) if font and rows.any() else None
-    info = {"label": choice.label, "neurons": choice.neurons, "control": choice.control, "grid": grid.tolist(),
-            "anchors": anchors.tolist(), "seed": seed, "attributes": wanted, "steps": int(events.shape[1]),
-            "audio": {"soundfont": str(font) if font else None, "off_reason": why if not font else "",
-                      "clips": int(audio["clip"].nunique()) if audio is not None else 0, **coverage},
-            "title": title}
+    info = {
+        "label": choice.label,
+        "neurons": choice.neurons,
+        "control": choice.control,
+        "grid": grid.tolist(),
+        "anchors": anchors.tolist(),
+        "seed": seed,
+        "attributes": wanted,
+        "steps": int(events.shape[1]),
+        "audio": {
+            "soundfont": str(font) if font else None,
+            "off_reason": why if not font else "",
+            "clips": int(audio["clip"].nunique()) if audio is not None else 0,
+            **coverage,
+        },
+        "title": title,
+    }
     (out / "traversal.json").write_text(json.dumps(info, indent=2))
     results = TraversalResults.load(out)
     write_explorer(out / "explorer.html", results, names)
@@ -390,20 +477,28 @@ class TraversalResults:
             for col in cols:
                 table[col] = list(array_column(table, col).astype(np.int8))
         audio_path = d / "audio.csv"
-        return cls(directory=d, info=json.loads((d / "traversal.json").read_text()), traversal=traversal,
-                   anchors=anchors, decoded=load_table(d / "decoded_features.parquet")[0],
-                   monotonicity=pd.read_csv(d / "monotonicity.csv"), curves=pd.read_csv(d / "curves.csv"),
-                   changes=pd.read_csv(d / "changes.csv"), attributes=pd.read_csv(d / "attributes.csv"),
-                   summaries=pd.read_csv(d / "summaries.csv"),
-                   matrix=pd.read_csv(d / "intervention_matrix.csv", index_col=0),
-                   phik=pd.read_csv(d / "phik_matrix.csv", index_col=0),
-                   audio=pd.read_csv(audio_path) if audio_path.is_file() else None,
-                   figures={p.stem: p for p in sorted(d.glob("intervention_*.png"))})
+        return cls(
+            directory=d,
+            info=json.loads((d / "traversal.json").read_text()),
+            traversal=traversal,
+            anchors=anchors,
+            decoded=load_table(d / "decoded_features.parquet")[0],
+            monotonicity=pd.read_csv(d / "monotonicity.csv"),
+            curves=pd.read_csv(d / "curves.csv"),
+            changes=pd.read_csv(d / "changes.csv"),
+            attributes=pd.read_csv(d / "attributes.csv"),
+            summaries=pd.read_csv(d / "summaries.csv"),
+            matrix=pd.read_csv(d / "intervention_matrix.csv", index_col=0),
+            phik=pd.read_csv(d / "phik_matrix.csv", index_col=0),
+            audio=pd.read_csv(audio_path) if audio_path.is_file() else None,
+            figures={p.stem: p for p in sorted(d.glob("intervention_*.png"))},
+        )
 
     def clip(self, direction, anchor, step):
         """Path of the audio clip of one cell, or None."""
         if self.audio is None:
             return None
-        hit = self.audio[(self.audio["direction"] == direction) & (self.audio["anchor"] == anchor)
-                         & (self.audio["step"] == step)]
+        hit = self.audio[
+            (self.audio["direction"] == direction) & (self.audio["anchor"] == anchor) & (self.audio["step"] == step)
+        ]
         return self.directory / hit["clip"].iloc[0] if len(hit) else None

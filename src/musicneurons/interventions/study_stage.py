@@ -41,27 +41,54 @@ def study_traversals(study, result):
         return
     seconds = STUDY_AUDIO_SECONDS if settings.traversal_audio_seconds is None else settings.traversal_audio_seconds
     font, _ = audio_status(settings.soundfont) if seconds > 0 else (None, "")
-    key = content_key("traversals", result.keys["latents_real"], result.keys["features_real"], study.ref.key(),
-                      STUDY_K, STUDY_ANCHORS, seconds, str(font), settings.seed, __version__)
+    key = content_key(
+        "traversals",
+        result.keys["latents_real"],
+        result.keys["features_real"],
+        study.ref.key(),
+        STUDY_K,
+        STUDY_ANCHORS,
+        seconds,
+        str(font),
+        settings.seed,
+        __version__,
+    )
     entry = study.entry("traversals", key)
 
     def traverse_into(path):
         windows, latents = result.windows, result.latents
         choice = choose_neurons(latents.sigma, STUDY_K, music_count=music_neuron_count(latents.sigma))
         qpm = windows.tempo if windows.tempo is not None else np.full(len(windows), 120.0)
-        run_traversals(study.model.decode, windows.events, qpm, latents.mu, result.features.values, choice, path,
-                       catalogue=catalogue(), n_anchors=STUDY_ANCHORS, seed=settings.seed, audio_seconds=seconds,
-                       soundfont=font, sources=windows.meta, title=f"{study.bars}-bar {result.model}",
-                       progress=settings.progress)
+        run_traversals(
+            study.model.decode,
+            windows.events,
+            qpm,
+            latents.mu,
+            result.features.values,
+            choice,
+            path,
+            catalogue=catalogue(),
+            n_anchors=STUDY_ANCHORS,
+            seed=settings.seed,
+            audio_seconds=seconds,
+            soundfont=font,
+            sources=windows.meta,
+            title=f"{study.bars}-bar {result.model}",
+            progress=settings.progress,
+        )
         return len(choice.neurons)
 
     entry.ensure(lambda path: study._timed("traversals", lambda: traverse_into(path)))
     trav = TraversalResults.load(entry.path)
     result.extra["traversals"] = trav
-    result.summary["traversals"] = {"label": trav.info["label"], "neurons": trav.info["neurons"],
-                                    "control": trav.info["control"], "lines": trav.summaries["line"].tolist(),
-                                    "audio_clips": trav.info["audio"]["clips"],
-                                    "audio_off": trav.info["audio"]["off_reason"]}
+    result.summary["traversals"] = {
+        "label": trav.info["label"],
+        "neurons": trav.info["neurons"],
+        "control": trav.info["control"],
+        "lines": trav.summaries["line"].tolist(),
+        "audio_clips": trav.info["audio"]["clips"],
+        "audio_off": trav.info["audio"]["off_reason"],
+    }
 
 
 def traversal_report(result):

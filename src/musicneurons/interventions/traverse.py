@@ -23,8 +23,16 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 
-__all__ = ["Direction", "value_grid", "choose_anchors", "neuron_directions", "attribute_directions",
-           "sweep_latents", "traverse", "TRAVERSAL_COLUMNS"]
+__all__ = [
+    "Direction",
+    "value_grid",
+    "choose_anchors",
+    "neuron_directions",
+    "attribute_directions",
+    "sweep_latents",
+    "traverse",
+    "TRAVERSAL_COLUMNS",
+]
 
 TRAVERSAL_COLUMNS = ["direction", "kind", "neuron", "feature_id", "anchor", "row", "step", "value", "qpm"]
 
@@ -209,10 +217,17 @@ def traverse(decode, mu, directions, grid, anchor_rows=None, qpm=None, progress=
     per = n_anchors * grid.size
     d_idx, rest = np.divmod(np.arange(len(z)), per)
     anchor, step = np.divmod(rest, grid.size)
-    meta = pd.DataFrame([{"direction": d.label, "kind": d.kind, "neuron": int(d.neuron), "feature_id": d.feature_id}
-                         for d in directions])
-    table = meta.iloc[d_idx].reset_index(drop=True).assign(anchor=anchor, row=rows[anchor], step=step,
-                                                           value=grid[step], qpm=tempo[anchor])
+    meta = pd.DataFrame(
+        [
+            {"direction": d.label, "kind": d.kind, "neuron": int(d.neuron), "feature_id": d.feature_id}
+            for d in directions
+        ]
+    )
+    table = (
+        meta.iloc[d_idx]
+        .reset_index(drop=True)
+        .assign(anchor=anchor, row=rows[anchor], step=step, value=grid[step], qpm=tempo[anchor])
+    )
     table["events"] = list(events)
     return table
 
@@ -223,10 +238,11 @@ def _decode_chunks(decode, z, progress, chunk=1024):
 
     parts = []
     for start in tqdm(range(0, len(z), chunk), desc="traversals", unit="chunk", disable=not progress):
-        block = z[start:start + chunk]
+        block = z[start : start + chunk]
         events = np.asarray(decode(block), dtype=np.int8)
         if events.ndim != 2 or len(events) != len(block):
-            raise InvalidParameterError(f"decode must return (m, T) events for m = {len(block)} latents; "
-                                        f"got shape {events.shape}.")
+            raise InvalidParameterError(
+                f"decode must return (m, T) events for m = {len(block)} latents; got shape {events.shape}."
+            )
         parts.append(events)
     return np.concatenate(parts)

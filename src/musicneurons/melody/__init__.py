@@ -12,8 +12,19 @@ plot_piano_roll    a piano roll of one window (returns fig, ax)
 """
 
 from .corpus import corpus_melodies, corpus_tunes
-from .events import (HOLD, MAX_PITCH, MIN_PITCH, N_CLASSES, NOTE_OFF, STEPS_PER_BAR, event_to_pitch,
-                     events_to_midi, events_to_notes, notes_to_events, pitch_to_event)
+from .events import (
+    HOLD,
+    MAX_PITCH,
+    MIN_PITCH,
+    N_CLASSES,
+    NOTE_OFF,
+    STEPS_PER_BAR,
+    event_to_pitch,
+    events_to_midi,
+    events_to_notes,
+    notes_to_events,
+    pitch_to_event,
+)
 from .extract import extract_windows
 from .files import read_melodies
 from .notesequence import NoteSequence
@@ -22,7 +33,28 @@ from .random_notes import random_windows
 from .sources import read_midi, read_score
 from .tables import load_melodies, random_melodies, save_melodies
 
-__all__ = ["corpus_melodies", "corpus_tunes", "read_melodies", "random_windows", "random_melodies",
-           "load_melodies", "save_melodies", "plot_piano_roll", "extract_windows", "NoteSequence", "read_midi", "read_score",
-           "events_to_notes", "notes_to_events", "events_to_midi", "pitch_to_event", "event_to_pitch",
-           "HOLD", "NOTE_OFF", "MIN_PITCH", "MAX_PITCH", "N_CLASSES", "STEPS_PER_BAR"]
+__all__ = [
+    "corpus_melodies",
+    "corpus_tunes",
+    "read_melodies",
+    "random_windows",
+    "random_melodies",
+    "load_melodies",
+    "save_melodies",
+    "plot_piano_roll",
+    "extract_windows",
+    "NoteSequence",
+    "read_midi",
+    "read_score",
+    "events_to_notes",
+    "notes_to_events",
+    "events_to_midi",
+    "pitch_to_event",
+    "event_to_pitch",
+    "HOLD",
+    "NOTE_OFF",
+    "MIN_PITCH",
+    "MAX_PITCH",
+    "N_CLASSES",
+    "STEPS_PER_BAR",
+]

@@ -42,20 +42,53 @@ from ..errors import MelodyError, NoMelodiesError, check_choice
 from .events import STEPS_PER_BAR
 from .extract import MODES, sample_windows, to_classes, unique_windows
 
-__all__ = ["collect_windows", "assemble", "iter_assembled", "require_windows", "Collected", "printable",
-           "BARS", "WINDOW_COLUMNS", "ERROR_COLUMNS", "TIME_LIMIT"]
+__all__ = [
+    "collect_windows",
+    "assemble",
+    "iter_assembled",
+    "require_windows",
+    "Collected",
+    "printable",
+    "BARS",
+    "WINDOW_COLUMNS",
+    "ERROR_COLUMNS",
+    "TIME_LIMIT",
+]
 
 BARS = (2, 16)
 CACHE_VERSION = 3
 TIME_LIMIT = 120.0  # seconds per item
-WINDOW_COLUMNS = ["source", "file", "tune", "track", "program", "instrument", "section", "first_bar", "tempo",
-                  "transposition", "window", "bars"]
+WINDOW_COLUMNS = [
+    "source",
+    "file",
+    "tune",
+    "track",
+    "program",
+    "instrument",
+    "section",
+    "first_bar",
+    "tempo",
+    "transposition",
+    "window",
+    "bars",
+]
 ERROR_COLUMNS = ["source", "file", "tune", "bars", "reason"]
 _ORPHAN_AGE = 600.0  # seconds after which a chunk without a manifest counts as a dead run's leftover
-_CHUNK_SCHEMA = pa.schema([("item", pa.int32()), ("tune", pa.string()), ("bars", pa.int8()),
-                           ("section", pa.int32()), ("instrument", pa.int32()), ("program", pa.int16()),
-                           ("tempo", pa.float64()), ("first_bar", pa.int64()), ("track", pa.string()),
-                           ("reason", pa.string()), ("events", pa.list_(pa.int8()))])
+_CHUNK_SCHEMA = pa.schema(
+    [
+        ("item", pa.int32()),
+        ("tune", pa.string()),
+        ("bars", pa.int8()),
+        ("section", pa.int32()),
+        ("instrument", pa.int32()),
+        ("program", pa.int16()),
+        ("tempo", pa.float64()),
+        ("first_bar", pa.int64()),
+        ("track", pa.string()),
+        ("reason", pa.string()),
+        ("events", pa.list_(pa.int8())),
+    ]
+)
 
 
 def printable(text):
@@ -126,19 +159,47 @@ def _item_rows(item_index, pieces, rows):
             for windows in sections:
                 classes = to_classes([w for w, _ in windows])
                 for row, (_, meta) in zip(classes, windows):
-                    _append(rows, item_index, tune, bars, events=row,
-                            track=ns.track_names.get(meta["instrument"], ""), **meta)
+                    _append(
+                        rows,
+                        item_index,
+                        tune,
+                        bars,
+                        events=row,
+                        track=ns.track_names.get(meta["instrument"], ""),
+                        **meta,
+                    )
 
 
 _NO_EVENTS = np.zeros(0, np.int8)
 
 
-def _append(rows, item, tune, bars, section=0, instrument=0, program=0, tempo=0.0, first_bar=0, track="",
-            reason=None, events=_NO_EVENTS):
-    for name, value in (("item", item), ("tune", printable(tune)), ("bars", bars), ("section", section),
-                        ("instrument", instrument), ("program", program), ("tempo", tempo),
-                        ("first_bar", first_bar), ("track", printable(track)),
-                        ("reason", None if reason is None else printable(reason)), ("events", events)):
+def _append(
+    rows,
+    item,
+    tune,
+    bars,
+    section=0,
+    instrument=0,
+    program=0,
+    tempo=0.0,
+    first_bar=0,
+    track="",
+    reason=None,
+    events=_NO_EVENTS,
+):
+    for name, value in (
+        ("item", item),
+        ("tune", printable(tune)),
+        ("bars", bars),
+        ("section", section),
+        ("instrument", instrument),
+        ("program", program),
+        ("tempo", tempo),
+        ("first_bar", first_bar),
+        ("track", printable(track)),
+        ("reason", None if reason is None else printable(reason)),
+        ("events", events),
+    ):
         rows[name].append(value)
 
 
@@ -180,8 +241,12 @@ def _process_chunk(reader, items, keys, work_dir, time_limit):
     data = buf.getvalue()
     name = f"chunk-{hashlib.sha1(''.join(keys).encode()).hexdigest()[:16]}"
     _write_bytes(Path(work_dir) / f"{name}.parquet", data)
-    manifest = {"version": CACHE_VERSION, "items": keys, "sha256": hashlib.sha256(data).hexdigest(),
-                "names": [(it.get("file"), str(it.get("tune", ""))) for it in items]}
+    manifest = {
+        "version": CACHE_VERSION,
+        "items": keys,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "names": [(it.get("file"), str(it.get("tune", ""))) for it in items],
+    }
     _write_bytes(Path(work_dir) / f"{name}.json", json.dumps(manifest).encode())
     return name
 
@@ -266,8 +331,10 @@ def _index_cache(work_dir, items, keys, complete):
             continue
         if not _verified_chunk(name, manifest, work_dir):
             _delete_chunk(work_dir, name)
-            notices.append(f"cache chunk {name} failed its checksum (truncated or corrupted): "
-                           f"its {len(manifest['items'])} items are extracted again")
+            notices.append(
+                f"cache chunk {name} failed its checksum (truncated or corrupted): "
+                f"its {len(manifest['items'])} items are extracted again"
+            )
             continue
         path = work_dir / f"{name}.parquet"
         for i, k in enumerate(manifest["items"]):
@@ -298,8 +365,17 @@ def _raise_terminated(signum, frame):
     raise _Terminated
 
 
-def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progress=True, desc="extracting",
-                    time_limit=TIME_LIMIT, complete=False):
+def collect_windows(
+    items,
+    reader,
+    work_dir,
+    chunk_size=32,
+    workers=None,
+    progress=True,
+    desc="extracting",
+    time_limit=TIME_LIMIT,
+    complete=False,
+):
     """Run ``reader`` over the items not yet cached in ``work_dir``, in chunks, in worker processes.
 
     Parameters
@@ -337,7 +413,7 @@ def collect_windows(items, reader, work_dir, chunk_size=32, workers=None, progre
         _notice(message)
     todo = [(k, it) for k, it in zip(keys, items) if k not in chunks]
     todo = list(OrderedDict(todo).items())  # one task per distinct item
-    batches = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    batches = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="item", disable=not progress)
     workers = workers or min(os.cpu_count() or 1, 4)
     main = threading.current_thread() is threading.main_thread()
@@ -365,14 +441,15 @@ def _run(reader, batches, work_dir, workers, time_limit):
     """Process ``batches`` of (key, item); yields (batch, chunk name) as each chunk is written."""
     if workers <= 1 or len(batches) <= 1:
         for batch in batches:
-            yield batch, _process_chunk(reader, [it for _, it in batch], [k for k, _ in batch], work_dir,
-                                        time_limit)
+            yield batch, _process_chunk(reader, [it for _, it in batch], [k for k, _ in batch], work_dir, time_limit)
         return
     retry = []
     pool = ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(os.getpid(),))
     try:
-        pending = {pool.submit(_process_chunk, reader, [it for _, it in b], [k for k, _ in b], work_dir,
-                               time_limit): b for b in batches}
+        pending = {
+            pool.submit(_process_chunk, reader, [it for _, it in b], [k for k, _ in b], work_dir, time_limit): b
+            for b in batches
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -403,7 +480,7 @@ def _stop(pool):
 
 def _isolated(reader, batch, work_dir, time_limit):
     """One item in a one-worker pool of its own; a crash of that worker is recorded as the item's error."""
-    (key, item), = batch
+    ((key, item),) = batch
     pool = ProcessPoolExecutor(1, initializer=_worker_init, initargs=(os.getpid(),))
     try:
         return pool.submit(_process_chunk, reader, [item], [key], work_dir, time_limit).result()
@@ -436,8 +513,9 @@ class _ChunkCache:
     @staticmethod
     def _load(path):
         table = pq.read_table(path)
-        cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
-                if name != "events"}
+        cols = {
+            name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names if name != "events"
+        }
         events = table.column("events").combine_chunks()
         lengths = np.diff(events.offsets.to_numpy())
         cols["events"] = np.split(events.values.to_numpy(), np.cumsum(lengths)[:-1]) if len(events) else []
@@ -467,8 +545,10 @@ def iter_assembled(collected, bars, mode="analysis", seed=0, source="", batch_ro
         cols = {name: col[mine] for name, col in cols.items()}
         failed = np.array([r is not None for r in cols["reason"]], bool)
         name = printable(item["file"])
-        errors.extend({"file": name, "tune": t, "bars": bars, "reason": r}
-                      for t, r in zip(cols["tune"][failed], cols["reason"][failed]))
+        errors.extend(
+            {"file": name, "tune": t, "bars": bars, "reason": r}
+            for t, r in zip(cols["tune"][failed], cols["reason"][failed])
+        )
         ok = {n: c[~failed] for n, c in cols.items()}
         for lo, hi in _runs_of(ok["tune"]):
             picked = _sample_piece(ok["section"][lo:hi], mode, seed + piece) + lo
@@ -500,18 +580,32 @@ def _batch(parts, errors, bars, source):
     """Assembled pieces -> (scalars DataFrame, events ndarray, errors DataFrame)."""
     width = STEPS_PER_BAR * bars
     n = [len(cols["tune"]) for _, cols in parts]
-    cat = {name: np.concatenate([cols[name] for _, cols in parts]) if parts else np.zeros(0)
-           for name in ("tune", "track", "program", "instrument", "section", "first_bar", "tempo")}
-    events = (np.stack([e for _, cols in parts for e in cols["events"]]).astype(np.int8) if sum(n)
-              else np.zeros((0, width), np.int8))
-    scalars = pd.DataFrame({
-        "source": source, "file": np.repeat([f for f, _ in parts], n).astype(object) if parts else [],
-        "tune": cat["tune"].astype(object), "track": cat["track"].astype(object),
-        "program": cat["program"].astype(np.int64), "instrument": cat["instrument"].astype(np.int64),
-        "section": cat["section"].astype(np.int64), "first_bar": cat["first_bar"].astype(np.int64),
-        "tempo": cat["tempo"].astype(np.float64), "transposition": 0,
-        "window": np.concatenate([np.arange(k) for k in n]) if parts else np.zeros(0, np.int64),
-        "bars": bars}, columns=WINDOW_COLUMNS)
+    cat = {
+        name: np.concatenate([cols[name] for _, cols in parts]) if parts else np.zeros(0)
+        for name in ("tune", "track", "program", "instrument", "section", "first_bar", "tempo")
+    }
+    events = (
+        np.stack([e for _, cols in parts for e in cols["events"]]).astype(np.int8)
+        if sum(n)
+        else np.zeros((0, width), np.int8)
+    )
+    scalars = pd.DataFrame(
+        {
+            "source": source,
+            "file": np.repeat([f for f, _ in parts], n).astype(object) if parts else [],
+            "tune": cat["tune"].astype(object),
+            "track": cat["track"].astype(object),
+            "program": cat["program"].astype(np.int64),
+            "instrument": cat["instrument"].astype(np.int64),
+            "section": cat["section"].astype(np.int64),
+            "first_bar": cat["first_bar"].astype(np.int64),
+            "tempo": cat["tempo"].astype(np.float64),
+            "transposition": 0,
+            "window": np.concatenate([np.arange(k) for k in n]) if parts else np.zeros(0, np.int64),
+            "bars": bars,
+        },
+        columns=WINDOW_COLUMNS,
+    )
     return scalars, events, pd.DataFrame(errors, columns=ERROR_COLUMNS[1:]).assign(source=source)[ERROR_COLUMNS]
 
 

@@ -11,23 +11,36 @@ __all__ = ["register"]
 def register(sub):
     """Add the melody commands to the ``musicneurons`` subparsers."""
     p = sub.add_parser(
-        "melodies", help="extract MusicVAE input windows from MIDI/MusicXML/ABC files or the embedded corpus",
+        "melodies",
+        help="extract MusicVAE input windows from MIDI/MusicXML/ABC files or the embedded corpus",
         description="Extract melody windows exactly as MusicVAE's data converter does. "
-                    "Example: musicneurons melodies ~/lmd --bars 2 --out lmd-2bar.parquet")
+        "Example: musicneurons melodies ~/lmd --bars 2 --out lmd-2bar.parquet",
+    )
     p.add_argument("source", nargs="?", help="file or folder (recursive); default: the embedded music21 folk corpus")
     p.add_argument("--bars", type=int, choices=(2, 16), default=2, help="window length in bars (default 2)")
     p.add_argument("--out", required=True, help="output Parquet file; errors go to NAME.errors.parquet")
-    p.add_argument("--mode", choices=("analysis", "training", "all"), default="analysis",
-                   help="at most 5 windows a file: the first ones (analysis), seeded random ones (training), or all")
+    p.add_argument(
+        "--mode",
+        choices=("analysis", "training", "all"),
+        default="analysis",
+        help="at most 5 windows a file: the first ones (analysis), seeded random ones (training), or all",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the training-mode choice")
-    p.add_argument("--max-tunes", type=positive_int, default=None, help="corpus only: an evenly spread slice of the tunes")
-    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: CPU count, at most 4)")
+    p.add_argument(
+        "--max-tunes", type=positive_int, default=None, help="corpus only: an evenly spread slice of the tunes"
+    )
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="worker processes (default: CPU count, at most 4)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_melodies)
 
-    r = sub.add_parser("random", help="the paper's random note sequences (control)",
-                       description="Random note sequences as in the paper's §5.1. "
-                                   "Example: musicneurons random --n 50000 --bars 2 --seed 0 --out random.parquet")
+    r = sub.add_parser(
+        "random",
+        help="the paper's random note sequences (control)",
+        description="Random note sequences as in the paper's §5.1. "
+        "Example: musicneurons random --n 50000 --bars 2 --seed 0 --out random.parquet",
+    )
     r.add_argument("--n", type=positive_int, required=True, help="number of windows")
     r.add_argument("--bars", type=int, choices=(2, 16), default=2)
     r.add_argument("--seed", type=int, default=0)
@@ -46,16 +59,34 @@ def run_melodies(args):
     check_output_file(args.out)
     check_cache()
     source = CORPUS_SOURCE if args.source is None else args.source
-    meta = {"stage": "melodies", "source": str(source), "bars": args.bars, "mode": args.mode, "seed": args.seed,
-            "version": __version__}
+    meta = {
+        "stage": "melodies",
+        "source": str(source),
+        "bars": args.bars,
+        "mode": args.mode,
+        "seed": args.seed,
+        "version": __version__,
+    }
     if args.source is None:
-        windows, errors = corpus_melodies(args.bars, args.mode, args.seed, max_tunes=args.max_tunes,
-                                          workers=args.workers, progress=not args.quiet, with_errors=True)
+        windows, errors = corpus_melodies(
+            args.bars,
+            args.mode,
+            args.seed,
+            max_tunes=args.max_tunes,
+            workers=args.workers,
+            progress=not args.quiet,
+            with_errors=True,
+        )
         save_melodies(args.out, windows, errors, meta)
-        n_windows, n_items, failures = len(windows), windows.groupby(["file", "tune"]).ngroups, FailureTally().add(errors)
+        n_windows, n_items, failures = (
+            len(windows),
+            windows.groupby(["file", "tune"]).ngroups,
+            FailureTally().add(errors),
+        )
     else:
-        n_windows, n_items, failures = write_file_melodies(args.source, args.out, args.bars, args.mode, args.seed,
-                                                           args.workers, not args.quiet, meta)
+        n_windows, n_items, failures = write_file_melodies(
+            args.source, args.out, args.bars, args.mode, args.seed, args.workers, not args.quiet, meta
+        )
     print(f"{n_windows} windows of {args.bars} bars from {n_items} tunes/files -> {args.out}")
     if failures.total:
         print(f"{failures.total} files/tunes gave no window (reasons in {errors_path(args.out)}):", file=sys.stderr)
@@ -70,7 +101,10 @@ def run_random(args):
 
     check_output_file(args.out)
     table = random_melodies(args.n, args.bars, args.seed)
-    save_melodies(args.out, table, metadata={"stage": "random", "n": args.n, "bars": args.bars, "seed": args.seed,
-                                             "version": __version__})
+    save_melodies(
+        args.out,
+        table,
+        metadata={"stage": "random", "n": args.n, "bars": args.bars, "seed": args.seed, "version": __version__},
+    )
     print(f"{args.n} random windows of {args.bars} bars (seed {args.seed}) -> {args.out}")
     return 0

@@ -33,16 +33,44 @@ from .collect import TIME_LIMIT, assemble, collect_windows, require_windows
 from .notesequence import NoteSequence
 from .sources import read_score
 
-__all__ = ["FOLK_COLLECTIONS", "ART_COLLECTIONS", "EXTRA_COLLECTIONS", "KNOWN_COLLECTIONS", "SELECTIONS",
-           "NOTE_VALUE_SCALE", "VOICES_AS_TUNES",
-           "CORPUS_SOURCE", "corpus_tunes", "corpus_melodies", "corpus_source", "scale_note_values", "join_voices",
-           "cache_dir"]
+__all__ = [
+    "FOLK_COLLECTIONS",
+    "ART_COLLECTIONS",
+    "EXTRA_COLLECTIONS",
+    "KNOWN_COLLECTIONS",
+    "SELECTIONS",
+    "NOTE_VALUE_SCALE",
+    "VOICES_AS_TUNES",
+    "CORPUS_SOURCE",
+    "corpus_tunes",
+    "corpus_melodies",
+    "corpus_source",
+    "scale_note_values",
+    "join_voices",
+    "cache_dir",
+]
 
-FOLK_COLLECTIONS = ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk",
-                    "nottingham-dataset"]
-ART_COLLECTIONS = ["bach", "monteverdi", "josquin", "trecento", "beethoven", "mozart", "haydn", "schumann_robert",
-                   "beach", "corelli", "cpebach", "handel", "leadSheet", "liliuokalani", "lusitano", "schoenberg",
-                   "weber", "webern"]
+FOLK_COLLECTIONS = ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk", "nottingham-dataset"]
+ART_COLLECTIONS = [
+    "bach",
+    "monteverdi",
+    "josquin",
+    "trecento",
+    "beethoven",
+    "mozart",
+    "haydn",
+    "schumann_robert",
+    "beach",
+    "corelli",
+    "cpebach",
+    "handel",
+    "leadSheet",
+    "liliuokalani",
+    "lusitano",
+    "schoenberg",
+    "weber",
+    "webern",
+]
 # Indexed and readable (collections=[..., "palestrina"]) but in no named selection: at halved values its
 # 1,203 pieces would give about 2.4 times the windows of everything else together (README).
 EXTRA_COLLECTIONS = ["palestrina"]
@@ -102,6 +130,7 @@ def scale_note_values(ns, scale):
     Onsets, releases and signature times are multiplied by ``scale``, time-signature denominators divided
     by it (4/2 at 0.5 becomes 4/4) and tempos multiplied by it, so the music lasts as long in seconds.
     """
+
     def denominator(den):
         new = den / scale
         if new != int(new):
@@ -109,9 +138,12 @@ def scale_note_values(ns, scale):
         return int(new)
 
     return dataclasses.replace(
-        ns, start=ns.start * scale, end=ns.end * scale,
+        ns,
+        start=ns.start * scale,
+        end=ns.end * scale,
         time_signatures=[(t * scale, n, denominator(d)) for t, n, d in ns.time_signatures],
-        tempos=[(t * scale, q * scale) for t, q in ns.tempos])
+        tempos=[(t * scale, q * scale) for t, q in ns.tempos],
+    )
 
 
 def join_voices(voices):
@@ -122,15 +154,23 @@ def join_voices(voices):
     voices : list of NoteSequence
         Single-instrument sequences on one time line (the X: tunes of one Josquin ABC file).
     """
+
     def cat(name):
         return np.concatenate([getattr(v, name) for v in voices])
 
     instrument = np.concatenate([np.full(len(v), k, np.int32) for k, v in enumerate(voices)])
-    return NoteSequence(start=cat("start"), end=cat("end"), pitch=cat("pitch"), velocity=cat("velocity"),
-                        program=cat("program"), instrument=instrument, is_drum=cat("is_drum"),
-                        time_signatures=sorted({ts for v in voices for ts in v.time_signatures}),
-                        tempos=sorted({t for v in voices for t in v.tempos}),
-                        track_names={k: v.track_names.get(0, "") for k, v in enumerate(voices)})
+    return NoteSequence(
+        start=cat("start"),
+        end=cat("end"),
+        pitch=cat("pitch"),
+        velocity=cat("velocity"),
+        program=cat("program"),
+        instrument=instrument,
+        is_drum=cat("is_drum"),
+        time_signatures=sorted({ts for v in voices for ts in v.time_signatures}),
+        tempos=sorted({t for v in voices for t in v.tempos}),
+        track_names={k: v.track_names.get(0, "") for k, v in enumerate(voices)},
+    )
 
 
 def read_corpus_tune(item):
@@ -149,8 +189,9 @@ def read_corpus_tune(item):
     return out
 
 
-def corpus_melodies(bars=2, mode="analysis", seed=0, max_tunes=None, collections="folk", workers=None,
-                    progress=True, with_errors=False):
+def corpus_melodies(
+    bars=2, mode="analysis", seed=0, max_tunes=None, collections="folk", workers=None, progress=True, with_errors=False
+):
     """Melody windows of the embedded corpus (see :func:`musicneurons.melody.collect.assemble`).
 
     Parameters
@@ -180,10 +221,16 @@ def corpus_melodies(bars=2, mode="analysis", seed=0, max_tunes=None, collections
         # One cache folder per collection, so every selection that holds a collection reuses its chunks;
         # scores parse 10-1000 times slower than folk tunes, hence their smaller chunks, and no time limit:
         # a Beethoven quartet file takes 2 minutes to parse on an idle core and 8 on a busy one.
-        stems += collect_windows(list(group), read_corpus_tune, work / name,
-                                 chunk_size=16 if name in FOLK_COLLECTIONS else 4, workers=workers,
-                                 progress=progress, desc=f"parsing {name}",
-                                 time_limit=TIME_LIMIT if name in FOLK_COLLECTIONS else None)
+        stems += collect_windows(
+            list(group),
+            read_corpus_tune,
+            work / name,
+            chunk_size=16 if name in FOLK_COLLECTIONS else 4,
+            workers=workers,
+            progress=progress,
+            desc=f"parsing {name}",
+            time_limit=TIME_LIMIT if name in FOLK_COLLECTIONS else None,
+        )
     windows, errors = assemble(stems, bars, mode, seed, source=source)
     require_windows(windows, errors, source)
     return (windows, errors) if with_errors else windows

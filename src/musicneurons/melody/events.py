@@ -15,9 +15,22 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 
-__all__ = ["N_CLASSES", "HOLD", "NOTE_OFF", "MIN_PITCH", "MAX_PITCH", "STEPS_PER_BAR", "STEPS_PER_QUARTER",
-           "DEFAULT_QPM", "pitch_to_event", "event_to_pitch", "events_to_notes", "notes_to_events",
-           "events_to_midi", "validate_events"]
+__all__ = [
+    "N_CLASSES",
+    "HOLD",
+    "NOTE_OFF",
+    "MIN_PITCH",
+    "MAX_PITCH",
+    "STEPS_PER_BAR",
+    "STEPS_PER_QUARTER",
+    "DEFAULT_QPM",
+    "pitch_to_event",
+    "event_to_pitch",
+    "events_to_notes",
+    "notes_to_events",
+    "events_to_midi",
+    "validate_events",
+]
 
 N_CLASSES = 90
 HOLD = 0
@@ -34,7 +47,9 @@ def pitch_to_event(pitch):
     """MIDI pitch (21..108, int array or scalar) -> event class (2..89, same shape)."""
     pitch = np.asarray(pitch)
     if np.any((pitch < MIN_PITCH) | (pitch > MAX_PITCH)):
-        raise InvalidParameterError(f"pitch must lie in {MIN_PITCH}..{MAX_PITCH}; got {pitch[(pitch < MIN_PITCH) | (pitch > MAX_PITCH)].ravel()[:5]}")
+        raise InvalidParameterError(
+            f"pitch must lie in {MIN_PITCH}..{MAX_PITCH}; got {pitch[(pitch < MIN_PITCH) | (pitch > MAX_PITCH)].ravel()[:5]}"
+        )
     return (pitch - _PITCH_OFFSET).astype(np.int8)
 
 
@@ -48,7 +63,9 @@ def validate_events(events, name="events"):
     """Check an event array (int, values 0..89, last axis a whole number of bars); return it as int8."""
     arr = np.asarray(events)
     if arr.ndim not in (1, 2) or arr.shape[-1] == 0 or arr.shape[-1] % STEPS_PER_BAR:
-        raise InvalidParameterError(f"{name} must have shape (T,) or (n, T) with T a positive multiple of 16; got {arr.shape}")
+        raise InvalidParameterError(
+            f"{name} must have shape (T,) or (n, T) with T a positive multiple of 16; got {arr.shape}"
+        )
     if not np.issubdtype(arr.dtype, np.integer):
         raise InvalidParameterError(f"{name} must hold integers; got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):
@@ -88,7 +105,7 @@ def notes_to_events(notes, n_steps):
         if not 0 <= start < n_steps or end <= start:
             raise InvalidParameterError(f"note ({start}, {end}, {pitch}) lies outside 0..{n_steps} steps or is empty")
         ev[start] = pitch_to_event(pitch)
-        ev[start + 1:min(end, n_steps)] = HOLD
+        ev[start + 1 : min(end, n_steps)] = HOLD
         if end < n_steps:
             ev[end] = NOTE_OFF
     # A later onset overwrites the previous note-off; restore onsets that a note-off overwrote.

@@ -29,8 +29,17 @@ import numpy as np
 from ..errors import check_choice
 from .events import MAX_PITCH, MIN_PITCH, STEPS_PER_BAR, STEPS_PER_QUARTER, DEFAULT_QPM
 
-__all__ = ["extract_windows", "unique_windows", "sample_windows", "to_classes", "ExtractionResult", "MODES", "MAX_WINDOWS", "MEL_PROGRAMS",
-           "programs_for_bars"]
+__all__ = [
+    "extract_windows",
+    "unique_windows",
+    "sample_windows",
+    "to_classes",
+    "ExtractionResult",
+    "MODES",
+    "MAX_WINDOWS",
+    "MEL_PROGRAMS",
+    "programs_for_bars",
+]
 
 _NO_EVENT, _NOTE_OFF = -2, -1
 MAX_WINDOWS = 5
@@ -220,8 +229,17 @@ def _section_windows(ns, section, bars, programs, index, bar0):
     q_start = _quantize(ns.start[sel], start, qpm, ns.unit)
     q_end = _quantize(np.minimum(ns.end[sel], end), start, qpm, ns.unit)
     q_end = np.where(q_end == q_start, q_end + 1, q_end)
-    melodies = _melodies(q_start, q_end, ns.pitch[sel], ns.velocity[sel], ns.instrument[sel],
-                         ns.is_drum[sel], ns.program[sel], ns.start[sel], STEPS_PER_BAR * bars)
+    melodies = _melodies(
+        q_start,
+        q_end,
+        ns.pitch[sel],
+        ns.velocity[sel],
+        ns.instrument[sel],
+        ns.is_drum[sel],
+        ns.program[sel],
+        ns.start[sel],
+        STEPS_PER_BAR * bars,
+    )
     slice_steps = STEPS_PER_BAR * bars
     first = {}  # Magenta's set key -> (window, meta) of its first occurrence
     keys = []
@@ -230,8 +248,16 @@ def _section_windows(ns, section, bars, programs, index, bar0):
         for k, (row, key) in enumerate(zip(windows, map(tuple, map(zip, windows.tolist())))):
             keys.append(key)  # tuple(zip(window)): the tuple of 1-tuples _dedupe_and_sample hashes
             if key not in first:
-                first[key] = (row, {"section": index, "instrument": inst, "program": prog, "tempo": float(qpm),
-                                    "first_bar": bar0 + mel_start // STEPS_PER_BAR + k})
+                first[key] = (
+                    row,
+                    {
+                        "section": index,
+                        "instrument": inst,
+                        "program": prog,
+                        "tempo": float(qpm),
+                        "first_bar": bar0 + mel_start // STEPS_PER_BAR + k,
+                    },
+                )
     return [first[k] for k in set(keys)]
 
 
@@ -293,8 +319,11 @@ def unique_windows(ns, bars=2):
     programs = programs_for_bars(bars)
     sections = _split_on_time_changes(ns)
     bar_starts = _section_quarters(sections, ns.unit)
-    found = [_section_windows(ns, section, bars, programs, k, int(round(q / 4)))
-             for k, (section, q) in enumerate(zip(sections, bar_starts)) if _sixteen_steps(section[3])]
+    found = [
+        _section_windows(ns, section, bars, programs, k, int(round(q / 4)))
+        for k, (section, q) in enumerate(zip(sections, bar_starts))
+        if _sixteen_steps(section[3])
+    ]
     found = [f for f in found if f]
     return found, (None if found else _no_window_reason(ns, sections, bars, programs))
 

@@ -56,8 +56,10 @@ def study_stage(study, result):
     and the :class:`FailureTally` as ``result.extra['no_window']``.
     """
     tally = FailureTally().add(result.errors) if result.errors is not None else FailureTally()
-    result.summary["no_window"] = {"count": tally.total, "by_reason": [
-        {"reason": kind, "count": n, "first": first} for kind, n, first in tally.rows()]}
+    result.summary["no_window"] = {
+        "count": tally.total,
+        "by_reason": [{"reason": kind, "count": n, "first": first} for kind, n, first in tally.rows()],
+    }
     result.extra["no_window"] = tally
 
 
@@ -69,9 +71,13 @@ def report_section(result):
     head = f"<h3>Files and tunes without a {result.bars}-bar window</h3>"
     if not info["count"]:
         return f"<section class='no-window'>{head}<p>Every file or tune of the source gave windows.</p></section>"
-    rows = "".join(f"<tr><td>{escape(r['reason'])}</td><td>{r['count']}</td><td>{escape(', '.join(r['first']))}</td></tr>"
-                   for r in info["by_reason"])
-    return (f"<section class='no-window'>{head}<p>{info['count']} files or tunes of the source gave no "
-            f"{result.bars}-bar window; the reasons, with the first files of each (all of them in "
-            f"<code>melodies.errors.parquet</code>):</p><table><tr><th>reason</th><th>files</th>"
-            f"<th>first files</th></tr>{rows}</table></section>")
+    rows = "".join(
+        f"<tr><td>{escape(r['reason'])}</td><td>{r['count']}</td><td>{escape(', '.join(r['first']))}</td></tr>"
+        for r in info["by_reason"]
+    )
+    return (
+        f"<section class='no-window'>{head}<p>{info['count']} files or tunes of the source gave no "
+        f"{result.bars}-bar window; the reasons, with the first files of each (all of them in "
+        f"<code>melodies.errors.parquet</code>):</p><table><tr><th>reason</th><th>files</th>"
+        f"<th>first files</th></tr>{rows}</table></section>"
+    )

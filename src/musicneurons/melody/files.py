@@ -18,7 +18,7 @@ from .sources import MIDI_SUFFIXES, SCORE_SUFFIXES, is_midi, read_midi, read_sco
 __all__ = ["file_items", "read_item", "read_melodies", "write_file_melodies", "MAX_FILE_BYTES"]
 
 
-MAX_FILE_BYTES = 64 * 2 ** 20  # larger "MIDI" files are refused unread (Lakh's largest is a few MB)
+MAX_FILE_BYTES = 64 * 2**20  # larger "MIDI" files are refused unread (Lakh's largest is a few MB)
 
 
 def _kind(path):
@@ -77,8 +77,9 @@ def read_item(item):
     if item["size"] == 0:
         raise MelodyError(item["file"], "empty file (0 bytes)")
     if item["size"] > MAX_FILE_BYTES:
-        raise MelodyError(item["file"], f"file too large ({item['size'] / 2 ** 20:.0f} MB; the limit is "
-                                        f"{MAX_FILE_BYTES // 2 ** 20} MB)")
+        raise MelodyError(
+            item["file"], f"file too large ({item['size'] / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB)"
+        )
     if not os.path.isfile(item["path"]):  # replaced since it was listed
         raise MelodyError(item["file"], f"skipped: {_kind(item['path'])}, not a regular file")
     if is_midi(item["path"]):
@@ -92,8 +93,15 @@ def read_item(item):
 def _collect(source, workers, progress):
     items = file_items(source)
     key = hashlib.sha1(os.fsencode(Path(source).absolute())).hexdigest()[:16]
-    return collect_windows(items, read_item, cache_dir() / "files" / key, workers=workers, progress=progress,
-                           desc="reading files", complete=True)
+    return collect_windows(
+        items,
+        read_item,
+        cache_dir() / "files" / key,
+        workers=workers,
+        progress=progress,
+        desc="reading files",
+        complete=True,
+    )
 
 
 def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progress=True):

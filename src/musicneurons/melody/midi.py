@@ -34,8 +34,9 @@ _DATA_LENGTH: list[int | None] = [None] * 256
 for _status, _n in {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}.items():
     _DATA_LENGTH[_status] = _n
 # Meta types mido knows; it builds any other without its delta time, so that delta is lost (as in Magenta).
-_KNOWN_META = frozenset((0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x09, 0x20, 0x21, 0x2F, 0x51, 0x54, 0x58,
-                         0x59, 0x7F))
+_KNOWN_META = frozenset(
+    (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x09, 0x20, 0x21, 0x2F, 0x51, 0x54, 0x58, 0x59, 0x7F)
+)
 # Shortest data mido decodes without an IndexError, per meta type.
 _META_MIN_LENGTH = {0x20: 1, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
 
@@ -158,7 +159,7 @@ class _TrackReader:
         if status in (0xF0, 0xF7):
             length, pos = _read_vlq(data, pos)
             body = self._body(data, pos, length)
-            body = body[body[:1] == b"\xf0":len(body) - (body[-1:] == b"\xf7")]
+            body = body[body[:1] == b"\xf0" : len(body) - (body[-1:] == b"\xf7")]
             if body and max(body) > 127:
                 raise _Refused(f"sysex data byte over 127 in track {index}")
             return pos + length, status
@@ -171,7 +172,7 @@ class _TrackReader:
             pos -= 1
         if pos + size > len(data):
             raise IndexError
-        if size and max(data[pos:pos + size]) > 127:
+        if size and max(data[pos : pos + size]) > 127:
             raise _Refused(f"data byte over 127 in track {index}")
         return pos + size, status
 
@@ -181,7 +182,7 @@ class _TrackReader:
             raise _Refused(f"message length {length} exceeds mido's maximum of {_MAX_MESSAGE_LENGTH}")
         if pos + length > len(data):
             raise IndexError
-        return data[pos:pos + length]
+        return data[pos : pos + length]
 
     def _close(self, open_notes, channel, pitch, tick, program, track, name):
         """pretty_midi's note-off: close every open same-pitch note started before ``tick``."""
@@ -215,7 +216,7 @@ def _parse(data):
     if data[:4] != b"MThd":
         raise _Refused("no MThd header: not a MIDI file")
     size = int.from_bytes(data[4:8], "big")
-    if len(data) < 8 or len(data[8:8 + size]) < 6:
+    if len(data) < 8 or len(data[8 : 8 + size]) < 6:
         raise IndexError
     n_tracks = int.from_bytes(data[10:12], "big", signed=True)
     resolution = int.from_bytes(data[12:14], "big", signed=True)
@@ -224,9 +225,9 @@ def _parse(data):
     for index in range(n_tracks):
         if pos + 8 > len(data):
             raise IndexError
-        if data[pos:pos + 4] != b"MTrk":
+        if data[pos : pos + 4] != b"MTrk":
             raise _Refused(f"no MTrk header at the start of track {index}")
-        length = int.from_bytes(data[pos + 4:pos + 8], "big")
+        length = int.from_bytes(data[pos + 4 : pos + 8], "big")
         reader.track(data, pos + 8, pos + 8 + length, index)
         pos += 8 + length
     if n_tracks <= 0:
@@ -308,10 +309,17 @@ def read_midi(path_or_bytes, name=None):
     ts_ticks = np.asarray([t for t, _, _ in reader.time_signatures], np.int64)
     tempo_ticks = np.asarray([t for t, _ in scales], np.int64)
     return NoteSequence(
-        start=start, end=end, pitch=np.asarray(reader.pitch, np.int16),
-        velocity=np.asarray(reader.velocity, np.int16), program=programs[inst], instrument=inst,
+        start=start,
+        end=end,
+        pitch=np.asarray(reader.pitch, np.int16),
+        velocity=np.asarray(reader.velocity, np.int16),
+        program=programs[inst],
+        instrument=inst,
         is_drum=drums[inst],
-        time_signatures=[(float(t), n, 2 ** d) for t, (_, n, d) in
-                         zip(_tick_to_time(ts_ticks, scales), reader.time_signatures)],
+        time_signatures=[
+            (float(t), n, 2**d) for t, (_, n, d) in zip(_tick_to_time(ts_ticks, scales), reader.time_signatures)
+        ],
         tempos=[(float(t), 60.0 / (s * resolution)) for t, (_, s) in zip(_tick_to_time(tempo_ticks, scales), scales)],
-        track_names=reader.names, unit="seconds")
+        track_names=reader.names,
+        unit="seconds",
+    )

@@ -60,8 +60,9 @@ class NoteSequence:
         cols = list(zip(*rows)) if rows else [[]] * 7
         dtypes = [np.float64, np.float64, np.int16, np.int16, np.int16, np.int32, bool]
         arrays = [np.asarray(c, dtype=d) for c, d in zip(cols, dtypes)]
-        return cls(*arrays, time_signatures=sorted(time_signatures), tempos=sorted(tempos),
-                   track_names=dict(track_names or {}))
+        return cls(
+            *arrays, time_signatures=sorted(time_signatures), tempos=sorted(tempos), track_names=dict(track_names or {})
+        )
 
     def __len__(self):
         return len(self.start)

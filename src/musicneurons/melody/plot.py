@@ -30,8 +30,9 @@ def plot_piano_roll(events, ax=None, title=None):
         fig, ax = new_figure(figsize=(max(4.0, events.size / 5), 3.0))
     notes = events_to_notes(events)
     for start, end, pitch in notes:
-        ax.broken_barh([(start, end - start)], (pitch - 0.4, 0.8), facecolors="tab:blue", edgecolors="black",
-                       linewidth=0.5)
+        ax.broken_barh(
+            [(start, end - start)], (pitch - 0.4, 0.8), facecolors="tab:blue", edgecolors="black", linewidth=0.5
+        )
     low, high = (notes[:, 2].min(), notes[:, 2].max()) if len(notes) else (60, 72)
     ax.set_ylim(low - 2, high + 2)
     ax.set_xlim(0, events.size)

@@ -90,8 +90,9 @@ def read_score(path, number=None):
     out = []
     for i, score in enumerate(scores):
         num = score.metadata.number if score.metadata is not None and score.metadata.number else None
-        out.append((str(num if num is not None else (number if number is not None else i)),
-                    score_to_notesequence(score)))
+        out.append(
+            (str(num if num is not None else (number if number is not None else i)), score_to_notesequence(score))
+        )
     return out
 
 

@@ -58,8 +58,9 @@ class _RowGroupWriter:
         if self.writer is None:
             self.empty, (df, arrays) = None, self.empty
             table = _to_arrow(df, arrays or {})
-            self.writer = pq.ParquetWriter(self.tmp, table.replace_schema_metadata(
-                {**(table.schema.metadata or {}), _META_KEY: self.meta}).schema)
+            self.writer = pq.ParquetWriter(
+                self.tmp, table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: self.meta}).schema
+            )
         self.writer.close()
         os.replace(self.tmp, self.path)
 
@@ -111,8 +112,22 @@ def load_melodies(path):
 def random_melodies(n, bars=2, seed=0):
     """The paper's random sequences as a melody table (``source='random'``, tempo in qpm)."""
     events, qpm = random_windows(n, bars, seed)
-    df = pd.DataFrame({"source": "random", "file": "", "tune": "", "track": "", "program": 0, "instrument": 0,
-                       "section": 0, "first_bar": 0, "tempo": qpm, "transposition": 0, "window": np.arange(n),
-                       "bars": bars}, columns=WINDOW_COLUMNS)
+    df = pd.DataFrame(
+        {
+            "source": "random",
+            "file": "",
+            "tune": "",
+            "track": "",
+            "program": 0,
+            "instrument": 0,
+            "section": 0,
+            "first_bar": 0,
+            "tempo": qpm,
+            "transposition": 0,
+            "window": np.arange(n),
+            "bars": bars,
+        },
+        columns=WINDOW_COLUMNS,
+    )
     df["events"] = list(events)
     return df

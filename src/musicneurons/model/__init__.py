@@ -2,10 +2,36 @@
 
 from ..errors import ModelFileError
 from .config import CONFIGS, ModelConfig, get_config
-from .io import (ModelRef, default_model, import_magenta, load_config, load_model, models_by_bars, resolve_model,
-                 save_model, shipped_models)
+from .io import (
+    ModelRef,
+    default_model,
+    import_magenta,
+    load_config,
+    load_model,
+    models_by_bars,
+    resolve_model,
+    save_model,
+    shipped_models,
+)
 from .musicvae import CategoricalDecoder, Encoder, HierarchicalDecoder, MusicVAE, magenta_parameter_count
 
-__all__ = ["CONFIGS", "ModelConfig", "get_config", "MusicVAE", "Encoder", "CategoricalDecoder",
-           "HierarchicalDecoder", "ModelFileError", "ModelRef", "resolve_model", "default_model", "models_by_bars",
-           "load_config", "load_model", "save_model", "shipped_models", "import_magenta", "magenta_parameter_count"]
+__all__ = [
+    "CONFIGS",
+    "ModelConfig",
+    "get_config",
+    "MusicVAE",
+    "Encoder",
+    "CategoricalDecoder",
+    "HierarchicalDecoder",
+    "ModelFileError",
+    "ModelRef",
+    "resolve_model",
+    "default_model",
+    "models_by_bars",
+    "load_config",
+    "load_model",
+    "save_model",
+    "shipped_models",
+    "import_magenta",
+    "magenta_parameter_count",
+]

@@ -5,16 +5,24 @@ __all__ = ["register"]
 
 def register(sub):
     """Add the ``train`` command to the ``musicneurons`` subparsers."""
-    p = sub.add_parser("train", help="train a MusicVAE on the embedded corpus (resumes from --out)",
-                       description="Train a named MusicVAE configuration on every unique window of the embedded "
-                                   "music21 corpus (held-out split by tune). Run the same command again to resume.")
+    p = sub.add_parser(
+        "train",
+        help="train a MusicVAE on the embedded corpus (resumes from --out)",
+        description="Train a named MusicVAE configuration on every unique window of the embedded "
+        "music21 corpus (held-out split by tune). Run the same command again to resume.",
+    )
     p.add_argument("--config", required=True, help="configuration name, e.g. mn-mel_2bar")
     p.add_argument("--out", required=True, help="run directory (checkpoints, log, figure, final model)")
     p.add_argument("--steps", type=int, default=200000, help="total training steps (default 200000, as Magenta)")
     p.add_argument("--batch-size", type=int, help="override the config's batch size")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, e.g. --set max_beta=1.0 --set dec_sizes=128,128 (repeatable); "
-                        "the overridden config keeps the name unless --set name=... is given")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set max_beta=1.0 --set dec_sizes=128,128 (repeatable); "
+        "the overridden config keeps the name unless --set name=... is given",
+    )
     p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with bf16 units)")
@@ -22,9 +30,12 @@ def register(sub):
     p.add_argument("--device", default="cpu")
     p.add_argument("--holdout", type=float, default=0.1, help="share of tunes held out (default 0.1)")
     p.add_argument("--max-tunes", type=int, help="use only the first N corpus tunes (quick runs)")
-    p.add_argument("--windows", help="train on the windows of this .npz (arrays 'train' and 'heldout', int8, and a "
-                                     "'data' description) instead of the corpus, e.g. one written by "
-                                     "scripts/export_training_windows.py (no corpus parsing: fit for a bare GPU machine)")
+    p.add_argument(
+        "--windows",
+        help="train on the windows of this .npz (arrays 'train' and 'heldout', int8, and a "
+        "'data' description) instead of the corpus, e.g. one written by "
+        "scripts/export_training_windows.py (no corpus parsing: fit for a bare GPU machine)",
+    )
     p.add_argument("--eval-windows", type=int, default=2000, help="held-out windows of each periodic evaluation")
     p.add_argument("--eval-every", type=int, default=1000, help="steps between held-out evaluations")
     p.add_argument("--checkpoint-secs", type=float, default=60.0, help="seconds between checkpoints")
@@ -52,10 +63,23 @@ def _train(args):
         train_events, heldout = corpus_split(config.bars, args.holdout, args.seed, args.max_tunes)
         data = "the music21 corpus's folk tunes"
     print(f"{config.name}: {len(train_events)} training and {len(heldout)} held-out windows of {config.bars} bars")
-    model = train(config, args.out, train_events, heldout, args.steps, seed=args.seed, bf16=args.bf16,
-                  device=args.device, checkpoint_secs=args.checkpoint_secs, eval_every=args.eval_every,
-                  max_minutes=args.max_minutes, progress=not args.no_progress, eval_windows=args.eval_windows,
-                  command="musicneurons " + " ".join(sys.argv[1:]), data=data)
+    model = train(
+        config,
+        args.out,
+        train_events,
+        heldout,
+        args.steps,
+        seed=args.seed,
+        bf16=args.bf16,
+        device=args.device,
+        checkpoint_secs=args.checkpoint_secs,
+        eval_every=args.eval_every,
+        max_minutes=args.max_minutes,
+        progress=not args.no_progress,
+        eval_windows=args.eval_windows,
+        command="musicneurons " + " ".join(sys.argv[1:]),
+        data=data,
+    )
     print(f"saved {model.config.name} to {args.out}")
     return 0
 

@@ -92,9 +92,12 @@ class ModelConfig:
             sizes = getattr(self, field)
             if not sizes or len(set(sizes)) != 1 or sizes[0] < 1:
                 raise InvalidParameterError(
-                    f"The {field!r} of {where} must be a non-empty tuple of equal positive sizes; got {sizes}.")
+                    f"The {field!r} of {where} must be a non-empty tuple of equal positive sizes; got {sizes}."
+                )
         if not self.hierarchical and self.conductor_sizes:
-            raise InvalidParameterError(f"{where} is flat, so 'conductor_sizes' must be empty; got {self.conductor_sizes}.")
+            raise InvalidParameterError(
+                f"{where} is flat, so 'conductor_sizes' must be empty; got {self.conductor_sizes}."
+            )
         if self.z_size < 1 or self.batch_size < 1:
             raise InvalidParameterError(f"'z_size' and 'batch_size' of {where} must be positive.")
 
@@ -121,23 +124,66 @@ class ModelConfig:
         return dataclasses.replace(self, **changes)
 
 
-_MAGENTA_2BAR: dict[str, Any] = dict(bars=2, max_beta=0.5, beta_rate=0.99999, sampling_schedule="inverse_sigmoid",
-                     sampling_rate=1000.0, transpose_range=5)
+_MAGENTA_2BAR: dict[str, Any] = dict(
+    bars=2,
+    max_beta=0.5,
+    beta_rate=0.99999,
+    sampling_schedule="inverse_sigmoid",
+    sampling_rate=1000.0,
+    transpose_range=5,
+)
 
-CONFIGS = {c.name: c for c in [
-    ModelConfig("cat-mel_2bar_small", z_size=256, enc_sizes=(512,), dec_sizes=(256, 256),
-                **{**_MAGENTA_2BAR, "max_beta": 0.2}),
-    ModelConfig("cat-mel_2bar_big", z_size=512, enc_sizes=(2048,), dec_sizes=(2048, 2048, 2048), **_MAGENTA_2BAR),
-    ModelConfig("hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(2048, 2048), dec_sizes=(1024, 1024),
-                hierarchical=True, conductor_sizes=(1024, 1024), free_bits=256.0, max_beta=0.2,
-                transpose_range=0),
-    # The models shipped with the package, trained on 2 shared CPU cores (see shipped/*/MODEL_CARD.md); the
-    # 2-bar model's beta ramps 20x faster than Magenta's to reach its end value within a short run.
-    ModelConfig("mn-mel_2bar", bars=2, z_size=512, enc_sizes=(256,), dec_sizes=(256, 256), max_beta=0.2,
-                beta_rate=0.9998, sampling_schedule="inverse_sigmoid", sampling_rate=1000.0, batch_size=64),
-    ModelConfig("mn-hierdec-mel_16bar", bars=16, z_size=512, enc_sizes=(256,), dec_sizes=(256, 256),
-                hierarchical=True, conductor_sizes=(256, 256), free_bits=256.0, max_beta=0.2, batch_size=32),
-]}
+CONFIGS = {
+    c.name: c
+    for c in [
+        ModelConfig(
+            "cat-mel_2bar_small",
+            z_size=256,
+            enc_sizes=(512,),
+            dec_sizes=(256, 256),
+            **{**_MAGENTA_2BAR, "max_beta": 0.2},
+        ),
+        ModelConfig("cat-mel_2bar_big", z_size=512, enc_sizes=(2048,), dec_sizes=(2048, 2048, 2048), **_MAGENTA_2BAR),
+        ModelConfig(
+            "hierdec-mel_16bar",
+            bars=16,
+            z_size=512,
+            enc_sizes=(2048, 2048),
+            dec_sizes=(1024, 1024),
+            hierarchical=True,
+            conductor_sizes=(1024, 1024),
+            free_bits=256.0,
+            max_beta=0.2,
+            transpose_range=0,
+        ),
+        # The models shipped with the package, trained on 2 shared CPU cores (see shipped/*/MODEL_CARD.md); the
+        # 2-bar model's beta ramps 20x faster than Magenta's to reach its end value within a short run.
+        ModelConfig(
+            "mn-mel_2bar",
+            bars=2,
+            z_size=512,
+            enc_sizes=(256,),
+            dec_sizes=(256, 256),
+            max_beta=0.2,
+            beta_rate=0.9998,
+            sampling_schedule="inverse_sigmoid",
+            sampling_rate=1000.0,
+            batch_size=64,
+        ),
+        ModelConfig(
+            "mn-hierdec-mel_16bar",
+            bars=16,
+            z_size=512,
+            enc_sizes=(256,),
+            dec_sizes=(256, 256),
+            hierarchical=True,
+            conductor_sizes=(256, 256),
+            free_bits=256.0,
+            max_beta=0.2,
+            batch_size=32,
+        ),
+    ]
+}
 
 
 def get_config(name):

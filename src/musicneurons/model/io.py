@@ -26,8 +26,18 @@ from .magenta import infer_config, is_magenta_checkpoint, load_magenta_checkpoin
 from .musicvae import CONFIG_FILE, SHIPPED_DIR, WEIGHTS_FILE, MusicVAE, save_model
 from .tf_checkpoint import checkpoint_prefix
 
-__all__ = ["ModelRef", "resolve_model", "default_model", "models_by_bars", "load_model", "load_config",
-           "save_model", "shipped_models", "import_magenta", "MODEL_CARD"]
+__all__ = [
+    "ModelRef",
+    "resolve_model",
+    "default_model",
+    "models_by_bars",
+    "load_model",
+    "load_config",
+    "save_model",
+    "shipped_models",
+    "import_magenta",
+    "MODEL_CARD",
+]
 
 MODEL_CARD = "MODEL_CARD.md"
 KINDS = ("shipped", "folder", "magenta")
@@ -114,8 +124,9 @@ def _load_folder(directory: Path, config: ModelConfig) -> MusicVAE:
     try:
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
     except RuntimeError as exc:
-        raise ModelFileError(f"{directory / WEIGHTS_FILE}: weights do not match config {config.name!r} ({exc}).") \
-            from exc
+        raise ModelFileError(
+            f"{directory / WEIGHTS_FILE}: weights do not match config {config.name!r} ({exc})."
+        ) from exc
     return model.eval()
 
 
@@ -148,24 +159,28 @@ def resolve_model(spec: str | Path | ModelRef) -> ModelRef:
     if str(spec) in shipped_models():
         folder = SHIPPED_DIR / str(spec)
         return ModelRef(str(spec), "shipped", folder, _read_config(folder), _card(folder))
-    if is_magenta_checkpoint(path):        # before config.json: magenta.js folders have one of their own
+    if is_magenta_checkpoint(path):  # before config.json: magenta.js folders have one of their own
         card = _card(path) if path.is_dir() else None
         return ModelRef(str(spec), "magenta", path, infer_config(open_magenta_checkpoint(path)), card)
     if (path / CONFIG_FILE).is_file():
         return ModelRef(str(spec), "folder", path, _read_config(path), _card(path))
     if _looks_like_tf_prefix(path):
-        checkpoint_prefix(path)          # raises CheckpointError naming the missing .index file
+        checkpoint_prefix(path)  # raises CheckpointError naming the missing .index file
     raise ModelFileError(
         f"{spec}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
         f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}, nor a Magenta checkpoint. "
-        f"Named configs without weights: {sorted(CONFIGS)}.")
+        f"Named configs without weights: {sorted(CONFIGS)}."
+    )
 
 
 def _looks_like_tf_prefix(path: Path) -> bool:
     """True for a TensorFlow checkpoint name: ``*.ckpt``, ``*.index``, a data file, or data files beside it."""
     name = path.name
-    return (name.endswith((".ckpt", ".index")) or re.search(r"\.data-\d{5}-of-\d{5}$", name) is not None
-            or any(path.parent.glob(glob.escape(name) + ".data-*")))
+    return (
+        name.endswith((".ckpt", ".index"))
+        or re.search(r"\.data-\d{5}-of-\d{5}$", name) is not None
+        or any(path.parent.glob(glob.escape(name) + ".data-*"))
+    )
 
 
 def load_config(name_or_path: str | Path | ModelRef) -> ModelConfig:
@@ -202,8 +217,9 @@ def default_model(bars: int) -> ModelRef:
     raise InvalidParameterError(f"no shipped model for {bars} bars; give one with --model")
 
 
-def models_by_bars(model: str | Path | ModelRef | Iterable | Mapping | None,
-                   bars: Iterable[int] = (2, 16)) -> dict[int, ModelRef]:
+def models_by_bars(
+    model: str | Path | ModelRef | Iterable | Mapping | None, bars: Iterable[int] = (2, 16)
+) -> dict[int, ModelRef]:
     """{bars: ModelRef} from a model argument and the wanted window lengths.
 
     Parameters
@@ -236,13 +252,15 @@ def models_by_bars(model: str | Path | ModelRef | Iterable | Mapping | None,
     refs = [resolve_model(m) for m in model]
     chosen = {ref.bars: ref for ref in sorted(refs, key=lambda r: r.bars) if ref.bars in bars}
     if not chosen:
-        raise InvalidParameterError(f"none of the models {[r.spec for r in refs]!r} is a "
-                                    f"{' or '.join(map(str, bars))}-bar model")
+        raise InvalidParameterError(
+            f"none of the models {[r.spec for r in refs]!r} is a {' or '.join(map(str, bars))}-bar model"
+        )
     return chosen
 
 
-def import_magenta(path: str | Path, out_dir: str | Path, bars: int | None = None,
-                   name: str | None = None) -> tuple[MusicVAE, Path]:
+def import_magenta(
+    path: str | Path, out_dir: str | Path, bars: int | None = None, name: str | None = None
+) -> tuple[MusicVAE, Path]:
     """Convert a Magenta checkpoint to musicneurons' format (``config.json`` + ``weights.safetensors``).
 
     Parameters

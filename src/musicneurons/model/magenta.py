@@ -29,8 +29,14 @@ from ..errors import CheckpointError
 from .tf_checkpoint import TFCheckpoint
 from .tfjs import MANIFEST, TFJSCheckpoint
 
-__all__ = ["open_magenta_checkpoint", "is_magenta_checkpoint", "infer_config", "parameter_map", "magenta_shapes",
-           "load_magenta_checkpoint"]
+__all__ = [
+    "open_magenta_checkpoint",
+    "is_magenta_checkpoint",
+    "infer_config",
+    "parameter_map",
+    "magenta_shapes",
+    "load_magenta_checkpoint",
+]
 
 FORGET_BIAS = 1.0
 MAGENTA_CONFIGS = ("cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar")
@@ -76,8 +82,12 @@ def is_magenta_checkpoint(path):
     path = os.fspath(path)
     if os.path.isdir(path):
         return os.path.isfile(os.path.join(path, MANIFEST)) or any(n.endswith(".index") for n in os.listdir(path))
-    return (os.path.basename(path) == MANIFEST or os.path.isfile(path + ".index")
-            or bool(re.search(r"\.(index|data-\d{5}-of-\d{5})$", path)) and os.path.isfile(path))
+    return (
+        os.path.basename(path) == MANIFEST
+        or os.path.isfile(path + ".index")
+        or bool(re.search(r"\.(index|data-\d{5}-of-\d{5})$", path))
+        and os.path.isfile(path)
+    )
 
 
 def _stack_sizes(shapes, pattern):
@@ -91,8 +101,11 @@ def _stack_sizes(shapes, pattern):
 def _require(shapes, name, where):
     """The shape of ``name``; CheckpointError naming it if the checkpoint lacks it."""
     if name not in shapes:
-        raise CheckpointError(where, f"missing variable {name!r}: not a MusicVAE melody checkpoint of a "
-                                     f"supported layout (cat-mel_2bar_*, hierdec-mel_16bar and their magenta.js kin)")
+        raise CheckpointError(
+            where,
+            f"missing variable {name!r}: not a MusicVAE melody checkpoint of a "
+            f"supported layout (cat-mel_2bar_*, hierdec-mel_16bar and their magenta.js kin)",
+        )
     return shapes[name]
 
 
@@ -154,10 +167,18 @@ def infer_config(reader, bars=None, name=None):
     enc, dec, *conductor = [_stack_sizes(shapes, pattern) for pattern in stacks]
     classes = _require(shapes, f"{core}decoder/output_projection/bias", where)[0]
     if classes != 90:
-        raise CheckpointError(where, f"the decoder has {classes} output classes; only 90-class melody models "
-                                     f"(pitches 21..108) are supported")
-    arch = dict(bars=bars or _bars_hint(reader, hierarchical), z_size=z_size, enc_sizes=enc, dec_sizes=dec,
-                hierarchical=hierarchical, conductor_sizes=conductor[0] if conductor else ())
+        raise CheckpointError(
+            where,
+            f"the decoder has {classes} output classes; only 90-class melody models (pitches 21..108) are supported",
+        )
+    arch = dict(
+        bars=bars or _bars_hint(reader, hierarchical),
+        z_size=z_size,
+        enc_sizes=enc,
+        dec_sizes=dec,
+        hierarchical=hierarchical,
+        conductor_sizes=conductor[0] if conductor else (),
+    )
     for known in MAGENTA_CONFIGS:
         if all(getattr(CONFIGS[known], key) == value for key, value in arch.items()):
             return CONFIGS[known]
@@ -175,16 +196,20 @@ def _location(reader):
 
 def _lstm_pairs(torch_prefix, suffix, magenta_prefix):
     """(torch name, magenta name, kind) of one LSTM layer: the kernel feeds both weights, the bias both biases."""
-    return [(f"{torch_prefix}.weight_ih{suffix}", magenta_prefix + "kernel", "lstm_ih"),
-            (f"{torch_prefix}.weight_hh{suffix}", magenta_prefix + "kernel", "lstm_hh"),
-            (f"{torch_prefix}.bias_ih{suffix}", magenta_prefix + "bias", "lstm_bias"),
-            (f"{torch_prefix}.bias_hh{suffix}", magenta_prefix + "bias", "zero")]
+    return [
+        (f"{torch_prefix}.weight_ih{suffix}", magenta_prefix + "kernel", "lstm_ih"),
+        (f"{torch_prefix}.weight_hh{suffix}", magenta_prefix + "kernel", "lstm_hh"),
+        (f"{torch_prefix}.bias_ih{suffix}", magenta_prefix + "bias", "lstm_bias"),
+        (f"{torch_prefix}.bias_hh{suffix}", magenta_prefix + "bias", "zero"),
+    ]
 
 
 def _dense_pairs(torch_prefix, magenta_prefix):
     """(torch name, magenta name, kind) of one dense layer."""
-    return [(f"{torch_prefix}.weight", magenta_prefix + "/kernel", "dense"),
-            (f"{torch_prefix}.bias", magenta_prefix + "/bias", "copy")]
+    return [
+        (f"{torch_prefix}.weight", magenta_prefix + "/kernel", "dense"),
+        (f"{torch_prefix}.bias", magenta_prefix + "/bias", "copy"),
+    ]
 
 
 def _decoder_pairs(torch_prefix, scope, layers):
@@ -231,7 +256,7 @@ def _gates_to_torch(rows):
 
 def _convert(kind, value):
     """PyTorch value of one parameter from its Magenta variable (float32 ndarray)."""
-    in_size = value.shape[0] - value.shape[-1] // 4          # LSTM kernel rows [x; h], x first
+    in_size = value.shape[0] - value.shape[-1] // 4  # LSTM kernel rows [x; h], x first
     if kind == "dense":
         return value.T
     if kind == "lstm_ih":
@@ -240,7 +265,7 @@ def _convert(kind, value):
         return _gates_to_torch(value[in_size:].T)
     if kind == "lstm_bias":
         bias = _gates_to_torch(value).copy()
-        bias[bias.shape[0] // 4:bias.shape[0] // 2] += np.float32(FORGET_BIAS)
+        bias[bias.shape[0] // 4 : bias.shape[0] // 2] += np.float32(FORGET_BIAS)
         return bias
     if kind == "zero":
         return np.zeros_like(value)
@@ -301,16 +326,20 @@ def _check_variables(reader, expected, where):
             raise CheckpointError(f"{where}:{name}", f"wrong shape: expected {list(shape)}, found {list(found)}")
     extra = sorted(n for n in shapes if n not in expected and not IGNORED.search(n))
     if extra:
-        raise CheckpointError(where, f"variables {extra[:5]}{' ...' if len(extra) > 5 else ''} have no place in "
-                                     f"the inferred MusicVAE layout; the architecture is not supported")
+        raise CheckpointError(
+            where,
+            f"variables {extra[:5]}{' ...' if len(extra) > 5 else ''} have no place in "
+            f"the inferred MusicVAE layout; the architecture is not supported",
+        )
 
 
 def _read_float(reader, name, where):
     """A model variable as float32; CheckpointError for a non-float dtype."""
     value = reader.read(name)
     if not np.issubdtype(value.dtype, np.floating):
-        raise CheckpointError(f"{where}:{name}", f"unsupported dtype {value.dtype.name} for a model weight; "
-                                                 f"expected a float type")
+        raise CheckpointError(
+            f"{where}:{name}", f"unsupported dtype {value.dtype.name} for a model weight; expected a float type"
+        )
     return value.astype(np.float32, copy=False)
 
 

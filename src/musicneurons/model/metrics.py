@@ -9,14 +9,27 @@ import numpy as np
 
 from ..melody.events import HOLD
 
-__all__ = ["reconstruction_metrics", "sigma_profile", "latent_profile", "sigma_jump", "ablation_accuracy",
-           "acceptance_metrics", "ACCEPTANCE"]
+__all__ = [
+    "reconstruction_metrics",
+    "sigma_profile",
+    "latent_profile",
+    "sigma_jump",
+    "ablation_accuracy",
+    "acceptance_metrics",
+    "ACCEPTANCE",
+]
 
 #: Thresholds of the acceptance figures: the smallest jump in sorted mean sigma that counts as a split, the
 #: smallest mean sigma of every neuron above it, the largest median var(mu) and the largest accuracy cost of
 #: zeroing the noise neurons' mu, and the smallest margin of token accuracy over the always-hold baseline.
-ACCEPTANCE = {"min_jump": 0.25, "min_noise_sigma": 0.9, "max_noise_var_mu": 0.005, "max_ablation_cost": 0.01,
-              "min_margin_over_hold": 0.15, "min_accuracy": {2: 0.90, 16: 0.80}}
+ACCEPTANCE = {
+    "min_jump": 0.25,
+    "min_noise_sigma": 0.9,
+    "max_noise_var_mu": 0.005,
+    "max_ablation_cost": 0.01,
+    "min_margin_over_hold": 0.15,
+    "min_accuracy": {2: 0.90, 16: 0.80},
+}
 
 
 def reconstruction_metrics(model, events, batch_size=512):
@@ -39,15 +52,24 @@ def reconstruction_metrics(model, events, batch_size=512):
     """
     mu, sigma = model.encode(events, batch_size=batch_size)
     decoded = model.decode(mu, batch_size=batch_size)
-    tf_hits = np.concatenate([
-        model.decoder_logits(mu[s:s + batch_size], events[s:s + batch_size]).argmax(-1) == events[s:s + batch_size]
-        for s in range(0, len(events), batch_size)])
+    tf_hits = np.concatenate(
+        [
+            model.decoder_logits(mu[s : s + batch_size], events[s : s + batch_size]).argmax(-1)
+            == events[s : s + batch_size]
+            for s in range(0, len(events), batch_size)
+        ]
+    )
     hits = decoded == events
     nonhold = events != HOLD
-    return {"tf_accuracy": float(tf_hits.mean()), "argmax_accuracy": float(hits.mean()),
-            "nonhold_accuracy": float(hits[nonhold].mean()), "exact_share": float(hits.all(axis=1).mean()),
-            "hold_baseline": float((~nonhold).mean()), "mean_sigma": float(sigma.mean()),
-            "n_windows": int(len(events))}
+    return {
+        "tf_accuracy": float(tf_hits.mean()),
+        "argmax_accuracy": float(hits.mean()),
+        "nonhold_accuracy": float(hits[nonhold].mean()),
+        "exact_share": float(hits.all(axis=1).mean()),
+        "hold_baseline": float((~nonhold).mean()),
+        "mean_sigma": float(sigma.mean()),
+        "n_windows": int(len(events)),
+    }
 
 
 def sigma_profile(model, events, batch_size=512):
@@ -68,7 +90,7 @@ def latent_profile(mu, sigma):
     mean_sigma, var_mu, kl : ndarray of shape (z,), dtype=float64
     """
     mu, sigma = mu.astype(np.float64), sigma.astype(np.float64)
-    kl = 0.5 * (sigma ** 2 + mu ** 2 - 1.0 - 2.0 * np.log(sigma))
+    kl = 0.5 * (sigma**2 + mu**2 - 1.0 - 2.0 * np.log(sigma))
     return sigma.mean(axis=0), mu.var(axis=0), kl.mean(axis=0)
 
 
@@ -138,18 +160,28 @@ def acceptance_metrics(model, events, batch_size=512):
     noise_acc, _ = ablation_accuracy(model, events, mu, noise, batch_size)
     music_acc, _ = ablation_accuracy(model, events, mu, music, batch_size)
     baseline = float((events == HOLD).mean())
-    out = {"n_windows": int(len(events)), "argmax_accuracy": acc, "hold_baseline": baseline, "exact_share": exact,
-           "kl_total": float(kl.sum()), "kl_share_music": float(kl[music].sum() / max(kl.sum(), 1e-12)),
-           "n_music": n_music, "jump": jump, "min_noise_sigma": float(mean_sigma[noise].min()) if len(noise) else 1.0,
-           "n_sigma_below_0.9": int((mean_sigma < 0.9).sum()),
-           "noise_median_var_mu": float(np.median(var_mu[noise])) if len(noise) else 0.0,
-           "noise_ablation_accuracy": noise_acc, "music_ablation_accuracy": music_acc,
-           "ablation_cost": acc - noise_acc}
+    out = {
+        "n_windows": int(len(events)),
+        "argmax_accuracy": acc,
+        "hold_baseline": baseline,
+        "exact_share": exact,
+        "kl_total": float(kl.sum()),
+        "kl_share_music": float(kl[music].sum() / max(kl.sum(), 1e-12)),
+        "n_music": n_music,
+        "jump": jump,
+        "min_noise_sigma": float(mean_sigma[noise].min()) if len(noise) else 1.0,
+        "n_sigma_below_0.9": int((mean_sigma < 0.9).sum()),
+        "noise_median_var_mu": float(np.median(var_mu[noise])) if len(noise) else 0.0,
+        "noise_ablation_accuracy": noise_acc,
+        "music_ablation_accuracy": music_acc,
+        "ablation_cost": acc - noise_acc,
+    }
     a = ACCEPTANCE
     out["passes"] = {
         "accuracy": acc >= a["min_accuracy"][model.config.bars],
         "margin_over_hold": acc >= baseline + a["min_margin_over_hold"],
         "clear_split": jump >= a["min_jump"] and out["min_noise_sigma"] >= a["min_noise_sigma"],
         "noise_var_mu": out["noise_median_var_mu"] <= a["max_noise_var_mu"],
-        "noise_ablation": out["ablation_cost"] <= a["max_ablation_cost"]}
+        "noise_ablation": out["ablation_cost"] <= a["max_ablation_cost"],
+    }
     return out

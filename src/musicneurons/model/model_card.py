@@ -20,23 +20,43 @@ __all__ = ["write_model_card", "CARD_FILE", "PILOTS_FILE", "PILOT_FIELDS"]
 
 CARD_FILE = "MODEL_CARD.md"
 PILOTS_FILE = "pilots.csv"
-PILOT_FIELDS = ["run", "settings", "steps", "windows_seen", "argmax_accuracy", "hold_baseline", "kl_total",
-                "n_sigma_below_0.9", "n_music", "jump", "noise_median_var_mu", "ablation_cost"]
+PILOT_FIELDS = [
+    "run",
+    "settings",
+    "steps",
+    "windows_seen",
+    "argmax_accuracy",
+    "hold_baseline",
+    "kl_total",
+    "n_sigma_below_0.9",
+    "n_music",
+    "jump",
+    "noise_median_var_mu",
+    "ablation_cost",
+]
 
 
 def _architecture(config):
-    decoder = (f"hierarchical: conductor {len(config.conductor_sizes)}x{config.conductor_sizes[0]} "
-               f"({config.bars} bars), core decoder {len(config.dec_sizes)}x{config.dec_sizes[0]} per bar"
-               if config.hierarchical else f"flat categorical {len(config.dec_sizes)}x{config.dec_sizes[0]}")
-    return (f"bidirectional LSTM encoder {len(config.enc_sizes)}x{config.enc_sizes[0]} per direction, "
-            f"z = {config.z_size}, decoder {decoder}")
+    decoder = (
+        f"hierarchical: conductor {len(config.conductor_sizes)}x{config.conductor_sizes[0]} "
+        f"({config.bars} bars), core decoder {len(config.dec_sizes)}x{config.dec_sizes[0]} per bar"
+        if config.hierarchical
+        else f"flat categorical {len(config.dec_sizes)}x{config.dec_sizes[0]}"
+    )
+    return (
+        f"bidirectional LSTM encoder {len(config.enc_sizes)}x{config.enc_sizes[0]} per direction, "
+        f"z = {config.z_size}, decoder {decoder}"
+    )
 
 
 def _recipe(c, m):
     step = m["steps"]
-    sampling = ("teacher forcing (no scheduled sampling)" if c.sampling_schedule == "constant" and c.sampling_rate == 0
-                else f"scheduled sampling {c.sampling_schedule} (rate {c.sampling_rate:g}), probability "
-                     f"{sampling_probability(c, step):.3f} at the end")
+    sampling = (
+        "teacher forcing (no scheduled sampling)"
+        if c.sampling_schedule == "constant" and c.sampling_rate == 0
+        else f"scheduled sampling {c.sampling_schedule} (rate {c.sampling_rate:g}), probability "
+        f"{sampling_probability(c, step):.3f} at the end"
+    )
     return [
         f"- Loss: summed cross-entropy + beta * max(KL - {c.free_bits:g} bits, 0); beta = {c.max_beta:g} * "
         f"(1 - {c.beta_rate:g}^step), {beta(c, step):.3f} at the end.",
@@ -46,14 +66,16 @@ def _recipe(c, m):
         f"±{c.transpose_range} semitone random transposition of each training window.",
         f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
         f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
-        f"- Reproduce: `{m.get('command', '')}`"]
+        f"- Reproduce: `{m.get('command', '')}`",
+    ]
 
 
 def _acceptance(c, acc):
     a, p = ACCEPTANCE, acc["passes"]
     mark = {True: "pass", False: "**fail**"}
     return [
-        "| figure | value | target | verdict |", "|---|---|---|---|",
+        "| figure | value | target | verdict |",
+        "|---|---|---|---|",
         f"| token accuracy, argmax decoding from mu | {acc['argmax_accuracy']:.4f} | >= {a['min_accuracy'][c.bars]} "
         f"| {mark[p['accuracy']]} |",
         f"| margin over the always-hold baseline ({acc['hold_baseline']:.4f}) | "
@@ -70,7 +92,8 @@ def _acceptance(c, acc):
         f"Also: {acc['n_sigma_below_0.9']} neurons with mean sigma < 0.9; KL {acc['kl_total']:.1f} nats a window, "
         f"{100 * acc['kl_share_music']:.1f}% of it in the {acc['n_music']} neurons below the jump; zeroing those "
         f"neurons' mu instead leaves token accuracy {acc['music_ablation_accuracy']:.4f}; "
-        f"{100 * acc['exact_share']:.1f}% of the {acc['n_windows']:,} held-out windows decode exactly."]
+        f"{100 * acc['exact_share']:.1f}% of the {acc['n_windows']:,} held-out windows decode exactly.",
+    ]
 
 
 def _pilots(directory):
@@ -79,9 +102,14 @@ def _pilots(directory):
         return []
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    lines = ["## Pilot runs", "",
-             "Short runs that chose the recipe, all on the same data and held-out windows (figures at their last step).", "",
-             "| " + " | ".join(PILOT_FIELDS) + " |", "|" + "---|" * len(PILOT_FIELDS)]
+    lines = [
+        "## Pilot runs",
+        "",
+        "Short runs that chose the recipe, all on the same data and held-out windows (figures at their last step).",
+        "",
+        "| " + " | ".join(PILOT_FIELDS) + " |",
+        "|" + "---|" * len(PILOT_FIELDS),
+    ]
     return lines + ["| " + " | ".join(r.get(f, "") for f in PILOT_FIELDS) + " |" for r in rows] + [""]
 
 
@@ -89,14 +117,19 @@ def _limits(c, m, acc):
     failed = [k for k, ok in acc["passes"].items() if not ok]
     lines = ["## Known limits", ""]
     if failed:
-        lines.append(f"- **Not yet at the acceptance figures** ({', '.join(failed)}): the model is under-trained or "
-                     "its recipe does not fit; a study on it reports that its findings cannot be trusted as the "
-                     "paper's. Run the reproduce command again to resume training.")
-    lines += [f"- Trained on {m.get('data', 'the embedded corpus')}: folk and classical melodic lines, far less and "
-              "narrower than the Lakh MIDI data Magenta's models saw; a study on other music should check the "
-              "acceptance figures on its own held-out windows (`benchmarks/bench_acceptance.py`).",
-              f"- Much smaller than Magenta's models ({_architecture(c)}); compare with Magenta's own checkpoints "
-              "(`musicneurons import-magenta`) before generalising a finding.", ""]
+        lines.append(
+            f"- **Not yet at the acceptance figures** ({', '.join(failed)}): the model is under-trained or "
+            "its recipe does not fit; a study on it reports that its findings cannot be trusted as the "
+            "paper's. Run the reproduce command again to resume training."
+        )
+    lines += [
+        f"- Trained on {m.get('data', 'the embedded corpus')}: folk and classical melodic lines, far less and "
+        "narrower than the Lakh MIDI data Magenta's models saw; a study on other music should check the "
+        "acceptance figures on its own held-out windows (`benchmarks/bench_acceptance.py`).",
+        f"- Much smaller than Magenta's models ({_architecture(c)}); compare with Magenta's own checkpoints "
+        "(`musicneurons import-magenta`) before generalising a finding.",
+        "",
+    ]
     return lines
 
 
@@ -108,28 +141,43 @@ def write_model_card(directory):
     acc = m["acceptance"]
     profile = m["mean_sigma_sorted"]
     lines = [
-        f"# {c.name}", "",
+        f"# {c.name}",
+        "",
         f"A MusicVAE trained by musicneurons on {m['n_train_windows']:,} unique {c.bars}-bar windows of "
         f"{m.get('data', 'the embedded corpus')}. The {m['n_windows']:,} held-out windows come from pieces never "
-        "seen in training and never occur in a training piece.", "",
-        "## Architecture", "",
+        "seen in training and never occur in a training piece.",
+        "",
+        "## Architecture",
+        "",
         f"{_architecture(c)}; {m.get('parameters', 0):,} parameters. Magenta's maths and parameter layout "
         "(LSTMBlockCell, forget bias 1 folded into `bias_ih`), so the weights load into "
-        "`musicneurons.model.MusicVAE` and map 1:1 onto Magenta's variable names.", "",
-        "## Recipe and training", "", *_recipe(c, m), "",
+        "`musicneurons.model.MusicVAE` and map 1:1 onto Magenta's variable names.",
+        "",
+        "## Recipe and training",
+        "",
+        *_recipe(c, m),
+        "",
         *_pilots(directory),
-        "## Acceptance figures on the held-out windows (decoded from mu, float32)", "", *_acceptance(c, acc), "",
-        "## Held-out reconstruction", "",
-        "| metric | value |", "|---|---|",
+        "## Acceptance figures on the held-out windows (decoded from mu, float32)",
+        "",
+        *_acceptance(c, acc),
+        "",
+        "## Held-out reconstruction",
+        "",
+        "| metric | value |",
+        "|---|---|",
         f"| token accuracy, teacher-forced | {m['tf_accuracy']:.4f} |",
         f"| token accuracy, argmax decoding | {m['argmax_accuracy']:.4f} |",
         f"| accuracy on non-hold steps, argmax decoding | {m['nonhold_accuracy']:.4f} |",
         f"| windows reconstructed exactly | {m['exact_share']:.4f} |",
-        f"| always-hold baseline (token accuracy) | {m['hold_baseline']:.4f} |", "",
-        "## Latent space", "",
+        f"| always-hold baseline (token accuracy) | {m['hold_baseline']:.4f} |",
+        "",
+        "## Latent space",
+        "",
         f"Mean posterior sigma per neuron over the held-out windows: {m['neurons_mean_sigma_below_0.5']} of "
         f"{c.z_size} neurons below 0.5, {m['neurons_mean_sigma_above_0.9']} above 0.9. The ten smallest: "
-        f"{', '.join(f'{s:.3f}' for s in profile[:10])}; median {profile[len(profile) // 2]:.3f}.", "",
+        f"{', '.join(f'{s:.3f}' for s in profile[:10])}; median {profile[len(profile) // 2]:.3f}.",
+        "",
         *_limits(c, m, acc),
         "Files: `config.json`, `weights.safetensors`, `metrics.json`, `train_log.csv`, `loss_curve.png`"
         + (f", `{PILOTS_FILE}`." if (directory / PILOTS_FILE).is_file() else "."),

@@ -23,8 +23,18 @@ from ..melody.events import validate_events
 from .config import ModelConfig
 
 # ModelFileError lives in musicneurons.errors; it is named here too for the modules that import it from here.
-__all__ = ["MusicVAE", "Encoder", "CategoricalDecoder", "HierarchicalDecoder", "save_model",
-           "magenta_parameter_count", "SHIPPED_DIR", "CONFIG_FILE", "WEIGHTS_FILE", "ModelFileError"]
+__all__ = [
+    "MusicVAE",
+    "Encoder",
+    "CategoricalDecoder",
+    "HierarchicalDecoder",
+    "save_model",
+    "magenta_parameter_count",
+    "SHIPPED_DIR",
+    "CONFIG_FILE",
+    "WEIGHTS_FILE",
+    "ModelFileError",
+]
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 CONFIG_FILE = "config.json"
@@ -42,7 +52,7 @@ def _init_lstm(lstm):
             nn.init.uniform_(getattr(lstm, name.replace("weight_ih", "weight_hh")), -limit, limit)
         elif name.startswith("bias_ih"):
             nn.init.zeros_(param)
-            nn.init.ones_(param[hidden:2 * hidden])
+            nn.init.ones_(param[hidden : 2 * hidden])
         elif name.startswith("bias_hh"):
             nn.init.zeros_(param)
             param.requires_grad_(False)
@@ -189,8 +199,7 @@ class HierarchicalDecoder(nn.Module):
 
     def bar_embeddings(self, z):
         """Latent (n, z) -> bar embeddings (n, bars, H_conductor)."""
-        state = _split_state(torch.tanh(self.conductor_initial_state(z)), self.conductor_layers,
-                             self.conductor_hidden)
+        state = _split_state(torch.tanh(self.conductor_initial_state(z)), self.conductor_layers, self.conductor_hidden)
         out, _ = self.conductor(z.new_zeros(z.shape[0], self.bars, 1), state)
         return out
 
@@ -206,8 +215,9 @@ class HierarchicalDecoder(nn.Module):
         emb = self.bar_embeddings(z)
         all_logits, tokens, step_input = [], [], first
         for bar in range(self.bars):
-            logits, bar_tokens = self.core.unroll(emb[:, bar], step_input, self.bar_steps, pick,
-                                                  offset + bar * self.bar_steps)
+            logits, bar_tokens = self.core.unroll(
+                emb[:, bar], step_input, self.bar_steps, pick, offset + bar * self.bar_steps
+            )
             step_input = F.one_hot(bar_tokens[:, -1], self.core.n_classes).to(logits.dtype)
             all_logits.append(logits)
             tokens.append(bar_tokens)
@@ -241,8 +251,9 @@ class MusicVAE(nn.Module):
         self.config = config
         self.encoder = Encoder(config.n_classes, config.enc_sizes, config.z_size)
         if config.hierarchical:
-            self.decoder = HierarchicalDecoder(config.z_size, config.conductor_sizes, config.dec_sizes,
-                                               config.n_classes, config.bars, config.bar_steps)
+            self.decoder = HierarchicalDecoder(
+                config.z_size, config.conductor_sizes, config.dec_sizes, config.n_classes, config.bars, config.bar_steps
+            )
         else:
             self.decoder = CategoricalDecoder(config.z_size, config.dec_sizes, config.n_classes)
 
@@ -278,7 +289,8 @@ class MusicVAE(nn.Module):
         if arr.shape[1] != self.config.n_steps:
             raise InvalidParameterError(
                 f"events must have {self.config.n_steps} steps a window for model {self.config.name!r}; "
-                f"got shape {arr.shape}.")
+                f"got shape {arr.shape}."
+            )
         return arr
 
     def _check_z(self, z):
@@ -312,7 +324,7 @@ class MusicVAE(nn.Module):
         self.eval()
         mus, sigmas = [], []
         for start in range(0, len(arr), batch_size):
-            mu, sigma = self.encoder(self.one_hot(torch.from_numpy(arr[start:start + batch_size])))
+            mu, sigma = self.encoder(self.one_hot(torch.from_numpy(arr[start : start + batch_size])))
             mus.append(mu.float().cpu().numpy())
             sigmas.append(sigma.float().cpu().numpy())
         empty = np.zeros((0, self.config.z_size), np.float32)
@@ -350,8 +362,10 @@ class MusicVAE(nn.Module):
             probs = torch.softmax(logits.float() / temperature, -1)
             return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
-        out = [self.unroll(torch.from_numpy(arr[s:s + batch_size]).to(self.device), pick)[1]
-               for s in range(0, len(arr), batch_size)]
+        out = [
+            self.unroll(torch.from_numpy(arr[s : s + batch_size]).to(self.device), pick)[1]
+            for s in range(0, len(arr), batch_size)
+        ]
         return torch.cat(out).cpu().numpy().astype(np.int8) if out else np.zeros((0, self.config.n_steps), np.int8)
 
     @torch.no_grad()

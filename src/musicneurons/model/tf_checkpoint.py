@@ -20,8 +20,15 @@ import numpy as np
 
 from ..errors import CheckpointError
 
-__all__ = ["CheckpointError", "CheckpointReader", "TensorEntry", "TFCheckpoint", "checkpoint_prefix", "masked_crc32c",
-           "path_inside"]
+__all__ = [
+    "CheckpointError",
+    "CheckpointReader",
+    "TensorEntry",
+    "TFCheckpoint",
+    "checkpoint_prefix",
+    "masked_crc32c",
+    "path_inside",
+]
 
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48
@@ -29,8 +36,20 @@ _BLOCK_TRAILER_SIZE = 5
 _CRC_MASK_DELTA = 0xA282EAD8
 
 # TensorFlow's DataType enum (types.proto) for the dtypes whose bytes are plain little-endian numbers.
-_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
-           10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32, 23: np.uint64}
+_DTYPES = {
+    1: np.float32,
+    2: np.float64,
+    3: np.int32,
+    4: np.uint8,
+    5: np.int16,
+    6: np.int8,
+    9: np.int64,
+    10: np.bool_,
+    17: np.uint16,
+    19: np.float16,
+    22: np.uint32,
+    23: np.uint64,
+}
 _DTYPE_NAMES = {7: "string", 8: "complex64", 14: "bfloat16", 18: "complex128", 20: "resource", 21: "variant"}
 
 
@@ -147,7 +166,7 @@ def _proto_fields(buf):
             length, pos = _varint(buf, pos)
             if pos + length > len(buf):
                 raise IndexError("length-delimited field runs past the end of its message")
-            value, pos = bytes(buf[pos:pos + length]), pos + length
+            value, pos = bytes(buf[pos : pos + length]), pos + length
         else:
             raise ValueError(f"unknown protobuf wire type {wire}")
         yield field, value
@@ -191,9 +210,9 @@ def _block_entries(block):
         value_len, pos = _varint(block, pos)
         if shared > len(key) or pos + unshared + value_len > limit:
             raise IndexError("a table entry runs past the end of its block")
-        key = key[:shared] + bytes(block[pos:pos + unshared])
+        key = key[:shared] + bytes(block[pos : pos + unshared])
         pos += unshared
-        yield key, block[pos:pos + value_len]
+        yield key, block[pos : pos + value_len]
         pos += value_len
 
 
@@ -206,11 +225,11 @@ def _block_at(data, handle):
         raise IndexError(f"a block at bytes {offset}..{end} lies past the end of the file ({len(data)} bytes)")
     kind = data[offset + size]
     (stored,) = struct.unpack_from("<I", data, offset + size + 1)
-    if masked_crc32c(bytes(data[offset:offset + size + 1])) != stored:
+    if masked_crc32c(bytes(data[offset : offset + size + 1])) != stored:
         raise ValueError(f"the block at byte {offset} fails its crc32c check")
     if kind != 0:
         raise ValueError(f"the block at byte {offset} is compressed (type {kind}); only uncompressed tables are read")
-    return data[offset:offset + size]
+    return data[offset : offset + size]
 
 
 def _read_table(data):
@@ -220,7 +239,7 @@ def _read_table(data):
     footer = data[-_FOOTER_SIZE:]
     if struct.unpack_from("<Q", footer, 40)[0] != _TABLE_MAGIC:
         raise ValueError("the table footer lacks LevelDB's magic number")
-    _, pos = _varint(footer, 0)                   # skip the metaindex handle (offset, size)
+    _, pos = _varint(footer, 0)  # skip the metaindex handle (offset, size)
     _, pos = _varint(footer, pos)
     index = _block_at(data, footer[pos:40])
     return [entry for _, handle in _block_entries(index) for entry in _block_entries(_block_at(data, handle))]
@@ -282,7 +301,6 @@ def path_inside(folder, name, file, field):
     return resolved
 
 
-
 def _prefix_in_directory(directory):
     """The prefix named by ``directory/checkpoint``, else the one ``.index`` file in ``directory``.
 
@@ -305,9 +323,11 @@ def _prefix_in_directory(directory):
                     return os.path.join(directory, candidate)
     indexes = sorted(name for name in os.listdir(directory) if name.endswith(".index"))
     if len(indexes) != 1:
-        raise CheckpointError(directory, f"expected one TensorFlow checkpoint (*.index file) in the directory; "
-                                         f"found {len(indexes)}: {indexes}")
-    return os.path.join(directory, indexes[0][:-len(".index")])
+        raise CheckpointError(
+            directory,
+            f"expected one TensorFlow checkpoint (*.index file) in the directory; found {len(indexes)}: {indexes}",
+        )
+    return os.path.join(directory, indexes[0][: -len(".index")])
 
 
 class TFCheckpoint(CheckpointReader):
@@ -402,8 +422,11 @@ class TFCheckpoint(CheckpointReader):
         if entry.sliced:
             raise CheckpointError(where, "partitioned (sliced) variables are not supported")
         if entry.dtype_code not in _DTYPES:
-            raise CheckpointError(where, f"unsupported dtype {entry.dtype_name}; "
-                                         f"supported: {sorted(np.dtype(t).name for t in _DTYPES.values())}")
+            raise CheckpointError(
+                where,
+                f"unsupported dtype {entry.dtype_name}; "
+                f"supported: {sorted(np.dtype(t).name for t in _DTYPES.values())}",
+            )
         return self._map(entry, where, verify)
 
     def _map(self, entry, where, verify):
@@ -411,13 +434,19 @@ class TFCheckpoint(CheckpointReader):
         dtype = np.dtype(_DTYPES[entry.dtype_code])
         count = int(np.prod(entry.shape, dtype=np.int64))
         if count * dtype.itemsize != entry.size:
-            raise CheckpointError(where, f"the index gives {entry.size} bytes for a {entry.dtype_name} tensor of "
-                                         f"shape {list(entry.shape)} ({count * dtype.itemsize} bytes)")
+            raise CheckpointError(
+                where,
+                f"the index gives {entry.size} bytes for a {entry.dtype_name} tensor of "
+                f"shape {list(entry.shape)} ({count * dtype.itemsize} bytes)",
+            )
         path = self._shards[entry.shard]
         file_size = os.path.getsize(path)
         if entry.offset + entry.size > file_size:
-            raise CheckpointError(path, f"truncated data file: variable {entry.name!r} needs bytes {entry.offset}.."
-                                        f"{entry.offset + entry.size}, the file has {file_size}")
+            raise CheckpointError(
+                path,
+                f"truncated data file: variable {entry.name!r} needs bytes {entry.offset}.."
+                f"{entry.offset + entry.size}, the file has {file_size}",
+            )
         if entry.size == 0:
             return np.zeros(entry.shape, dtype)
         raw = np.memmap(path, dtype=np.uint8, mode="r", offset=entry.offset, shape=(entry.size,))

@@ -106,15 +106,24 @@ def _weight(spec, group, offset, manifest, where):
         return TFJSWeight(name, shape, np.dtype(_DTYPES[dtype]), np.dtype(_DTYPES[dtype]), group, offset)
     if not isinstance(quant, dict) or quant.get("dtype") not in _QUANTIZED:
         got = quant.get("dtype") if isinstance(quant, dict) else quant
-        raise CheckpointError(f"{manifest}:{name}", f"unsupported quantization dtype {got!r}; "
-                                                    f"supported: {sorted(_QUANTIZED)}")
+        raise CheckpointError(
+            f"{manifest}:{name}", f"unsupported quantization dtype {got!r}; supported: {sorted(_QUANTIZED)}"
+        )
     if dtype != "float32":
         raise CheckpointError(manifest, f"{where}.quantization: only float32 weights are quantised, not {dtype}")
     stored = np.dtype(_QUANTIZED[quant["dtype"]])
     if stored == np.float16:
         return TFJSWeight(name, shape, np.dtype(np.float32), stored, group, offset)
-    return TFJSWeight(name, shape, np.dtype(np.float32), stored, group, offset,
-                      _number(quant, "scale", manifest, where), _number(quant, "min", manifest, where))
+    return TFJSWeight(
+        name,
+        shape,
+        np.dtype(np.float32),
+        stored,
+        group,
+        offset,
+        _number(quant, "scale", manifest, where),
+        _number(quant, "min", manifest, where),
+    )
 
 
 def _groups(manifest):
@@ -125,8 +134,9 @@ def _groups(manifest):
     except (OSError, ValueError) as exc:
         raise CheckpointError(manifest, f"malformed magenta.js manifest: {exc!r}") from exc
     if not isinstance(groups, list):
-        raise CheckpointError(manifest, f"malformed magenta.js manifest: expected a list of weight groups, "
-                                        f"got {type(groups).__name__}")
+        raise CheckpointError(
+            manifest, f"malformed magenta.js manifest: expected a list of weight groups, got {type(groups).__name__}"
+        )
     for gi, group in enumerate(groups):
         if not isinstance(group, dict):
             raise CheckpointError(manifest, f"[{gi}]: expected a weight group object, got {group!r}")
@@ -163,8 +173,10 @@ class TFJSCheckpoint(CheckpointReader):
         self.manifest = _manifest_path(path)
         groups = _groups(self.manifest)
         folder = os.path.dirname(self.manifest)
-        self._paths = [[path_inside(folder, name, self.manifest, f"[{gi}].paths[{pi}]") for pi, name in enumerate(g["paths"])]
-                       for gi, g in enumerate(groups)]
+        self._paths = [
+            [path_inside(folder, name, self.manifest, f"[{gi}].paths[{pi}]") for pi, name in enumerate(g["paths"])]
+            for gi, g in enumerate(groups)
+        ]
         self.entries = {}
         for gi, group in enumerate(groups):
             offset = 0
@@ -188,11 +200,16 @@ class TFJSCheckpoint(CheckpointReader):
                 raise CheckpointError(path, "a magenta.js weight shard named in the manifest is missing")
         have = sum(os.path.getsize(p) for p in self._paths[group])
         if have < needed:
-            raise CheckpointError(self._paths[group][-1] if self._paths[group] else self.manifest,
-                                  f"truncated shards: weight group {group} needs {needed} bytes, its shards hold {have}")
+            raise CheckpointError(
+                self._paths[group][-1] if self._paths[group] else self.manifest,
+                f"truncated shards: weight group {group} needs {needed} bytes, its shards hold {have}",
+            )
         if have > needed:
-            raise CheckpointError(self.manifest, f"[{group}].paths: the shards hold {have} bytes, the weights of "
-                                                 f"the group {needed}; the manifest does not describe them")
+            raise CheckpointError(
+                self.manifest,
+                f"[{group}].paths: the shards hold {have} bytes, the weights of "
+                f"the group {needed}; the manifest does not describe them",
+            )
 
     def _group_bytes(self, group):
         """The concatenated shards of ``group`` as a uint8 array (read once, then cached)."""
@@ -217,7 +234,7 @@ class TFJSCheckpoint(CheckpointReader):
         weight = self.entries.get(name)
         if weight is None:
             raise CheckpointError(self.manifest, f"the checkpoint has no weight {name!r}")
-        raw = self._group_bytes(weight.group)[weight.offset:weight.offset + weight.size]
+        raw = self._group_bytes(weight.group)[weight.offset : weight.offset + weight.size]
         values = raw.view(weight.stored).reshape(weight.shape)
         if weight.scale is None:
             return values.astype(weight.dtype)

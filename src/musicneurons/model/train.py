@@ -33,19 +33,51 @@ from .musicvae import MusicVAE, magenta_parameter_count, save_model
 from .schedules import beta, learning_rate, sampling_probability
 from .training_data import transpose_batch
 
-__all__ = ["train", "loss_terms", "train_step", "batch_indices", "bf16_supported", "CHECKPOINT_DIR", "LOG_FILE",
-           "FIGURE_FILE", "METRICS_FILE"]
+__all__ = [
+    "train",
+    "loss_terms",
+    "train_step",
+    "batch_indices",
+    "bf16_supported",
+    "CHECKPOINT_DIR",
+    "LOG_FILE",
+    "FIGURE_FILE",
+    "METRICS_FILE",
+]
 
 CHECKPOINT_DIR = "checkpoint"
 LEGACY_CHECKPOINT = "checkpoint.pt"
 LOG_FILE = "train_log.csv"
 FIGURE_FILE = "loss_curve.png"
 METRICS_FILE = "metrics.json"
-EVAL_FIELDS = ["n_music", "jump", "min_noise_sigma", "n_sigma_below_0.9", "noise_median_var_mu", "ablation_cost",
-               "kl_total"]
-LOG_FIELDS = ["step", "wall_s", "loss", "recon", "kl", "beta", "lr", "sampling_p", "grad_norm", "train_accuracy",
-              "tf_accuracy", "argmax_accuracy", "nonhold_accuracy", "exact_share", "hold_baseline", "mean_sigma",
-              *EVAL_FIELDS]
+EVAL_FIELDS = [
+    "n_music",
+    "jump",
+    "min_noise_sigma",
+    "n_sigma_below_0.9",
+    "noise_median_var_mu",
+    "ablation_cost",
+    "kl_total",
+]
+LOG_FIELDS = [
+    "step",
+    "wall_s",
+    "loss",
+    "recon",
+    "kl",
+    "beta",
+    "lr",
+    "sampling_p",
+    "grad_norm",
+    "train_accuracy",
+    "tf_accuracy",
+    "argmax_accuracy",
+    "nonhold_accuracy",
+    "exact_share",
+    "hold_baseline",
+    "mean_sigma",
+    *EVAL_FIELDS,
+]
 
 
 def batch_indices(n, batch_size, step, seed):
@@ -54,7 +86,7 @@ def batch_indices(n, batch_size, step, seed):
     epochs = range(start // n, (start + batch_size - 1) // n + 1)
     order = np.concatenate([np.random.default_rng([seed, e]).permutation(n) for e in epochs])
     offset = start - epochs[0] * n
-    return order[offset:offset + batch_size]
+    return order[offset : offset + batch_size]
 
 
 @functools.cache
@@ -120,8 +152,13 @@ def loss_terms(model, events, step, generator, bf16=False):
     b = beta(cfg, step)
     loss = recon.mean() + b * kl_cost.mean()
     accuracy = (logits.argmax(-1) == events).float().mean()
-    return loss, {"recon": recon.mean().item(), "kl": kl.mean().item(), "beta": b, "sampling_p": p,
-                  "train_accuracy": accuracy.item()}
+    return loss, {
+        "recon": recon.mean().item(),
+        "kl": kl.mean().item(),
+        "beta": b,
+        "sampling_p": p,
+        "train_accuracy": accuracy.item(),
+    }
 
 
 def _scheduled_pick(targets, use_sample, generator):
@@ -169,8 +206,13 @@ def _save_checkpoint(out, model, optimizer, step, wall_s, log):
     which :func:`_resume` falls back to. No pickle: resuming a planted file can never run code.
     """
     opt = optimizer.state_dict()
-    state = {"config": model.config.to_dict(), "step": step, "wall_s": wall_s, "log": log,
-             "param_groups": opt["param_groups"]}
+    state = {
+        "config": model.config.to_dict(),
+        "step": step,
+        "wall_s": wall_s,
+        "log": log,
+        "param_groups": opt["param_groups"],
+    }
     files = {"model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}}
     for index, slots in opt["state"].items():
         for slot, value in slots.items():
@@ -201,8 +243,11 @@ def _write_log(path, log):
 def _resume(out, model, optimizer):
     """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer; returns (step, wall_s, log)."""
     if (out / LEGACY_CHECKPOINT).exists():
-        print(f"note: {out / LEGACY_CHECKPOINT} is a pickle from an older version and is never loaded (pickle can "
-              "run code).", file=sys.stderr)
+        print(
+            f"note: {out / LEGACY_CHECKPOINT} is a pickle from an older version and is never loaded (pickle can "
+            "run code).",
+            file=sys.stderr,
+        )
     folder = next((f for f in (out / CHECKPOINT_DIR, out / (CHECKPOINT_DIR + ".old")) if f.is_dir()), None)
     if folder is None:
         return 0, 0.0, []
@@ -210,8 +255,10 @@ def _resume(out, model, optimizer):
         with safe_open(str(folder / "model.safetensors"), "pt") as fh:
             state = json.loads(fh.metadata()["state"])
         if state["config"] != model.config.to_dict():
-            raise InvalidParameterError(f"{folder} was written for config {state['config']['name']!r} with other "
-                                        f"settings; use a new --out directory or the same config.")
+            raise InvalidParameterError(
+                f"{folder} was written for config {state['config']['name']!r} with other "
+                f"settings; use a new --out directory or the same config."
+            )
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
         slots = {}
         for path in sorted(folder.glob("adam_*.safetensors")):
@@ -219,19 +266,22 @@ def _resume(out, model, optimizer):
                 if fh.metadata().get("step") != str(state["step"]):
                     raise ValueError(f"{path.name} belongs to another step")
             for index, value in load_file(str(path)).items():
-                slots.setdefault(int(index), {})[path.stem[len("adam_"):]] = value
+                slots.setdefault(int(index), {})[path.stem[len("adam_") :]] = value
         optimizer.load_state_dict({"state": slots, "param_groups": state["param_groups"]})
         return int(state["step"]), float(state["wall_s"]), list(state["log"])
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
-        raise ModelFileError(f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it "
-                             "away to start afresh.") from exc
+        raise ModelFileError(
+            f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it away to start afresh."
+        ) from exc
 
 
 def plot_log(log, path):
     """Loss, reconstruction and KL per step, and held-out accuracies, as a two-panel PNG."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     steps = np.array([r["step"] for r in log])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for key in ("loss", "recon", "kl"):
@@ -250,9 +300,24 @@ def plot_log(log, path):
     plt.close(fig)
 
 
-def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, device="cpu",
-          checkpoint_secs=60.0, eval_every=1000, log_every=50, max_minutes=None, eval_windows=2000,
-          progress=True, command="", data="the embedded corpus"):
+def train(
+    config,
+    out,
+    train_events,
+    heldout_events,
+    steps,
+    seed=0,
+    bf16=False,
+    device="cpu",
+    checkpoint_secs=60.0,
+    eval_every=1000,
+    log_every=50,
+    max_minutes=None,
+    eval_windows=2000,
+    progress=True,
+    command="",
+    data="the embedded corpus",
+):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
     Parameters
@@ -291,9 +356,13 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
         The trained model, in eval mode.
     """
     from tqdm import tqdm
+
     if bf16 and not bf16_supported(torch.device(device).type):
-        print(f"note: this {device} cannot run an LSTM in bfloat16 (no bf16 support in oneDNN); training in "
-              "float32 instead.", file=sys.stderr)
+        print(
+            f"note: this {device} cannot run an LSTM in bfloat16 (no bf16 support in oneDNN); training in "
+            "float32 instead.",
+            file=sys.stderr,
+        )
         bf16 = False
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -316,16 +385,31 @@ def train(config, out, train_events, heldout_events, steps, seed=0, bf16=False, 
             row = {"step": step, "wall_s": round(time.time() - started, 1), **stats}
             if step % eval_every == 0:
                 row.update(_eval_row(model, eval_subset))
-            bar.set_postfix(loss=f"{stats['loss']:.1f}", acc=f"{stats['train_accuracy']:.3f}", p=f"{stats['sampling_p']:.2f}")
+            bar.set_postfix(
+                loss=f"{stats['loss']:.1f}", acc=f"{stats['train_accuracy']:.3f}", p=f"{stats['sampling_p']:.2f}"
+            )
             log.append(row)
         if time.time() - last_ckpt >= checkpoint_secs:
             _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
             last_ckpt = time.time()
     bar.close()
     _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
-    _finish(out, model, heldout_events, step, time.time() - started, log,
-            {"seed": seed, "bf16": bf16, "n_train_windows": len(train_events), "command": command, "data": data,
-             "hardware": hardware(torch.device(device))})
+    _finish(
+        out,
+        model,
+        heldout_events,
+        step,
+        time.time() - started,
+        log,
+        {
+            "seed": seed,
+            "bf16": bf16,
+            "n_train_windows": len(train_events),
+            "command": command,
+            "data": data,
+            "hardware": hardware(torch.device(device)),
+        },
+    )
     return model.eval()
 
 
@@ -344,8 +428,11 @@ def hardware(device):
         return torch.cuda.get_device_name(device)
     name = platform.processor() or platform.machine()
     try:
-        name = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name"))
+        name = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return f"{name} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
@@ -359,11 +446,18 @@ def _finish(out, model, heldout_events, step, wall_s, log, run):
     metrics = reconstruction_metrics(model, heldout_events)
     _, sigma = model.encode(heldout_events)
     profile = np.sort(sigma.mean(axis=0))
-    metrics.update({"steps": step, "wall_s": round(wall_s, 1), **run, "parameters": magenta_parameter_count(model),
-                    "neurons_mean_sigma_below_0.5": int((profile < 0.5).sum()),
-                    "neurons_mean_sigma_above_0.9": int((profile > 0.9).sum()),
-                    "mean_sigma_sorted": [round(float(s), 4) for s in profile],
-                    "acceptance": acceptance_metrics(model, heldout_events)})
+    metrics.update(
+        {
+            "steps": step,
+            "wall_s": round(wall_s, 1),
+            **run,
+            "parameters": magenta_parameter_count(model),
+            "neurons_mean_sigma_below_0.5": int((profile < 0.5).sum()),
+            "neurons_mean_sigma_above_0.9": int((profile > 0.9).sum()),
+            "mean_sigma_sorted": [round(float(s), 4) for s in profile],
+            "acceptance": acceptance_metrics(model, heldout_events),
+        }
+    )
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     if log:
         plot_log(log, out / FIGURE_FILE)

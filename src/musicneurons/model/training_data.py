@@ -8,8 +8,15 @@ from ..errors import InvalidParameterError
 from ..melody.events import N_CLASSES
 from ..tables import array_column
 
-__all__ = ["held_out_pieces", "split_by_piece", "unique_windows", "transpose_batch", "corpus_split",
-           "save_training_windows", "load_training_windows"]
+__all__ = [
+    "held_out_pieces",
+    "split_by_piece",
+    "unique_windows",
+    "transpose_batch",
+    "corpus_split",
+    "save_training_windows",
+    "load_training_windows",
+]
 
 
 def unique_windows(events):
@@ -34,7 +41,7 @@ def held_out_pieces(pieces, holdout=0.1, seed=0):
         raise InvalidParameterError(f"holdout must lie in (0, 1); got {holdout!r}.")
     names, inverse = np.unique(np.asarray(pieces).astype(str), return_inverse=True)
     digest = [hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest() for name in names]
-    fraction = np.array([int.from_bytes(d, "big") for d in digest], np.float64) / 2.0 ** 64
+    fraction = np.array([int.from_bytes(d, "big") for d in digest], np.float64) / 2.0**64
     return (fraction < holdout)[inverse]
 
 
@@ -73,6 +80,7 @@ def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None, collections="folk"):
     window of every part of a piece falls on the same side.
     """
     from ..melody import corpus_melodies
+
     df = corpus_melodies(bars=bars, mode="all", max_tunes=max_tunes, collections=collections)
     tunes = (df["file"].astype(str) + "#" + df["tune"].astype(str)).to_numpy()
     return split_by_piece(array_column(df, "events").astype(np.int8), tunes, holdout, seed)
@@ -80,8 +88,9 @@ def corpus_split(bars, holdout=0.1, seed=0, max_tunes=None, collections="folk"):
 
 def save_training_windows(path, train, heldout, data):
     """Write training and held-out windows (n, T) int8 and a one-line description of them to an .npz."""
-    np.savez_compressed(path, train=np.asarray(train, np.int8), heldout=np.asarray(heldout, np.int8),
-                        data=np.array(str(data)))
+    np.savez_compressed(
+        path, train=np.asarray(train, np.int8), heldout=np.asarray(heldout, np.int8), data=np.array(str(data))
+    )
 
 
 def load_training_windows(path, bars):
@@ -90,12 +99,15 @@ def load_training_windows(path, bars):
         with np.load(path, allow_pickle=False) as npz:
             train, heldout, data = npz["train"], npz["heldout"], str(npz["data"])
     except (OSError, KeyError, ValueError) as exc:
-        raise InvalidParameterError(f"{path}: not a training-windows .npz with 'train', 'heldout' and 'data' "
-                                    f"({exc}).") from exc
+        raise InvalidParameterError(
+            f"{path}: not a training-windows .npz with 'train', 'heldout' and 'data' ({exc})."
+        ) from exc
     for name, arr in (("train", train), ("heldout", heldout)):
         if arr.dtype != np.int8 or arr.ndim != 2 or arr.shape[1] != 16 * bars or len(arr) == 0:
-            raise InvalidParameterError(f"{path}: '{name}' must be a non-empty int8 array of shape (n, {16 * bars}) "
-                                        f"for a {bars}-bar model; got {arr.dtype} {arr.shape}.")
+            raise InvalidParameterError(
+                f"{path}: '{name}' must be a non-empty int8 array of shape (n, {16 * bars}) "
+                f"for a {bars}-bar model; got {arr.dtype} {arr.shape}."
+            )
         if arr.min() < 0 or arr.max() >= N_CLASSES:
             raise InvalidParameterError(f"{path}: '{name}' holds events outside 0..{N_CLASSES - 1}.")
     return train, heldout, data

@@ -50,9 +50,13 @@ def claims_section(summary, anchor):
     rows = "".join(
         f'<tr class="{_verdict_class(c["verdict"])}"><td>({escape(c["claim"])}) {escape(c["title"])}</td>'
         f'<td>{escape(c["paper"])}</td><td>{escape(c["ours"])}</td><td class="verdict">{escape(c["verdict"])}</td>'
-        f'<td class="rule">{escape(c["rule"])}</td></tr>' for c in claims["claims"])
-    parts.append('<table class="claims"><thead><tr><th>claim</th><th>the paper</th><th>this model</th>'
-                 f'<th>verdict</th><th>rule</th></tr></thead><tbody>{rows}</tbody></table></section>')
+        f'<td class="rule">{escape(c["rule"])}</td></tr>'
+        for c in claims["claims"]
+    )
+    parts.append(
+        '<table class="claims"><thead><tr><th>claim</th><th>the paper</th><th>this model</th>'
+        f"<th>verdict</th><th>rule</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
     return "\n".join(parts)
 
 
@@ -60,19 +64,28 @@ def split_section(summary):
     """The music/noise split: found or not, where, how strong, by which rule; the KL and its share."""
     split = summary["split"]
     if split["found"]:
-        head = (f"Split found: {split['below_gap']} music neurons below a gap in mean sigma from "
-                f"{split['gap_from']:.3f} to {split['gap_to']:.3f} (cut {split['cut']:.3f}), strength "
-                f"{_num(split['strength'])}.")
+        head = (
+            f"Split found: {split['below_gap']} music neurons below a gap in mean sigma from "
+            f"{split['gap_from']:.3f} to {split['gap_to']:.3f} (cut {split['cut']:.3f}), strength "
+            f"{_num(split['strength'])}."
+        )
     else:
-        head = (f"No clear split: the largest gap in mean sigma runs from {split['gap_from']:.3f} to "
-                f"{split['gap_to']:.3f} (strength {_num(split['strength'])}). The tables below are computed on "
-                f"the {summary['group']}; none of them are music neurons.")
+        head = (
+            f"No clear split: the largest gap in mean sigma runs from {split['gap_from']:.3f} to "
+            f"{split['gap_to']:.3f} (strength {_num(split['strength'])}). The tables below are computed on "
+            f"the {summary['group']}; none of them are music neurons."
+        )
     kl = summary.get("kl") or {}
     share = kl.get("group_share")
-    kl_text = (f"Total KL from the prior {kl['total']:.2f} nats a window, {share:.1%} of it in the "
-               f"{summary['group']}." if kl.get("total") is not None and share is not None else "")
-    return (f'<h3>Music and noise neurons</h3><p>{escape(head)} {escape(kl_text)}</p>'
-            f'<p class="rule">Rule: {escape(split["rule"])}.</p>')
+    kl_text = (
+        f"Total KL from the prior {kl['total']:.2f} nats a window, {share:.1%} of it in the {summary['group']}."
+        if kl.get("total") is not None and share is not None
+        else ""
+    )
+    return (
+        f"<h3>Music and noise neurons</h3><p>{escape(head)} {escape(kl_text)}</p>"
+        f'<p class="rule">Rule: {escape(split["rule"])}.</p>'
+    )
 
 
 _NOISE_CLASS = {"noise neurons are unused": "v-holds", "noise neurons are used by the decoder": "v-does-not-hold"}
@@ -83,19 +96,30 @@ def noise_section(summary):
     test = summary["noise_test"]
     stats = test["statistics"]
     kind = "noise neurons" if summary.get("split_found") else "other neurons"
-    parts = ["<h3>The noise test</h3>",
-             (f'<p class="{_NOISE_CLASS.get(test["verdict"], "v-cannot-tell")}"><b>{escape(test["verdict"])}</b>: '
-             f'{escape(test["note"])}</p>'),
-             (f"<p>Over the {escape(_num(stats['neurons']))} {kind}: mean |mu| {escape(_num(stats['mean_abs_mu']))} "
-             f"(prior 0), variance of mu across windows {escape(_num(stats['var_mu']))} (largest "
-             f"{escape(_num(stats['max_var_mu']))}), mean sigma {escape(_num(stats['mean_sigma']))} (prior 1).</p>")]
+    parts = [
+        "<h3>The noise test</h3>",
+        (
+            f'<p class="{_NOISE_CLASS.get(test["verdict"], "v-cannot-tell")}"><b>{escape(test["verdict"])}</b>: '
+            f"{escape(test['note'])}</p>"
+        ),
+        (
+            f"<p>Over the {escape(_num(stats['neurons']))} {kind}: mean |mu| {escape(_num(stats['mean_abs_mu']))} "
+            f"(prior 0), variance of mu across windows {escape(_num(stats['var_mu']))} (largest "
+            f"{escape(_num(stats['max_var_mu']))}), mean sigma {escape(_num(stats['mean_sigma']))} (prior 1).</p>"
+        ),
+    ]
     if test.get("ablation"):
-        rows = "".join(f"<tr><td>{escape(r['condition'])}</td><td>{r['neurons_zeroed']}</td>"
-                       f"<td>{r['token_accuracy']:.4f}</td><td>{r['accuracy_drop']:.4f}</td>"
-                       f"<td>{r['exact_share']:.4f}</td><td>{r['windows']}</td></tr>" for r in test["ablation"])
-        parts.append("<table><thead><tr><th>decoding</th><th>neurons zeroed</th><th>token accuracy</th>"
-                     "<th>accuracy lost</th><th>windows exact</th><th>windows</th></tr></thead>"
-                     f"<tbody>{rows}</tbody></table>")
+        rows = "".join(
+            f"<tr><td>{escape(r['condition'])}</td><td>{r['neurons_zeroed']}</td>"
+            f"<td>{r['token_accuracy']:.4f}</td><td>{r['accuracy_drop']:.4f}</td>"
+            f"<td>{r['exact_share']:.4f}</td><td>{r['windows']}</td></tr>"
+            for r in test["ablation"]
+        )
+        parts.append(
+            "<table><thead><tr><th>decoding</th><th>neurons zeroed</th><th>token accuracy</th>"
+            "<th>accuracy lost</th><th>windows exact</th><th>windows</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
     parts.append(f'<p class="rule">Rule: {escape(test["rule"])}.</p>')
     return "\n".join(parts)
 

@@ -19,26 +19,37 @@ __all__ = ["write_report", "CAPTIONS", "figure_order", "EXTRA_SECTIONS"]
 
 # Sections added by other modules to each window length's part, after the figures: "package.module:function",
 # each called as function(result) with the BarsResult and returning HTML (everything from input escaped).
-EXTRA_SECTIONS: list[str] = ["musicneurons.melody.failures:report_section",
-                              "musicneurons.interventions.study_stage:traversal_report"]
+EXTRA_SECTIONS: list[str] = [
+    "musicneurons.melody.failures:report_section",
+    "musicneurons.interventions.study_stage:traversal_report",
+]
 
 CAPTIONS = {
     "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
     "fig3_example_latents": "Fig. 3: the example's sigma, mu and one posterior sample, neurons by increasing sigma.",
     "fig4_neuron_boxplots": "Fig. 4: sigma and mu per neuron over the real windows, neurons by mean sigma; "
-                            "the dashed line splits music from noise neurons.",
+    "the dashed line splits music from noise neurons.",
     "fig5_pearson_mu": "Fig. 5: Pearson correlation of mu between the first 100 neurons in order.",
     "fig6_feature_phik": "Fig. 6: phik among the jSymbolic features (constants and duplicates dropped).",
     "fig7_neuron_feature_phik": "Fig. 7: phik between music neurons and features (Spearman sign beside each value).",
     "scatter": "Figs. 8-9: mu of the neuron with the strongest correlations against its strongest {category} "
-               "features, with local-regression (LOESS) curves.",
+    "features, with local-regression (LOESS) curves.",
     "attribute_vectors": "Attribute vectors (top minus bottom quartile of a feature) against the best single neuron.",
     "fig10_real_random_histograms": "Fig. 10: mu of the first four music neurons, real music against random notes.",
     "fig11_activation_counts": "Fig. 11: neurons with |mu| > 0.1 among music and noise neurons, real against random.",
 }
-_ORDER = ["fig2_example_rolls", "fig3_example_latents", "fig4_neuron_boxplots", "fig5_pearson_mu",
-          "fig6_feature_phik", "fig7_neuron_feature_phik", "scatter", "attribute_vectors",
-          "fig10_real_random_histograms", "fig11_activation_counts"]
+_ORDER = [
+    "fig2_example_rolls",
+    "fig3_example_latents",
+    "fig4_neuron_boxplots",
+    "fig5_pearson_mu",
+    "fig6_feature_phik",
+    "fig7_neuron_feature_phik",
+    "scatter",
+    "attribute_vectors",
+    "fig10_real_random_histograms",
+    "fig11_activation_counts",
+]
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -55,9 +66,11 @@ pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em;white-space:
 
 def figure_order(names):
     """Figure names (stems) sorted in the paper's order; scatter plots at their place."""
+
     def rank(name):
         base = "scatter" if name.startswith("scatter_") else name
         return (_ORDER.index(base) if base in _ORDER else len(_ORDER), name)
+
     return sorted(names, key=rank)
 
 
@@ -108,9 +121,12 @@ def _bars_section(res):
     corr = analysis.correlations
     cols = [c for c in ("neuron", "feature_id", "category", "phik", "sign", "spearman", "above_noise") if c in corr]
     parts += ["<h3>Strongest neuron-feature correlations (phik)</h3>", _table(corr[cols])]
-    for title, name in (("Melody-neuron candidates", "melody_candidates"), ("Real against random: ROC AUC", "contrast"),
-                        ("Attribute vectors against single neurons", "attributes"),
-                        ("Disentanglement scores per feature", "disentanglement")):
+    for title, name in (
+        ("Melody-neuron candidates", "melody_candidates"),
+        ("Real against random: ROC AUC", "contrast"),
+        ("Attribute vectors against single neurons", "attributes"),
+        ("Disentanglement scores per feature", "disentanglement"),
+    ):
         parts += [f"<h3>{escape(title)}</h3>", _table(getattr(analysis, name))]
     meta = res.windows.meta
     sample = meta[[c for c in ("file", "tune", "track", "program", "first_bar", "tempo") if c in meta]]
@@ -123,14 +139,18 @@ def write_report(directory, results, summary):
     """Write ``directory/index.html`` for a study (see :func:`musicneurons.pipeline.run_study`); returns its path."""
     directory = Path(directory)
     toc = " · ".join(f'<a href="#bars{b}">{b} bars</a>' for b in results)
-    body = [f"<h1>musicneurons study</h1><p>Which latent neurons of a music VAE carry music, and what they mean "
-            f"(after Barenboim, Del Debbio, Hirn and Sanz). Sections: {toc} · <a href=\"#settings\">settings</a></p>"]
+    body = [
+        f"<h1>musicneurons study</h1><p>Which latent neurons of a music VAE carry music, and what they mean "
+        f'(after Barenboim, Del Debbio, Hirn and Sanz). Sections: {toc} · <a href="#settings">settings</a></p>'
+    ]
     body += [_bars_section(res) for res in results.values()]
-    body += ['<h2 id="settings">Settings, versions and timings</h2>',
-             f"<pre>{escape(json.dumps({k: summary[k] for k in ('settings', 'versions', 'timings_s')}, indent=2))}</pre>"]
-    page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>musicneurons study</title><style>{_STYLE}</style></head><body>"
-            + "\n".join(body) + "</body></html>")
+    body += [
+        '<h2 id="settings">Settings, versions and timings</h2>',
+        f"<pre>{escape(json.dumps({k: summary[k] for k in ('settings', 'versions', 'timings_s')}, indent=2))}</pre>",
+    ]
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>musicneurons study</title><style>{_STYLE}</style></head><body>" + "\n".join(body) + "</body></html>"
+    )
     return write_text(directory / "index.html", page)
-

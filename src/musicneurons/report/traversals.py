@@ -19,7 +19,7 @@ from ..interventions.rolls import pitch_range, roll_svg
 
 __all__ = ["traversal_section", "REPORT_ANCHORS"]
 
-REPORT_ANCHORS = 2          # rows (anchors) per neuron in the report; the explorer has them all
+REPORT_ANCHORS = 2  # rows (anchors) per neuron in the report; the explorer has them all
 
 _STYLE = """<style>
 .trav-row{display:flex;gap:2px;align-items:flex-end;overflow-x:auto;margin:.2em 0}
@@ -70,9 +70,11 @@ def _rows(results, label, anchors, clips, store, prefix):
             continue
         low, high = pitch_range(sweep["events"])
         row_id = f"{prefix}-{label.replace(':', '-')}-a{anchor}"
-        figures = "".join(f"<figure>{roll_svg(ev, low, high, 64, 44, f'{label} at {v:+.2f}, anchor {anchor}')}"
-                          f"<figcaption>{v:+.1f}</figcaption></figure>"
-                          for ev, v in zip(sweep["events"], sweep["value"]))
+        figures = "".join(
+            f"<figure>{roll_svg(ev, low, high, 64, 44, f'{label} at {v:+.2f}, anchor {anchor}')}"
+            f"<figcaption>{v:+.1f}</figcaption></figure>"
+            for ev, v in zip(sweep["events"], sweep["value"])
+        )
         order = []
         for step in sweep["step"]:
             path = results.clip(label, anchor, int(step))
@@ -83,10 +85,12 @@ def _rows(results, label, anchors, clips, store, prefix):
         if order:
             first = next(uri for uri, k in clips.items() if k == order[0][1])
             values = sorted({grid[s] for s, _ in order})
-            player = (f'<audio controls preload="none" src="{first}" data-store="{store}" data-row="{row_id}" '
-                      f"data-clips='{json.dumps(order)}' aria-label=\"{escape(label)} sweep, anchor {anchor}\"></audio>"
-                      f' <small>plays the sweep {values[0]:+g} to {values[-1]:+g}'
-                      f'{"" if len(values) == len(grid) else f" ({len(values)} of the {len(grid)} values)"}</small>')
+            player = (
+                f'<audio controls preload="none" src="{first}" data-store="{store}" data-row="{row_id}" '
+                f"data-clips='{json.dumps(order)}' aria-label=\"{escape(label)} sweep, anchor {anchor}\"></audio>"
+                f" <small>plays the sweep {values[0]:+g} to {values[-1]:+g}"
+                f"{'' if len(values) == len(grid) else f' ({len(values)} of the {len(grid)} values)'}</small>"
+            )
         html.append(f'<p><b>anchor {anchor}</b> {player}</p><div class="trav-row" id="{row_id}">{figures}</div>')
     return "".join(html)
 
@@ -112,32 +116,56 @@ def traversal_section(results, bars, names=None, explorer_href=None):
     prefix = f"trav{bars}"
     store = f"{prefix}-clips"
     titles = direction_titles(results, names)
-    parts = [_STYLE, f'<h3 id="{prefix}">Moving a neuron: traversals of the {escape(label)}</h3>',
-             f"<p>Each anchor window (seeded, spread over the data) is decoded (argmax) with one neuron set to "
-             f"{info['grid'][0]:+g} .. {info['grid'][-1]:+g} prior sd in {len(info['grid'])} steps and every other "
-             f"neuron at the anchor's mu; the features of the decoded windows against the swept value give the "
-             f"interventional counterpart of the correlations."
-             + (f" Neuron {info['control']} (largest mean sigma) is swept as a control." if info.get("control")
-                is not None else "") + "</p>",
-             f'<p><a href="{escape(explorer_href)}">Open the explorer</a>: pick a neuron and an anchor, move the '
-             f"slider, see and hear the decoded window.</p>" if explorer_href else ""]
-    parts.append('<ul class="trav-lines">' + "".join(f"<li>{escape(str(line))}</li>" for line in
-                                                      results.summaries["line"]) + "</ul>")
+    parts = [
+        _STYLE,
+        f'<h3 id="{prefix}">Moving a neuron: traversals of the {escape(label)}</h3>',
+        f"<p>Each anchor window (seeded, spread over the data) is decoded (argmax) with one neuron set to "
+        f"{info['grid'][0]:+g} .. {info['grid'][-1]:+g} prior sd in {len(info['grid'])} steps and every other "
+        f"neuron at the anchor's mu; the features of the decoded windows against the swept value give the "
+        f"interventional counterpart of the correlations."
+        + (
+            f" Neuron {info['control']} (largest mean sigma) is swept as a control."
+            if info.get("control") is not None
+            else ""
+        )
+        + "</p>",
+        f'<p><a href="{escape(explorer_href)}">Open the explorer</a>: pick a neuron and an anchor, move the '
+        f"slider, see and hear the decoded window.</p>"
+        if explorer_href
+        else "",
+    ]
+    parts.append(
+        '<ul class="trav-lines">'
+        + "".join(f"<li>{escape(str(line))}</li>" for line in results.summaries["line"])
+        + "</ul>"
+    )
     audio = info["audio"]
     if audio.get("off_reason"):
         parts.append(f"<p><em>{escape(audio['off_reason'])}</em></p>")
-    for name, caption in (("intervention_matrices", "phik of the swept neurons with the input's features (top) and "
-                           "the monotonicity of the decoded windows' features along the sweep (bottom): same neurons, "
-                           "same features, same order."),
-                          ("intervention_curves", "The strongest intervention curves: mean decoded feature over the "
-                           "anchors (band: one sd) against the swept value.")):
+    for name, caption in (
+        (
+            "intervention_matrices",
+            "phik of the swept neurons with the input's features (top) and "
+            "the monotonicity of the decoded windows' features along the sweep (bottom): same neurons, "
+            "same features, same order.",
+        ),
+        (
+            "intervention_curves",
+            "The strongest intervention curves: mean decoded feature over the "
+            "anchors (band: one sd) against the swept value.",
+        ),
+    ):
         if name in results.figures:
-            parts.append(f"<figure>{_img(results.figures[name], name)}"
-                         f"<figcaption>{escape(caption)}</figcaption></figure>")
+            parts.append(
+                f"<figure>{_img(results.figures[name], name)}<figcaption>{escape(caption)}</figcaption></figure>"
+            )
     if len(results.attributes):
         table = results.attributes.to_html(index=False, escape=True, float_format=lambda v: f"{v:+.3f}", border=0)
-        parts += ["<h4>Attribute vectors against the best single neuron, moved (monotonicity on the vector's own "
-                  "feature)</h4>", table]
+        parts += [
+            "<h4>Attribute vectors against the best single neuron, moved (monotonicity on the vector's own "
+            "feature)</h4>",
+            table,
+        ]
     clips = {}
     anchors = audio.get("anchors", [])[:REPORT_ANCHORS] or [0]
     for neuron in info["neurons"] + ([info["control"]] if info.get("control") is not None else []):
