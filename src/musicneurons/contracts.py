@@ -74,7 +74,7 @@ class Windows:
     Attributes
     ----------
     events : ndarray of shape (n, T), dtype=int8
-        Magenta's melody classes (0 = note-off, 1 = hold, 2.. = pitches), 16 steps a bar.
+        Magenta's melody classes (0 = hold, 1 = note-off, 2..89 = MIDI pitches 21..108), 16 steps a bar.
     meta : DataFrame of n rows
         Provenance: the :data:`PROVENANCE` columns present (``tempo`` in quarter notes a minute).
     """
