@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..contracts import PROVENANCE
 from ..errors import MelodyError, NoMelodiesError, check_choice
 from .events import STEPS_PER_BAR
 from .extract import MODES, sample_windows, to_classes, unique_windows
@@ -58,20 +59,7 @@ __all__ = [
 BARS = (2, 16)
 CACHE_VERSION = 3
 TIME_LIMIT = 120.0  # seconds per item
-WINDOW_COLUMNS = [
-    "source",
-    "file",
-    "tune",
-    "track",
-    "program",
-    "instrument",
-    "section",
-    "first_bar",
-    "tempo",
-    "transposition",
-    "window",
-    "bars",
-]
+WINDOW_COLUMNS = PROVENANCE  # one list of window provenance columns, owned by the data contract
 ERROR_COLUMNS = ["source", "file", "tune", "bars", "reason"]
 _ORPHAN_AGE = 600.0  # seconds after which a chunk without a manifest counts as a dead run's leftover
 _CHUNK_SCHEMA = pa.schema(
