@@ -3,27 +3,13 @@
 from pathlib import Path
 
 import pytest
-import torch
 
 from musicneurons.interventions import audio_status
-from musicneurons.model import MusicVAE, get_config, save_model
 from musicneurons.pipeline import run_study
+from test_study import tiny_model  # the planted 2-bar model the study tests share
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def tiny_model(directory):
-    """A 16-unit 2-bar MusicVAE, z = 16, whose first 4 neurons have sigma ~0.05 (music) and the rest ~1."""
-    torch.manual_seed(0)
-    model = MusicVAE(
-        get_config("mn-mel_2bar").replace(name="tiny-2bar", z_size=16, enc_sizes=(16,), dec_sizes=(16, 16))
-    )
-    with torch.no_grad():
-        model.encoder.sigma.bias[:] = 0.5413
-        model.encoder.sigma.bias[:4] = -3.0
-        model.encoder.mu.weight.mul_(300)
-    return save_model(model, directory)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +17,9 @@ def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("travstudy")
     patch = pytest.MonkeyPatch()
     patch.setenv("MUSICNEURONS_CACHE", str(root / "cache"))
-    run = run_study(root / "run", model=str(tiny_model(root / "tiny")), max_tunes=30, progress=False, traversals=True)
+    run = run_study(
+        root / "run", model=str(tiny_model(root / "tiny", 2)), max_tunes=30, progress=False, traversals=True
+    )
     yield run
     patch.undo()
 
