@@ -7,14 +7,14 @@ noise neurons that are noise (tiny spread of mu, and zeroing their mu costs almo
 
 import numpy as np
 
+from ..analysis.ablation import AS_IS, ablation_accuracies
+from ..analysis.kl import neuron_kl
 from ..melody.events import HOLD
 
 __all__ = [
     "reconstruction_metrics",
     "sigma_profile",
-    "latent_profile",
     "sigma_jump",
-    "ablation_accuracy",
     "acceptance_metrics",
     "ACCEPTANCE",
 ]
@@ -78,22 +78,6 @@ def sigma_profile(model, events, batch_size=512):
     return np.sort(sigma.mean(axis=0))
 
 
-def latent_profile(mu, sigma):
-    """Per-neuron mean sigma, var(mu) and mean KL(N(mu, sigma^2) || N(0, 1)) in nats.
-
-    Parameters
-    ----------
-    mu, sigma : ndarray of shape (n, z), dtype=float32
-
-    Returns
-    -------
-    mean_sigma, var_mu, kl : ndarray of shape (z,), dtype=float64
-    """
-    mu, sigma = mu.astype(np.float64), sigma.astype(np.float64)
-    kl = 0.5 * (sigma**2 + mu**2 - 1.0 - 2.0 * np.log(sigma))
-    return sigma.mean(axis=0), mu.var(axis=0), kl.mean(axis=0)
-
-
 def sigma_jump(mean_sigma):
     """The largest jump in sorted mean sigma: (neurons below it, jump size); (0, 0.0) for fewer than 2 neurons.
 
@@ -108,28 +92,6 @@ def sigma_jump(mean_sigma):
     gaps = np.diff(s)
     k = int(np.argmax(gaps))
     return k + 1, float(gaps[k])
-
-
-def ablation_accuracy(model, events, mu, zero, batch_size=512):
-    """Argmax-decoding token accuracy and exact share with the mu of neurons ``zero`` set to 0.
-
-    Parameters
-    ----------
-    model : MusicVAE
-    events : ndarray of shape (n, T), dtype=int8
-        The windows ``mu`` encodes (the targets).
-    mu : ndarray of shape (n, z), dtype=float32
-    zero : ndarray of int
-        Neuron indices whose mu is set to 0 (the prior mean) before decoding.
-
-    Returns
-    -------
-    accuracy, exact_share : float
-    """
-    z = mu.copy()
-    z[:, np.asarray(zero, np.int64)] = 0.0
-    hits = model.decode(z, batch_size=batch_size) == events
-    return float(hits.mean()), float(hits.all(axis=1).mean())
 
 
 def acceptance_metrics(model, events, batch_size=512):
@@ -152,13 +114,15 @@ def acceptance_metrics(model, events, batch_size=512):
         ``ablation_cost``, ``n_sigma_below_0.9``, ``kl_share_music`` and ``passes``: one bool per criterion.
     """
     mu, sigma = model.encode(events, batch_size=batch_size)
-    mean_sigma, var_mu, kl = latent_profile(mu, sigma)
+    mean_sigma, var_mu, kl = sigma.mean(axis=0), mu.var(axis=0), neuron_kl(mu, sigma)
     order = np.argsort(mean_sigma, kind="stable")
     n_music, jump = sigma_jump(mean_sigma)
     music, noise = order[:n_music], order[n_music:]
-    acc, exact = ablation_accuracy(model, events, mu, [], batch_size)
-    noise_acc, _ = ablation_accuracy(model, events, mu, noise, batch_size)
-    music_acc, _ = ablation_accuracy(model, events, mu, music, batch_size)
+    table = ablation_accuracies(
+        lambda z: model.decode(z, batch_size=batch_size), mu, events, {"noise": noise, "music": music}
+    ).set_index("condition")
+    acc, exact = float(table.loc[AS_IS, "token_accuracy"]), float(table.loc[AS_IS, "exact_share"])
+    noise_acc, music_acc = float(table.loc["noise", "token_accuracy"]), float(table.loc["music", "token_accuracy"])
     baseline = float((events == HOLD).mean())
     out = {
         "n_windows": int(len(events)),
