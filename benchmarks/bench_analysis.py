@@ -128,9 +128,8 @@ def main():
     results, t_tables, t_figures = bench_study(study, real_features, random_features, cat)
     s = results.summary
     print(f"analyse_study, tables only: {t_tables:.1f} s; with every figure: {t_figures:.1f} s (target <= 180 s)")
-    music = s.get("music_neurons", s.get("music_by_sigma"))  # "music_by_sigma" before issue 13
     print(
-        f"  music neurons {music}, features kept {s['features_kept']}, noise floor "
+        f"  music neurons {s['music_neurons']}, features kept {s['features_kept']}, noise floor "
         f"{s['noise_floor']:.3f}, AUC {s['contrast_auc']}"
     )
 

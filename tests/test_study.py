@@ -67,7 +67,18 @@ def test_every_stage_and_the_summary(study):
         feats, _ = load_table(d / "features_real.parquet")
         assert len(real) == len(mu) == len(feats) == s["per_bars"][f"{b}-bar"]["windows_real"] > 0
         assert s["per_bars"][f"{b}-bar"]["windows_random"] == len(real)
-        assert s["per_bars"][f"{b}-bar"]["music_by_sigma"] == 4  # planted: neurons 0-3 have sigma 0.05
+        per = s["per_bars"][f"{b}-bar"]
+        assert per["music_neurons"] == 4  # planted: neurons 0-3 have sigma 0.05
+        assert per["split_found"] and per["split"]["below_gap"] == 4 and per["group"] == "music neurons"
+        ablation = per["noise_test"]["ablation"]  # decoded by the model, 16,384 steps a condition at most
+        assert [r["condition"] for r in ablation] == ["mu as is", "noise mu set to 0", "music mu set to 0"]
+        assert [r["windows"] for r in ablation] == [min(len(real), 16384 // (16 * b))] * 3
+        assert per["noise_test"]["verdict"] in ("noise neurons are unused", "noise neurons are used by the decoder")
+        assert per["claims"]["caveats"] == [
+            "This model has no model card with held-out metrics: how well it is trained is not known."
+        ]
+        assert [c["claim"] for c in per["claims"]["claims"]] == list("abcdef")
+        assert per["example"]["title"] == '"Twinkle, twinkle, little star"' and "split" in per["example"]
         assert real.groupby(["file", "tune"]).size().max() <= 5
         for fig in (
             "fig2_example_rolls",
@@ -78,15 +89,23 @@ def test_every_stage_and_the_summary(study):
             "fig7_neuron_feature_phik",
             "fig10_real_random_histograms",
             "fig11_activation_counts",
+            "fig11_activation_counts_relative",
+            "split_counts",
+            "neuron_kl",
         ):
             assert fig in study.results[b].figures, fig
             assert study.results[b].figures[fig].stat().st_size > 1000
             assert study.results[b].figures[fig].with_suffix(".svg").is_file()
     assert {n["neuron"] for n in s["per_bars"]["2-bar"]["strongest_features"]} <= {0, 1, 2, 3}
-    assert json.loads((study.directory / "summary.json").read_text())["per_bars"]["2-bar"]["music_by_sigma"] == 4
+    assert json.loads((study.directory / "summary.json").read_text())["per_bars"]["2-bar"]["music_neurons"] == 4
+    f_two, f_sixteen = (s["per_bars"][k]["claims"]["claims"][5] for k in ("2-bar", "16-bar"))
+    assert f_two == f_sixteen and f_two["ours"].startswith("4 music neurons against 4 (1.00x)")
     assert set(s["versions"]) >= {"musicneurons", "torch", "music21"} and s["timings_s"]["total"] > 0
     table = closing_table(s)
-    assert "music neurons (mean sigma rule)" in table and "2-bar" in table and "16-bar" in table
+    assert "music neurons (detected split)" in table and "2-bar" in table and "16-bar" in table
+    for name, per in s["per_bars"].items():  # one line of verdicts a length, in the claims' order
+        verdicts = "; ".join(f"({c['claim']}) {c['verdict']}" for c in per["claims"]["claims"])
+        assert f"{name}: noise test: {per['noise_test']['verdict']}; the paper's claims: {verdicts}" in table
     for b in (2, 16):
         assert study.results[b].analysis.neurons["music"].sum() == 4
         assert len(study.results[b].windows) == s["per_bars"][f"{b}-bar"]["windows_real"]
@@ -250,10 +269,26 @@ def test_report_in_headless_chromium(study):
         page.goto(study.report.as_uri())
         images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
         text = page.inner_text("body")
+        claims = page.evaluate("""Array.from(document.querySelectorAll("h2[id^=bars]")).map(h => {
+            const next = h.nextElementSibling;
+            return {bars: h.id, first: next.tagName + " " + next.className,
+                    caveats: Array.from(next.querySelectorAll("p.caveat")).map(p => p.innerText),
+                    rows: Array.from(next.querySelectorAll("tbody tr")).map(
+                        tr => Array.from(tr.cells).map(td => td.innerText))};
+        })""")
         browser.close()
     assert errors == [] and requests == []
     assert len(images) >= 16 and all(images)
-    for b in (2, 16):
+    on_disk = json.loads((study.directory / "summary.json").read_text())
+    assert [section["bars"] for section in claims] == ["bars2", "bars16"]
+    for b, section in zip((2, 16), claims):
         s = study.summary["per_bars"][f"{b}-bar"]
         assert f"real windows\n{s['windows_real']}" in text
-        assert f"music neurons (mean sigma rule)\n{s['music_by_sigma']}" in text
+        assert f"music neurons (detected split)\n{s['music_neurons']}" in text
+        judged = on_disk["per_bars"][f"{b}-bar"]["claims"]
+        assert section["first"] == "SECTION claims"  # the claims come first, right under the heading
+        assert section["caveats"] == judged["caveats"] and len(judged["caveats"]) == 1
+        assert section["rows"] == [
+            [f"({c['claim']}) {c['title']}", c["paper"], c["ours"], c["verdict"], c["rule"]] for c in judged["claims"]
+        ]
+    assert text.count("Split found: 4 music neurons below a gap in mean sigma") == 2

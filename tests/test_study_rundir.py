@@ -125,7 +125,7 @@ def test_every_kind_of_damaged_output_is_recomputed_to_the_same_tables(env, caps
         assert any(line.startswith(f"musicneurons: recomputing {name}: ") for line in notices), (name, notices)
     _assert_same(_final_tables(out), reference)
     assert json.loads((d / "example" / "example.json").read_text()) == again.results[2].summary["example"]
-    assert again.summary["per_bars"]["2-bar"]["music_by_sigma"] == 4
+    assert again.summary["per_bars"]["2-bar"]["music_neurons"] == 4
 
 
 def test_a_second_run_into_the_same_out_is_refused_at_once(env, capsys):

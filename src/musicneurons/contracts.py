@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import InvalidParameterError, TableError
 from .tables import read_table, save_table
 
-__all__ = ["Windows", "Latents", "Features", "PROVENANCE", "KEY_NUMBERS"]
+__all__ = ["Windows", "Latents", "Features", "PROVENANCE", "KEY_NUMBERS", "key_numbers"]
 
 PROVENANCE = [
     "source",
@@ -49,11 +49,23 @@ PROVENANCE = [
 KEY_NUMBERS = [
     ("windows_real", "real windows"),
     ("windows_random", "random windows"),
-    ("music_by_sigma", "music neurons (mean sigma rule)"),
+    ("music_neurons", "music neurons (detected split)"),
+    ("group_size", "neurons analysed"),
     ("active_units", "active units (var mu > 0.01)"),
-    ("agreement", "agreement of the two rules"),
+    ("agreement", "agreement with the active-unit rule"),
     ("noise_floor", "phik noise floor"),
 ]
+
+
+def key_numbers(summary: dict) -> list[tuple[str, Any]]:
+    """(label, value) of each of :data:`KEY_NUMBERS` in one length's summary; no split reads "none: no clear split"."""
+    values = [(label, summary.get(name)) for name, label in KEY_NUMBERS]
+    if summary.get("split_found") is False:
+        values = [
+            (label, "none: no clear split" if name == "music_neurons" else v)
+            for (name, label), (_, v) in zip(KEY_NUMBERS, values)
+        ]
+    return values
 
 
 def _require(table: Path, columns: dict[str, np.ndarray], names: tuple[str, ...], what: str) -> None:

@@ -281,20 +281,32 @@ class BarsStudy:
         )
         return Features.load(entry.path), key
 
-    def analysis(self, real: tuple, random: tuple, upstream: tuple):
-        """Every analysis of the paper -> StudyResults (computed, or read back when the folder verifies)."""
-        from .analysis import analyse_study
+    def analysis(self, real: tuple, random: tuple, events: np.ndarray, upstream: tuple):
+        """Every analysis of the paper, with the noise test's decoder ablation on the real ``events`` (n, T) int8
+        -> StudyResults (computed, or read back when the folder verifies)."""
+        from .analysis import analyse_study, model_caveats, noise_ablation
+        from .analysis.ablation import ABLATION_TOKENS
         from .analysis.study import StudyResults
         from .features import catalogue
 
-        entry = self.entry("analysis", content_key("analysis", upstream, __version__))
+        caveats = model_caveats(self.ref.card, self._held_out_metrics())
+        key = content_key("analysis", upstream, __version__, caveats, ABLATION_TOKENS)
+        entry = self.entry("analysis", key)
         if entry.verified():
             return StudyResults.load(entry.path)
         entry.clear()
         (mu, sigma, feats), (rmu, rsigma, rfeats) = real, random
-        results = self._timed(
-            "analysis",
-            lambda: analyse_study(
+
+        def make():
+            ablation = noise_ablation(
+                self.model.decode,
+                mu,
+                sigma,
+                events,
+                max_windows=ABLATION_TOKENS // events.shape[1],
+                random_state=self.settings.seed,
+            )
+            return analyse_study(
                 mu,
                 sigma,
                 feats.values,
@@ -305,14 +317,22 @@ class BarsStudy:
                 out_dir=entry.path,
                 label=f"{self.bars}-bar",
                 random_state=self.settings.seed,
-            ),
-        )
+                ablation=ablation,
+                caveats=caveats,
+            )
+
+        results = self._timed("analysis", make)
         entry.complete(len(results.neurons))
         return results
 
+    def _held_out_metrics(self) -> dict | None:
+        """The model folder's ``metrics.json`` (held-out figures written by training), when it has one."""
+        path = Path(self.ref.path) / "metrics.json"
+        return read_json(path) if self.ref.kind != "magenta" and path.is_file() else None
+
     def example(self) -> tuple[dict, dict]:
         """Figs 2-3 for the example melody -> (its summary dict, {figure name: png path})."""
-        entry = self.entry("example", content_key("example", self.ref.key(), self.settings.seed))
+        entry = self.entry("example", content_key("example", self.ref.key(), self.settings.seed, "split"))
         if not entry.verified():
             entry.clear()
             self._timed("example", lambda: write_example(self.model, self.bars, self.settings.seed, entry.path))
@@ -343,6 +363,7 @@ class BarsStudy:
             self.analysis,
             (lat.mu, lat.sigma, feats),
             (rlat.mu, rlat.sigma, rfeats),
+            windows.events,
             (lat_key, rlat_key, feat_key, rfeat_key),
         )
         example, example_figures = step("example", self.example)
@@ -410,6 +431,7 @@ def real_windows(
 def write_example(model, bars: int, seed: int, folder: Path) -> dict:
     """Figs 2-3 of the example melody and its ``example.json`` under ``folder``; returns the JSON's content."""
     from .analysis.example import encode_example, plot_example_latents, plot_example_rolls
+    from .analysis.split import detect_split
     from .report.figures import save_figure
 
     ex = encode_example(model, bars=bars, seed=seed)
@@ -422,9 +444,11 @@ def write_example(model, bars: int, seed: int, folder: Path) -> dict:
         folder / "fig3_example_latents",
     )
     info = {
+        "title": EXAMPLE_TITLE,
         "reconstructs": ex.reconstructs,
         "step_accuracy": round(ex.step_accuracy, 4),
         "neurons_sigma_below_1": int((ex.sigma < 1).sum()),
+        "split": detect_split(ex.sigma).summary(),
     }
     write_json(folder / "example.json", info)
     return info
@@ -517,6 +541,7 @@ def run_study(
         Before any long work: a bad setting, a missing device, an unusable ``out`` or cache, another run
         in ``out``, a model that cannot be found.
     """
+    from .analysis.claims import finish_claims
     from .model import models_by_bars
     from .preflight import check_cache, check_device
     from .report.html import write_report
@@ -539,6 +564,9 @@ def run_study(
         started = time.perf_counter()
         settings = Settings(data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds)
         results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
+        finish_claims(
+            {b: res.summary for b, res in results.items()}, {b: res.summary["example"] for b, res in results.items()}
+        )
         described = {
             "out": str(run.root),
             "models": {str(b): ref.spec for b, ref in models.items()},

@@ -98,15 +98,16 @@ def no_window_lines(summary):
 def closing_table(summary):
     """The terminal summary: one column per window length, one row per key number."""
     per = summary["per_bars"]
-    from .contracts import KEY_NUMBERS
+    from .contracts import key_numbers
 
-    rows = (
-        [("model", "model")] + [(label, name) for name, label in KEY_NUMBERS] + [("items without a window", "errors")]
-    )
     cols = list(per)
+    columns = [
+        [("model", per[c].get("model")), *key_numbers(per[c]), ("items without a window", per[c].get("errors"))]
+        for c in cols
+    ]
     lines = [f"{'':34s}" + "".join(f"{c:>24s}" for c in cols)]
-    for label, key in rows:
-        lines.append(f"{label:34s}" + "".join(f"{_short(per[c].get(key)):>24s}" for c in cols))
+    for cells in zip(*columns):
+        lines.append(f"{cells[0][0]:34s}" + "".join(f"{_short(value):>24s}" for _, value in cells))
     lines.append(
         f"{'strongest (1st neuron)':34s}"
         + "".join(f"{_short(_first(per[c].get('strongest_features'))):>24s}" for c in cols)
@@ -115,7 +116,16 @@ def closing_table(summary):
     for name in sorted(set().union(*auc)):
         lines.append(f"{'AUC ' + name:34s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))
     lines.append(f"{'total time (s)':34s}{summary['timings_s']['total']:>24.1f}")
-    return "\n".join(lines)
+    return "\n".join(lines + [_verdicts(name, s) for name, s in per.items()])
+
+
+def _verdicts(name, per):
+    """One line of a length's verdicts: the noise test and the paper's claims, (a) to (f)."""
+    claims = (per.get("claims") or {}).get("claims", [])
+    judged = "; ".join(f"({c['claim']}) {c['verdict']}" for c in claims)
+    return (
+        f"{name}: noise test: {(per.get('noise_test') or {}).get('verdict', '-')}; the paper's claims: {judged or '-'}"
+    )
 
 
 def _first(strongest):

@@ -122,7 +122,6 @@ class NeuronSplit:
             "group_rule": self.rule,
             "group": self.group_label,
             "group_size": k,
-            "music_by_sigma": k,  # the group's size under the study's older key (its report still reads it)
             "music_neurons": k if self.is_split else None,
             "sigma_threshold": self.sigma_threshold,
             "active_units": int(self.active.sum()),

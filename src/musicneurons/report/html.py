@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..rundir import write_text
+from .claims_section import STYLE as CLAIMS_STYLE
+from .claims_section import claims_section, contrast_note, noise_section, split_section
 
 __all__ = ["write_report", "CAPTIONS", "figure_order", "EXTRA_SECTIONS"]
 
@@ -27,8 +29,11 @@ EXTRA_SECTIONS: list[str] = [
 CAPTIONS = {
     "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
     "fig3_example_latents": "Fig. 3: the example's sigma, mu and one posterior sample, neurons by increasing sigma.",
+    "split_counts": "Neurons with mean sigma below a cut, against the cut: a plateau is a music/noise split "
+    "(the shaded gap is the one the rule judged), a ramp is its absence.",
     "fig4_neuron_boxplots": "Fig. 4: sigma and mu per neuron over the real windows, neurons by mean sigma; "
-    "the dashed line splits music from noise neurons.",
+    "the dashed line ends the analysed group (the music neurons when a split was found).",
+    "neuron_kl": "Mean KL(N(mu, sigma^2) || N(0, 1)) per neuron, neurons by mean sigma: what each neuron costs.",
     "fig5_pearson_mu": "Fig. 5: Pearson correlation of mu between the first 100 neurons in order.",
     "fig6_feature_phik": "Fig. 6: phik among the jSymbolic features (constants and duplicates dropped).",
     "fig7_neuron_feature_phik": "Fig. 7: phik between music neurons and features (Spearman sign beside each value).",
@@ -37,11 +42,15 @@ CAPTIONS = {
     "attribute_vectors": "Attribute vectors (top minus bottom quartile of a feature) against the best single neuron.",
     "fig10_real_random_histograms": "Fig. 10: mu of the first four music neurons, real music against random notes.",
     "fig11_activation_counts": "Fig. 11: neurons with |mu| > 0.1 among music and noise neurons, real against random.",
+    "fig11_activation_counts_relative": "Fig. 11 with a threshold relative to each neuron's spread: neurons whose mu "
+    "lies more than 2 standard deviations (over the real windows) from its real mean.",
 }
 _ORDER = [
     "fig2_example_rolls",
     "fig3_example_latents",
+    "split_counts",
     "fig4_neuron_boxplots",
+    "neuron_kl",
     "fig5_pearson_mu",
     "fig6_feature_phik",
     "fig7_neuron_feature_phik",
@@ -49,9 +58,11 @@ _ORDER = [
     "attribute_vectors",
     "fig10_real_random_histograms",
     "fig11_activation_counts",
+    "fig11_activation_counts_relative",
 ]
 
-_STYLE = """
+_STYLE = (
+    """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
@@ -62,6 +73,8 @@ pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em;white-space:
 .key{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:.6em}
 .key div{background:#f4f7fb;padding:.6em;border-radius:6px}.key b{display:block;font-size:1.4em}
 """
+    + CLAIMS_STYLE
+)
 
 
 def figure_order(names):
@@ -93,9 +106,9 @@ def _table(df, max_rows=20):
 
 
 def _key_numbers(summary):
-    from ..contracts import KEY_NUMBERS
+    from ..contracts import key_numbers
 
-    items = [(label, summary.get(name)) for name, label in KEY_NUMBERS]
+    items = key_numbers(summary)
     items.append(("example reconstructed from mu", (summary.get("example") or {}).get("reconstructs")))
     cells = "".join(f"<div>{escape(label)}<b>{escape(_fmt(value))}</b></div>" for label, value in items)
     return f'<div class="key">{cells}</div>'
@@ -110,14 +123,20 @@ def _fmt(value):
 def _bars_section(res):
     """The section of one window length, from its :class:`~musicneurons.pipeline.BarsResult` (no file read)."""
     s, analysis = res.summary, res.analysis
-    parts = [f'<h2 id="bars{res.bars}">{res.bars}-bar model: {escape(str(res.model))}</h2>', _key_numbers(s)]
+    parts = [
+        f'<h2 id="bars{res.bars}">{res.bars}-bar model: {escape(str(res.model))}</h2>',
+        claims_section(s, f"claims{res.bars}"),
+        _key_numbers(s),
+        split_section(s),
+        noise_section(s),
+    ]
     for name in figure_order(res.figures):
         parts.append(f"<figure>{_img(res.figures[name])}<figcaption>{escape(_caption(name))}</figcaption></figure>")
     for spec in EXTRA_SECTIONS:
         module, name = spec.split(":")
         parts.append(getattr(importlib.import_module(module), name)(res))
     strongest = pd.DataFrame(s.get("strongest_features") or [])
-    parts += ["<h3>Strongest feature of the first music neurons</h3>", _table(strongest)]
+    parts += [f"<h3>Strongest feature of the first {escape(s.get('group', 'music neurons'))}</h3>", _table(strongest)]
     corr = analysis.correlations
     cols = [c for c in ("neuron", "feature_id", "category", "phik", "sign", "spearman", "above_noise") if c in corr]
     parts += ["<h3>Strongest neuron-feature correlations (phik)</h3>", _table(corr[cols])]
@@ -127,7 +146,8 @@ def _bars_section(res):
         ("Attribute vectors against single neurons", "attributes"),
         ("Disentanglement scores per feature", "disentanglement"),
     ):
-        parts += [f"<h3>{escape(title)}</h3>", _table(getattr(analysis, name))]
+        note = contrast_note(s) if name == "contrast" else ""
+        parts += [f"<h3>{escape(title)}</h3>", note, _table(getattr(analysis, name))]
     meta = res.windows.meta
     sample = meta[[c for c in ("file", "tune", "track", "program", "first_bar", "tempo") if c in meta]]
     parts += ["<h3>A sample of the real windows</h3>", _table(sample, 10)]
