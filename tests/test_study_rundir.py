@@ -128,6 +128,24 @@ def test_every_kind_of_damaged_output_is_recomputed_to_the_same_tables(env, caps
     assert again.summary["per_bars"]["2-bar"]["music_neurons"] == 4
 
 
+def test_a_rerun_with_phiks_own_binning_recomputes_only_the_analysis(env, capsys):
+    root, model = env
+    data, out = root / "binned", root / "binned_run"
+    write_songs(data, 0, 6)
+    first = run_study(out, model=model, data=data, progress=False)
+    stages = {p: p.stat().st_mtime_ns for p in (out / "bars2").glob("*.parquet")}
+    assert first.summary["per_bars"]["2-bar"]["correlation_tests"]["phik_binning"] == "quantile"
+    capsys.readouterr()
+    assert (
+        main(["run", "--model", model, "--data", str(data), "--out", str(out), "--binning", "uniform", "--quiet"]) == 0
+    )
+    assert "music neurons (detected split)" in capsys.readouterr().out
+    summary = read_json(out / "summary.json")
+    assert summary["settings"]["binning"] == "uniform"
+    assert summary["per_bars"]["2-bar"]["correlation_tests"]["phik_binning"] == "uniform"
+    assert {p: p.stat().st_mtime_ns for p in (out / "bars2").glob("*.parquet")} == stages
+
+
 def test_a_second_run_into_the_same_out_is_refused_at_once(env, capsys):
     root, model = env
     out = root / "locked"

@@ -147,6 +147,7 @@ class Settings:
     traversals: bool = False  # the traversal stage (musicneurons.interventions)
     soundfont: str | Path | None = None
     traversal_audio_seconds: float | None = None  # None: the stage's default
+    binning: str = "quantile"  # phik's bins (musicneurons.analysis.correlation)
 
 
 class BarsStudy:
@@ -290,7 +291,7 @@ class BarsStudy:
         from .features import catalogue
 
         caveats = model_caveats(self.ref.card, self._held_out_metrics())
-        key = content_key("analysis", upstream, __version__, caveats, ABLATION_TOKENS)
+        key = content_key("analysis", upstream, __version__, caveats, ABLATION_TOKENS, self.settings.binning)
         entry = self.entry("analysis", key)
         if entry.verified():
             return StudyResults.load(entry.path)
@@ -317,6 +318,7 @@ class BarsStudy:
                 out_dir=entry.path,
                 label=f"{self.bars}-bar",
                 random_state=self.settings.seed,
+                binning=self.settings.binning,
                 ablation=ablation,
                 caveats=caveats,
             )
@@ -496,6 +498,7 @@ def run_study(
     device: str = "cpu",
     progress: bool = True,
     traversals: bool = False,
+    binning: str = "quantile",
     soundfont: str | Path | None = None,
     traversal_audio_seconds: float | None = None,
 ) -> StudyRun:
@@ -530,6 +533,8 @@ def run_study(
         General MIDI SoundFont for the traversals' audio (default: Debian's, when installed).
     traversal_audio_seconds : float, optional
         Audio budget of the traversals per length (0: no audio).
+    binning : {"quantile", "uniform"}
+        phik's bins: quantile bins, or phik's own default equal-width bins (recorded in the summary).
 
     Returns
     -------
@@ -548,6 +553,8 @@ def run_study(
 
     check_positive_int("n", n, "run_study")
     check_positive_int("max_tunes", max_tunes, "run_study")
+    if binning not in ("quantile", "uniform"):
+        raise InvalidParameterError(f"run_study: binning must be 'quantile' or 'uniform'; got {binning!r}")
     if data is not None and not Path(data).exists():
         raise InvalidParameterError(f"--data {data}: no such file or folder")
     if soundfont is not None and not Path(soundfont).is_file():
@@ -562,7 +569,9 @@ def run_study(
         # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
         timings = read_json(timings_path) or {}
         started = time.perf_counter()
-        settings = Settings(data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds)
+        settings = Settings(
+            data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds, binning
+        )
         results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
         finish_claims(
             {b: res.summary for b, res in results.items()}, {b: res.summary["example"] for b, res in results.items()}
@@ -578,6 +587,7 @@ def run_study(
             "traversals": traversals,
             "soundfont": str(soundfont) if soundfont else None,
             "traversal_audio_seconds": traversal_audio_seconds,
+            "binning": binning,
         }
         write_json(timings_path, timings)
         summary = study_summary(results, described, timings, time.perf_counter() - started)

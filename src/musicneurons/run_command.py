@@ -41,6 +41,12 @@ def register(sub):
         "--max-tunes", type=positive_int, default=None, help="embedded corpus only: an evenly spread slice of tunes"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--binning",
+        choices=("quantile", "uniform"),
+        default="quantile",
+        help="phik's bins: quantile (default) or phik's own default equal-width bins; recorded in summary.json",
+    )
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
     p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
     p.add_argument(
@@ -72,6 +78,7 @@ def run(args):
         n=args.n,
         max_tunes=args.max_tunes,
         seed=args.seed,
+        binning=args.binning,
         device=args.device,
         progress=not args.quiet,
         traversals=args.traversals,
