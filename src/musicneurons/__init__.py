@@ -9,17 +9,16 @@ analysis  neuron statistics, correlations, attribute vectors, real vs random.
 report    figures and the HTML report.
 """
 
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 __all__ = ["run_study", "load_model", "__version__"]
 
-_LAZY = {"run_study": "musicneurons.pipeline", "load_model": "musicneurons.model"}
+if TYPE_CHECKING:
+    from .model import load_model
+    from .pipeline import run_study
 
-
-def __getattr__(name):
-    """``musicneurons.run_study`` and ``musicneurons.load_model``, imported on first use (torch is heavy)."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'musicneurons' has no attribute {name!r}")
+lazy_exports(__name__, __file__)

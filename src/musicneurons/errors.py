@@ -1,6 +1,6 @@
 """Typed exceptions of musicneurons: each names the parameter or the file and the reason."""
 
-import numpy as np
+import numbers
 
 __all__ = [
     "MusicNeuronsError",
@@ -100,10 +100,10 @@ def check_choice(name, value, choices, where):
 
 
 def check_positive_int(name, value, where, allow_none=True):
-    """Raise InvalidParameterError unless ``value`` is an int >= 1 (or None when ``allow_none``)."""
+    """Raise InvalidParameterError unless ``value`` is an int (Python or numpy) >= 1 (or None when ``allow_none``)."""
     if value is None and allow_none:
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise InvalidParameterError(
             f"The {name!r} parameter of {where} must be a positive integer. Got {value!r} instead."
         )

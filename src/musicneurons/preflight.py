@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 from .errors import DeviceError, OutputError
-from .rundir import check_writable_folder
 
 __all__ = ["positive_int", "check_device", "check_cache", "check_output_file", "CACHE_ENV"]
 
@@ -70,6 +69,7 @@ def check_cache() -> Path:
         When the variable is set but empty, or the folder is a file, cannot be created or is read-only.
     """
     from .melody.corpus import cache_dir
+    from .rundir import check_writable_folder
 
     if os.environ.get(CACHE_ENV) is not None and not os.environ[CACHE_ENV].strip():
         raise OutputError(f"{CACHE_ENV} is set but empty; unset it (default ~/.cache/musicneurons) or name a folder")
@@ -84,6 +84,8 @@ def check_output_file(path: str | Path, option: str = "--out") -> Path:
     OutputError
         When ``path`` is a folder, or its folder cannot be created or written.
     """
+    from .rundir import check_writable_folder  # imports numpy: not at the top, which every command's options import
+
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{option} {path}: is a folder; give a file name")

@@ -8,35 +8,46 @@ judges the paper's claims one by one. The model enters only through results pass
 ablation of :func:`ablation_accuracies`).
 """
 
-from .ablation import ablation_accuracies, model_ablation, noise_ablation
-from .attributes import attribute_vectors, compare_attribute_vectors, plot_attribute_comparison
-from .claims import judge_claims, model_caveats
-from .contrast import (
-    activation_counts,
-    contrast_auc,
-    plot_activation_counts,
-    plot_neuron_histograms,
-    relative_activation_counts,
-)
-from .correlation import (
-    CrossCorrelation,
-    correlate,
-    pearson_matrix,
-    plot_cross_correlation,
-    plot_matrix,
-    spearman_cross,
-)
-from .disentanglement import disentanglement_scores, mutual_information_matrix
-from .example import LatentExample, encode_example, plot_example_latents, plot_example_rolls, twinkle_events
-from .inputs import select_features
-from .kl import kl_table, neuron_kl, plot_neuron_kl
-from .neurons import NeuronSplit, neuron_statistics, order_by_sigma, plot_neuron_boxplots, split_neurons
-from .noise import noise_statistics, noise_test
-from .phik_cross import independence_pvalues, phik_cross_matrix, phik_from_table, phik_noise_floor, phik_significance
-from .scatter import loess_curve, plot_scatter, scatter_selection
-from .split import SplitDetection, counts_vs_cut, detect_split, plot_split_counts, window_overlap
-from .study import StudyResults, analyse_study, melody_candidates
-from .synthetic import PlantedStudy, planted_study
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .ablation import ablation_accuracies, model_ablation, noise_ablation
+    from .attributes import attribute_vectors, compare_attribute_vectors, plot_attribute_comparison
+    from .claims import judge_claims, model_caveats
+    from .contrast import (
+        activation_counts,
+        contrast_auc,
+        plot_activation_counts,
+        plot_neuron_histograms,
+        relative_activation_counts,
+    )
+    from .correlation import (
+        CrossCorrelation,
+        correlate,
+        pearson_matrix,
+        plot_cross_correlation,
+        plot_matrix,
+        spearman_cross,
+    )
+    from .disentanglement import disentanglement_scores, mutual_information_matrix
+    from .example import LatentExample, encode_example, plot_example_latents, plot_example_rolls, twinkle_events
+    from .inputs import select_features
+    from .kl import kl_table, neuron_kl, plot_neuron_kl
+    from .neurons import NeuronSplit, neuron_statistics, order_by_sigma, plot_neuron_boxplots, split_neurons
+    from .noise import noise_statistics, noise_test
+    from .phik_cross import (
+        independence_pvalues,
+        phik_cross_matrix,
+        phik_from_table,
+        phik_noise_floor,
+        phik_significance,
+    )
+    from .scatter import loess_curve, plot_scatter, scatter_selection
+    from .split import SplitDetection, counts_vs_cut, detect_split, plot_split_counts, window_overlap
+    from .study import StudyResults, analyse_study, melody_candidates
+    from .synthetic import PlantedStudy, planted_study
 
 __all__ = [
     "ablation_accuracies",
@@ -95,3 +106,5 @@ __all__ = [
     "PlantedStudy",
     "planted_study",
 ]
+
+lazy_exports(__name__, __file__)

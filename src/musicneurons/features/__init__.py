@@ -5,9 +5,14 @@ P/R/M features, equal to music21's own values, and jSymbolic 2.2 features music2
 ``catalogue()`` describes each one. ``music21_features`` runs music21 itself (the slow reference).
 """
 
-from .catalogue import MUSIC21_IDS, catalogue, feature_ids
-from .compute import compute_features, nan_reasons
-from .music21_reference import compare_with_music21, music21_features, window_to_stream
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .catalogue import MUSIC21_IDS, catalogue, feature_ids
+    from .compute import compute_features, nan_reasons
+    from .music21_reference import compare_with_music21, music21_features, window_to_stream
 
 __all__ = [
     "compute_features",
@@ -19,3 +24,5 @@ __all__ = [
     "compare_with_music21",
     "window_to_stream",
 ]
+
+lazy_exports(__name__, __file__)

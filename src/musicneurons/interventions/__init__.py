@@ -14,30 +14,35 @@ run_traversals       the whole stage: tables, MIDI, figures, audio and ``explore
 render_windows       event windows -> Ogg/Vorbis audio through FluidSynth
 """
 
-from .audio import ENABLE_AUDIO, audio_status, find_soundfont, render_windows, window_seconds
-from .curves import (
-    attribute_comparison,
-    decoded_features,
-    direction_changes,
-    intervention_curves,
-    intervention_matrix,
-    monotonicity,
-    neuron_summaries,
-    plot_intervention_curves,
-    plot_intervention_matrices,
-    strongest_pairs,
-)
-from .explorer import write_explorer
-from .stage import NeuronChoice, TraversalResults, audio_plan, choose_neurons, run_traversals
-from .traverse import (
-    Direction,
-    attribute_directions,
-    choose_anchors,
-    neuron_directions,
-    sweep_latents,
-    traverse,
-    value_grid,
-)
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .audio import ENABLE_AUDIO, audio_status, find_soundfont, render_windows, window_seconds
+    from .curves import (
+        attribute_comparison,
+        decoded_features,
+        direction_changes,
+        intervention_curves,
+        intervention_matrix,
+        monotonicity,
+        neuron_summaries,
+        plot_intervention_curves,
+        plot_intervention_matrices,
+        strongest_pairs,
+    )
+    from .explorer import write_explorer
+    from .stage import NeuronChoice, TraversalResults, audio_plan, choose_neurons, run_traversals
+    from .traverse import (
+        Direction,
+        attribute_directions,
+        choose_anchors,
+        neuron_directions,
+        sweep_latents,
+        traverse,
+        value_grid,
+    )
 
 __all__ = [
     "ENABLE_AUDIO",
@@ -69,3 +74,5 @@ __all__ = [
     "traverse",
     "value_grid",
 ]
+
+lazy_exports(__name__, __file__)

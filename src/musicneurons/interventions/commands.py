@@ -15,7 +15,7 @@ def register(sub):
     """Add ``traverse`` to the ``musicneurons`` subparsers."""
     import argparse
 
-    from .stage import DEFAULT_ANCHORS, DEFAULT_AUDIO_SECONDS, DEFAULT_K
+    from .defaults import DEFAULT_ANCHORS, DEFAULT_AUDIO_SECONDS, DEFAULT_K
 
     p = sub.add_parser(
         "traverse",

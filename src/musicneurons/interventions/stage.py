@@ -37,6 +37,7 @@ from .curves import (
     plot_intervention_matrices,
     strongest_pairs,
 )
+from .defaults import DEFAULT_ANCHORS, DEFAULT_AUDIO_SECONDS, DEFAULT_K
 from .traverse import attribute_directions, choose_anchors, neuron_directions, traverse, value_grid
 
 __all__ = [
@@ -53,9 +54,6 @@ __all__ = [
     "NO_SPLIT_LABEL",
 ]
 
-DEFAULT_K = 8
-DEFAULT_ANCHORS = 16
-DEFAULT_AUDIO_SECONDS = 1500.0
 MUSIC_LABEL = "music neurons"
 NO_SPLIT_LABEL = "first neurons by mean sigma (no clear music/noise split: not called music neurons)"
 REQUESTED_LABEL = "requested neurons"

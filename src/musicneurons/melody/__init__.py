@@ -11,27 +11,32 @@ events_to_notes, notes_to_events, events_to_midi   conversions of event arrays
 plot_piano_roll    a piano roll of one window (returns fig, ax)
 """
 
-from .corpus import corpus_melodies, corpus_tunes
-from .events import (
-    HOLD,
-    MAX_PITCH,
-    MIN_PITCH,
-    N_CLASSES,
-    NOTE_OFF,
-    STEPS_PER_BAR,
-    event_to_pitch,
-    events_to_midi,
-    events_to_notes,
-    notes_to_events,
-    pitch_to_event,
-)
-from .extract import extract_windows
-from .files import read_melodies
-from .notesequence import NoteSequence
-from .plot import plot_piano_roll
-from .random_notes import random_windows
-from .sources import read_midi, read_score
-from .tables import load_melodies, random_melodies, save_melodies
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .corpus import corpus_melodies, corpus_tunes
+    from .events import (
+        HOLD,
+        MAX_PITCH,
+        MIN_PITCH,
+        N_CLASSES,
+        NOTE_OFF,
+        STEPS_PER_BAR,
+        event_to_pitch,
+        events_to_midi,
+        events_to_notes,
+        notes_to_events,
+        pitch_to_event,
+    )
+    from .extract import extract_windows
+    from .files import read_melodies
+    from .notesequence import NoteSequence
+    from .plot import plot_piano_roll
+    from .random_notes import random_windows
+    from .sources import read_midi, read_score
+    from .tables import load_melodies, random_melodies, save_melodies
 
 __all__ = [
     "corpus_melodies",
@@ -58,3 +63,5 @@ __all__ = [
     "N_CLASSES",
     "STEPS_PER_BAR",
 ]
+
+lazy_exports(__name__, __file__)

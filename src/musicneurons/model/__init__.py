@@ -1,19 +1,24 @@
 """MusicVAE in PyTorch: named configurations, the model, model references (locate, load, save), training."""
 
-from ..errors import ModelFileError
-from .config import CONFIGS, ModelConfig, get_config
-from .io import (
-    ModelRef,
-    default_model,
-    import_magenta,
-    load_config,
-    load_model,
-    models_by_bars,
-    resolve_model,
-    save_model,
-    shipped_models,
-)
-from .musicvae import CategoricalDecoder, Encoder, HierarchicalDecoder, MusicVAE, magenta_parameter_count
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ..errors import ModelFileError
+    from .config import CONFIGS, ModelConfig, get_config
+    from .io import (
+        ModelRef,
+        default_model,
+        import_magenta,
+        load_config,
+        load_model,
+        models_by_bars,
+        resolve_model,
+        save_model,
+        shipped_models,
+    )
+    from .musicvae import CategoricalDecoder, Encoder, HierarchicalDecoder, MusicVAE, magenta_parameter_count
 
 __all__ = [
     "CONFIGS",
@@ -35,3 +40,5 @@ __all__ = [
     "import_magenta",
     "magenta_parameter_count",
 ]
+
+lazy_exports(__name__, __file__)
