@@ -15,7 +15,7 @@ import time
 import torch
 
 from musicneurons.model import MusicVAE, get_config
-from musicneurons.model.train import _optimizer, train_step
+from musicneurons.model.train import adam_optimizer, train_step
 
 
 def matmul_flops(dtype, size=2048, seconds=2.0):
@@ -76,7 +76,7 @@ def bench(name, batch, seconds):
     config = get_config(name).replace(batch_size=batch, sampling_schedule="constant", sampling_rate=0.0)
     torch.manual_seed(0)
     model = MusicVAE(config)
-    optimizer = _optimizer(model)
+    optimizer = adam_optimizer(model)
     events = torch.randint(0, config.n_classes, (batch, config.n_steps), generator=torch.Generator().manual_seed(0))
     enc_macs, fwd_macs = model_macs(config)
     rows = []

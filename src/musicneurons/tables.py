@@ -1,11 +1,14 @@
-"""Our own Parquet tables: atomic save, load with metadata, and array columns as fixed-size lists.
+"""Our own Parquet tables: atomic save, streamed writing, load with metadata, array columns as fixed-size lists.
 
 Every stage of the study reads and writes one of these. Array columns (``events``, ``mu``, ``sigma``)
 are Arrow fixed-size lists, so a column of n rows of width w loads as ``ndarray of shape (n, w)``
-without a Python loop. Table metadata (a JSON dict) records settings, seeds and the package version.
+without a Python loop. Table metadata (a JSON dict under the schema key ``musicneurons``) records
+settings, seeds and the package version. :func:`save_table` writes a whole table at once;
+:class:`TableWriter` writes one row group at a time, for tables larger than memory.
 """
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,7 @@ from .rundir import PARTIAL_SUFFIX, atomic_path
 
 __all__ = [
     "save_table",
+    "TableWriter",
     "read_table",
     "load_table",
     "load_metadata",
@@ -29,8 +33,11 @@ __all__ = [
 _META_KEY = b"musicneurons"
 
 
-def _to_arrow(df, array_columns):
-    """DataFrame plus {name: ndarray (n, w)} -> pyarrow Table with fixed-size list columns."""
+def _to_arrow(df, array_columns, metadata):
+    """DataFrame plus {name: ndarray (n, w)} plus metadata -> pyarrow Table with fixed-size list columns.
+
+    ``metadata`` (a JSON-able dict, ``version`` added unless given) is stored under :data:`_META_KEY`.
+    """
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     for name, arr in array_columns.items():
         arr = np.ascontiguousarray(arr)
@@ -41,7 +48,9 @@ def _to_arrow(df, array_columns):
             table = table.set_column(table.column_names.index(name), name, col)
         else:
             table = table.append_column(name, col)
-    return table
+    meta = dict(metadata or {})
+    meta.setdefault("version", __version__)
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
 
 
 def save_table(path, df, arrays=None, metadata=None):
@@ -61,13 +70,73 @@ def save_table(path, df, arrays=None, metadata=None):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = _to_arrow(df, arrays or {})
-    meta = dict(metadata or {})
-    meta.setdefault("version", __version__)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+    table = _to_arrow(df, arrays or {}, metadata)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return path
+
+
+class TableWriter:
+    """Write one of our tables row group by row group, atomically: memory stays that of one group.
+
+    Use as a context manager::
+
+        with TableWriter(path, metadata) as table:
+            for df, events in batches:
+                table.write(df, {"events": events})
+
+    The rows go to a temporary ``*.partial`` name beside ``path``, renamed to ``path`` when the block ends
+    without an exception; after an exception (or an interruption) the temporary file is removed and a
+    table already at ``path`` is left as it was. The result reads like one :func:`save_table` wrote.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination.
+    metadata : dict, optional
+        JSON-serialisable settings; ``version`` is added.
+    """
+
+    def __init__(self, path, metadata=None):
+        self.path = Path(path)
+        self.metadata = metadata
+        self._writer = None
+        self._first_empty = None
+        self._stack = ExitStack()
+
+    def __enter__(self):
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        self._stack.callback(self._close)  # runs first: the file is complete before it is renamed or removed
+        return self
+
+    def write(self, df, arrays=None):
+        """Append ``df`` plus array columns ({name: ndarray of shape (len(df), w)}) as one row group.
+
+        An empty ``df`` adds no rows; it gives the schema of a table no row is ever written to.
+        """
+        if not len(df):
+            self._first_empty = self._first_empty or (df, arrays)
+            return
+        table = _to_arrow(df, arrays or {}, self.metadata)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is None and self._writer is None:
+            try:
+                if self._first_empty is None:
+                    raise ValueError(f"{self.path}: nothing was written, not even an empty frame for the schema")
+                df, arrays = self._first_empty
+                self._writer = pq.ParquetWriter(self._tmp, _to_arrow(df, arrays or {}, self.metadata).schema)
+            except BaseException as error:
+                self._stack.__exit__(type(error), error, error.__traceback__)
+                raise
+        return self._stack.__exit__(exc_type, exc, traceback)
+
+    def _close(self):
+        if self._writer is not None:
+            self._writer.close()
 
 
 def _arrow(path, columns=None):

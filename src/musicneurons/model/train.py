@@ -37,6 +37,7 @@ __all__ = [
     "train",
     "loss_terms",
     "train_step",
+    "adam_optimizer",
     "batch_indices",
     "bf16_supported",
     "CHECKPOINT_DIR",
@@ -190,7 +191,7 @@ def train_step(model, optimizer, events, step, seed, bf16=False):
     return {"loss": loss.item(), **stats, "lr": lr, "grad_norm": norm}
 
 
-def _optimizer(model):
+def adam_optimizer(model):
     """Adam with TF's defaults (beta1 0.9, beta2 0.999, eps 1e-8) over the trainable parameters."""
     params = [p for p in model.parameters() if p.requires_grad]
     return torch.optim.Adam(params, lr=model.config.learning_rate, betas=(0.9, 0.999), eps=1e-8)
@@ -368,7 +369,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = MusicVAE(config).to(device)
-    optimizer = _optimizer(model)
+    optimizer = adam_optimizer(model)
     step, wall_s, log = _resume(out, model, optimizer)
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
