@@ -260,41 +260,113 @@ def _alive(pid):
         return False
 
 
+HELD_CLI = Path(__file__).with_name("held_cli.py")
+N_LONG_FILES = 40  # chunks of 32 items: chunk 0 (files 0-31) and chunk 1 (32-39), one per worker
+
+
+class HeldRun:
+    """``musicneurons melodies`` on long melodies in a subprocess whose last file waits for a gate.
+
+    :meth:`wait_for_a_chunk` returns once the first chunk is committed (its manifest written), with the
+    run's two workers alive; the second chunk cannot finish before :meth:`release`, so the run is still
+    going whenever the test acts, however loaded the machine.
+    """
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        root = tmp_path / "many"
+        root.mkdir()
+        rng = np.random.default_rng(0)
+        for k in range(N_LONG_FILES):
+            notes = quarters(rng.integers(55, 80, 120).tolist())
+            (root / f"{k:04d}.mid").write_bytes(midi_bytes([{"notes": notes}]))
+        self.cache, self.gate, self.out = tmp_path / "cache", tmp_path / "gate", tmp_path / "m.parquet"
+        self.args = ["melodies", str(root), "--out", str(self.out), "--workers", "2", "--quiet"]
+        self.env = {
+            **os.environ,
+            "MUSICNEURONS_CACHE": str(self.cache),
+            "HELD_CLI_GATE": str(self.gate),
+            "HELD_CLI_FILE": f"{N_LONG_FILES - 1:04d}.mid",
+            "PYTHONPATH": os.pathsep.join([str(HELD_CLI.parent), os.environ.get("PYTHONPATH", "")]),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HELD_CLI), *self.args],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a command started at a terminal
+        )
+
+    def chunks(self):
+        """{committed chunk manifest: its mtime in ns}."""
+        return {p: p.stat().st_mtime_ns for p in self.cache.rglob("chunk-*.json")}
+
+    def wait_for_a_chunk(self):
+        """Wait until a chunk is committed and both workers run; returns the workers' pids."""
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            workers = _children(self.proc.pid)
+            if len(workers) >= 2 and self.chunks():
+                return workers
+            time.sleep(0.05)
+        stderr = self.proc.communicate()[1] if self.proc.poll() is not None else "(still running)"
+        pytest.fail(f"no chunk committed with two workers alive (exit status {self.proc.poll()}): {stderr}")
+
+    def release(self):
+        self.gate.touch()
+
+    def assert_rerun_equals_a_fresh_run(self):
+        """Rerun the plain command (nothing held): exit 0, the tables equal those of a run in a fresh cache."""
+        rerun = subprocess.run([sys.executable, "-m", "musicneurons", *self.args], env=self.env, capture_output=True)
+        assert rerun.returncode == 0, rerun.stderr
+        assert not list(self.tmp_path.rglob("*.partial"))
+        fresh = self.tmp_path / "fresh.parquet"
+        os.environ["MUSICNEURONS_CACHE"] = str(self.tmp_path / "cache-fresh")  # restored by the autouse fixture
+        assert main(self.args[:3] + [str(fresh)] + self.args[4:]) == 0
+        (a, _), (b, _) = load_melodies(self.out), load_melodies(fresh)
+        assert len(a) == 5 * N_LONG_FILES and a.drop(columns="events").equals(b.drop(columns="events"))
+        assert np.array_equal(np.stack(a.events), np.stack(b.events))
+        assert load_melodies(errors_path(self.out))[0].equals(load_melodies(errors_path(fresh))[0])
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
 def test_sigkill_of_the_command_leaves_no_worker_and_a_rerun_gives_identical_tables(tmp_path):
-    root = tmp_path / "many"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    for k in range(200):  # long melodies: many windows a file, so the run lasts long enough to be killed
-        (root / f"{k:04d}.mid").write_bytes(midi_bytes([{"notes": quarters(rng.integers(55, 80, 120).tolist())}]))
-    env = {**os.environ, "MUSICNEURONS_CACHE": str(tmp_path / "cache")}
-    out = tmp_path / "m.parquet"
-    cmd = [sys.executable, "-m", "musicneurons", "melodies", str(root), "--out", str(out), "--workers", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        workers = _children(proc.pid)
-        if len(workers) >= 2 and list((tmp_path / "cache").rglob("chunk-*.json")):
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None and len(workers) >= 2, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    deadline = time.monotonic() + 30
+    run = HeldRun(tmp_path)
+    workers = run.wait_for_a_chunk()
+    run.proc.send_signal(signal.SIGKILL)
+    run.proc.wait()
+    deadline = time.monotonic() + 30  # the workers notice their parent's death (PR_SET_PDEATHSIG, a watchdog)
     while time.monotonic() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.1)
     assert not [w for w in workers if _alive(w)]
-    assert not out.exists()
-    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
-    assert not list((tmp_path / "cache").rglob("*.partial")) and not list(tmp_path.glob("*.partial"))
-    fresh = tmp_path / "fresh.parquet"
-    os.environ["MUSICNEURONS_CACHE"] = str(tmp_path / "cache-fresh")  # restored by the autouse fixture
-    assert main(cmd[3:6] + [str(fresh)] + cmd[7:]) == 0
-    (a, _), (b, _) = load_melodies(out), load_melodies(fresh)
-    assert len(a) == 1000 and a.drop(columns="events").equals(b.drop(columns="events"))
-    assert np.array_equal(np.stack(a.events), np.stack(b.events))
-    assert load_melodies(errors_path(out))[0].equals(load_melodies(errors_path(fresh))[0])
+    assert not run.out.exists() and not errors_path(run.out).exists()
+    run.assert_rerun_equals_a_fresh_run()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+@pytest.mark.parametrize(
+    "signum, status, stopped_by",
+    [(signal.SIGINT, 130, "interrupted (SIGINT)"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+)
+def test_sigint_and_sigterm_stop_the_command_with_a_message_and_a_rerun_resumes(tmp_path, signum, status, stopped_by):
+    run = HeldRun(tmp_path)
+    workers = run.wait_for_a_chunk()
+    committed = run.chunks()
+    if signum == signal.SIGINT:
+        os.killpg(run.proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: every process of the group gets it
+    else:
+        run.proc.send_signal(signal.SIGTERM)  # kill PID: the command's process only
+    stderr = run.proc.communicate(timeout=300)[1]
+    assert run.proc.returncode == status, stderr
+    assert stderr.splitlines()[-1] == f"musicneurons melodies: {stopped_by}; run the same command again to resume."
+    assert not [w for w in workers if _alive(w)]  # stopped and reaped before the command exited
+    assert not run.out.exists() and not errors_path(run.out).exists()
+    assert not list(tmp_path.rglob("*.partial"))
+    assert run.chunks() == committed  # the finished chunk is kept as it was
+    run.release()
+    run.assert_rerun_equals_a_fresh_run()
+    assert {p: t for p, t in run.chunks().items() if p in committed} == committed  # resumed, not redone
 
 
 def test_cli_summary_counts_reasons_with_the_first_files(folder, tmp_path, capsys):

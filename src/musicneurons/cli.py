@@ -12,6 +12,7 @@ import sys
 
 from . import __version__
 from .errors import MusicNeuronsError
+from .interrupts import exit_status, sigterm_as_interrupt, stop_message
 
 __all__ = ["main", "build_parser"]
 
@@ -41,20 +42,29 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point: parse ``argv`` and run the chosen command; returns the exit status."""
+    """Entry point: parse ``argv`` and run the chosen command; returns the exit status.
+
+    0 on success, 1 for a :class:`~musicneurons.errors.MusicNeuronsError` (one line naming the problem),
+    2 for a mistake in the options (argparse), 130 after Ctrl-C (SIGINT) and 143 after SIGTERM
+    (:mod:`musicneurons.interrupts`; rerunning the same command resumes).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
-        return args.handler(args) or 0
+        with sigterm_as_interrupt():
+            return args.handler(args) or 0
     except MusicNeuronsError as exc:
         print(f"musicneurons {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"\nmusicneurons {args.command}: interrupted; run the same command again to resume.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(
+            f"\nmusicneurons {args.command}: {stop_message(exc)}; run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return exit_status(exc)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ their identity: path, size, modification time, tune) and the SHA-256 of the Parq
 - one item's failure, whatever the exception, becomes an error row with its reason, as does an item
   running past the time limit; a worker process that dies is replaced and its items retried one by one;
 - worker processes die with their parent (Linux ``PR_SET_PDEATHSIG`` and a watchdog thread) and ignore
-  Ctrl-C, which the parent handles (as SIGTERM) by stopping them and leaving only finished chunks.
+  Ctrl-C; the parent handles Ctrl-C and SIGTERM alike (:mod:`musicneurons.interrupts`) by stopping them,
+  removing their half-written files and leaving only finished chunks.
 
 The at-most-5 sampling is applied per piece while the chunks are read back in item order
 (:func:`iter_assembled`), so one cache serves every mode and seed and memory stays flat.
@@ -40,6 +41,7 @@ import pyarrow.parquet as pq
 
 from ..contracts import PROVENANCE
 from ..errors import MelodyError, NoMelodiesError, check_choice
+from ..interrupts import sigterm_as_interrupt
 from .events import STEPS_PER_BAR
 from .extract import MODES, sample_windows, to_classes, unique_windows
 
@@ -345,14 +347,6 @@ def _delete_chunk(work_dir, name):
         (work_dir / f"{name}{suffix}").unlink(missing_ok=True)
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C."""
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated
-
-
 def collect_windows(
     items,
     reader,
@@ -404,17 +398,14 @@ def collect_windows(
     batches = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="item", disable=not progress)
     workers = workers or min(os.cpu_count() or 1, 4)
-    main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
     try:
-        for batch, name in _run(reader, batches, work_dir, workers, time_limit):
-            for i, (k, _) in enumerate(batch):
-                chunks[k] = (work_dir / f"{name}.parquet", i)
-            bar.update(len(batch))
+        with sigterm_as_interrupt():
+            for batch, name in _run(reader, batches, work_dir, workers, time_limit):
+                for i, (k, _) in enumerate(batch):
+                    chunks[k] = (work_dir / f"{name}.parquet", i)
+                bar.update(len(batch))
     finally:
         bar.close()
-        if main:
-            signal.signal(signal.SIGTERM, old_term)
         remove_dead_partials(work_dir)
     return Collected([(it, *chunks[k]) for it, k in zip(items, keys)], notices)
 
