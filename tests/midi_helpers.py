@@ -67,6 +67,12 @@ def track(*events):
     return b"MTrk" + len(data).to_bytes(4, "big") + data
 
 
+def track_at(*events):
+    """An MTrk chunk from (absolute tick, event bytes) pairs, kept in the given order (ticks non-decreasing)."""
+    ticks = [tick for tick, _ in events]
+    return track(*((tick - before, ev) for before, (tick, ev) in zip([0, *ticks], events)))
+
+
 def smf(*tracks, tpq=480, fmt=1):
     """Standard MIDI File bytes: a header (format ``fmt``, ``tpq`` ticks a quarter) and the given chunks."""
     return (

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from midi_helpers import off, on, program_event, smf, tempo_event, time_signature_event, track, vlq
+from midi_helpers import off, on, program_event, smf, tempo_event, time_signature_event, track, track_at, vlq
 from musicneurons.errors import MidiFileError
 from musicneurons.melody import NoteSequence, extract_windows, read_midi
 from musicneurons.melody.extract import unique_windows
@@ -57,6 +57,86 @@ def test_notes_opened_at_the_note_off_tick_stay_open_only_beside_a_closed_one():
     # A note whose only note-off falls on its own tick is dropped (nothing earlier was closed).
     ns = read_midi(smf(CONDUCTOR, track((0, on(62)), (0, off(62)), (0, on(64)), (480, [0x90, 64, 0]))))
     assert notes_of(ns) == [(0.0, 0.5, 64, 0, 0)]
+
+
+# Same-tick note-on/note-off cases on one track (480 ticks a quarter, 120 qpm: tick 480 = 0.5 s), as
+# (absolute tick, event) in file order, and the notes (start s, end s, pitch, velocity) that pretty_midi
+# 0.2.11 (mido 1.3.3) printed for these very bytes; the rule: a note-off (or velocity-0 note-on) closes
+# every open note of its channel and pitch opened at an earlier tick; notes opened at its own tick stay open
+# when it closed an earlier one, and are dropped (with no later note-off to end them) when it closed none.
+SAME_TICK_CASES = {
+    "zero-length note: on and off at one tick": (
+        [(0, on(60)), (0, off(60)), (480, on(62)), (960, off(62))],
+        [(0.5, 1.0, 62, 100)],
+    ),
+    "zero-length note by a velocity-0 note-on": (
+        [(0, on(60)), (0, on(60, 0)), (480, on(62)), (960, off(62))],
+        [(0.5, 1.0, 62, 100)],
+    ),
+    "a later note-off does not revive a dropped zero-length note": (
+        [(0, on(60)), (0, off(60)), (480, off(60)), (480, on(62)), (960, off(62))],
+        [(0.5, 1.0, 62, 100)],
+    ),
+    "repeated pitch, note-off then note-on at one tick": (
+        [(0, on(60)), (480, off(60)), (480, on(60)), (960, off(60))],
+        [(0.0, 0.5, 60, 100), (0.5, 1.0, 60, 100)],
+    ),
+    "repeated pitch, note-on then note-off at one tick": (
+        [(0, on(60)), (480, on(60, 90)), (480, off(60)), (960, off(60))],
+        [(0.0, 0.5, 60, 100), (0.5, 1.0, 60, 90)],
+    ),
+    "on, off, on at one tick after an open note: both new notes stay open": (
+        [(0, on(60)), (480, on(60, 70)), (480, off(60)), (480, on(60, 60)), (960, off(60))],
+        [(0.0, 0.5, 60, 100), (0.5, 1.0, 60, 70), (0.5, 1.0, 60, 60)],
+    ),
+    "off, on, off at one tick after an open note: the new note is dropped": (
+        [(0, on(60)), (480, off(60)), (480, on(60, 70)), (480, off(60)), (960, off(60))],
+        [(0.0, 0.5, 60, 100)],
+    ),
+    "second note-on of a sounding pitch: one note-off ends both": (
+        [(0, on(60, 100)), (240, on(60, 50)), (480, off(60))],
+        [(0.0, 0.5, 60, 100), (0.25, 0.5, 60, 50)],
+    ),
+    "second note-on, then two note-offs: the second is spurious": (
+        [(0, on(60, 100)), (240, on(60, 50)), (480, off(60)), (720, off(60))],
+        [(0.0, 0.5, 60, 100), (0.25, 0.5, 60, 50)],
+    ),
+    "second note-on closed by a velocity-0 note-on": (
+        [(0, on(60, 100)), (240, on(60, 50)), (480, on(60, 0))],
+        [(0.0, 0.5, 60, 100), (0.25, 0.5, 60, 50)],
+    ),
+    "two note-ons at one tick, one note-off later: two notes": (
+        [(0, on(60, 100)), (0, on(60, 50)), (480, off(60))],
+        [(0.0, 0.5, 60, 100), (0.0, 0.5, 60, 50)],
+    ),
+    "two note-ons and a note-off at one tick: both dropped": (
+        [(0, on(60, 100)), (0, on(60, 50)), (0, off(60)), (480, off(60))],
+        [],
+    ),
+    "three note-ons at two ticks, a note-off at the second": (
+        [(0, on(60, 100)), (240, on(60, 90)), (240, on(60, 80)), (240, off(60)), (720, off(60))],
+        [(0.0, 0.25, 60, 100), (0.25, 0.75, 60, 90), (0.25, 0.75, 60, 80)],
+    ),
+    "zero-length note, then a note-on at that tick closed later": (
+        [(0, on(60)), (0, off(60)), (0, on(60, 70)), (480, off(60))],
+        [(0.0, 0.5, 60, 70)],
+    ),
+    "a note-off before any note-on at its tick is spurious": (
+        [(0, off(60)), (0, on(60)), (480, off(60))],
+        [(0.0, 0.5, 60, 100)],
+    ),
+    "a note never closed is dropped": ([(0, on(60)), (480, off(60)), (480, on(60))], [(0.0, 0.5, 60, 100)]),
+    "a zero-length note on channel 2 leaves channel 1's sounding note": (
+        [(0, on(60)), (240, on(60, 70, channel=1)), (240, off(60, channel=1)), (480, off(60))],
+        [(0.0, 0.5, 60, 100)],
+    ),
+}
+
+
+@pytest.mark.parametrize("events, expected", SAME_TICK_CASES.values(), ids=SAME_TICK_CASES.keys())
+def test_same_tick_note_ons_and_offs_give_pretty_midis_notes(events, expected):
+    ns = read_midi(smf(track_at(*events), fmt=0))
+    assert list(zip(ns.start.tolist(), ns.end.tolist(), ns.pitch.tolist(), ns.velocity.tolist())) == expected
 
 
 def test_a_note_takes_the_program_in_force_at_its_note_off():
