@@ -119,7 +119,7 @@ def test_rerun_is_cached_and_identical(study, env):
     assert again.summary["per_bars"] == study.summary["per_bars"]
 
 
-class _Interrupted(Exception):
+class _Interrupted(KeyboardInterrupt):
     pass
 
 

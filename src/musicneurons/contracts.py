@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidParameterError, TableError
-from .tables import read_table, save_table
+from .tables import read_rows, read_table, save_table
 
 __all__ = ["Windows", "Latents", "Features", "PROVENANCE", "KEY_NUMBERS", "key_numbers"]
 
@@ -127,9 +127,12 @@ class Windows:
         return save_table(path, self.meta, {"events": self.events}, metadata)
 
     @classmethod
-    def load(cls, path: str | Path) -> Windows:
-        """Read a windows table (any table with an ``events`` array column)."""
-        scalars, arrays, _ = read_table(path)
+    def load(cls, path: str | Path, rows: tuple[int, int] | None = None, columns: list[str] | None = None) -> Windows:
+        """Read a windows table (any table with an ``events`` array column), or its rows ``start:stop``.
+
+        ``columns`` reads only those columns (``events`` among them), e.g. ``['events', 'tempo']``.
+        """
+        scalars, arrays, _ = read_table(path, columns) if rows is None else read_rows(path, *rows, columns)
         _require(Path(path), arrays, ("events",), "melody")
         return cls(arrays["events"], scalars)
 

@@ -1,26 +1,40 @@
 """Encoding windows into latents, chunk by chunk, resumable: the study's latent stage and the ``encode`` command.
 
-:func:`encode_chunk` is the chunk function (one model, one block of windows -> one :class:`Latents`);
-:func:`encode_windows` maps it over the chunks of a run-directory entry, keeping each finished chunk
-in the entry's :class:`~musicneurons.rundir.ChunkStore`, so an interrupted encoding resumes at the first
-missing chunk and gives exactly the result of an uninterrupted one.
+:func:`encode_chunk` encodes one block of windows with one model; :func:`encode_part` is the stage's chunk
+function (:mod:`musicneurons.execute`): it reads its rows of a windows table by path, encodes them and
+writes them into the entry's :class:`~musicneurons.rundir.ChunkStore` itself, in this process, a local
+worker or a Dask worker alike. :func:`encode_windows` maps it over the chunks of a run-directory entry and
+joins the finished chunks, so an interrupted encoding resumes at the missing chunks and gives exactly the
+result of an uninterrupted one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .contracts import Latents, Windows
-from .rundir import Entry, content_key, file_key
+from .execute import Executor, LocalExecutor, chunk_ranges, fill_store, read_chunks
+from .rundir import ChunkStore, Entry, content_key, file_key
+from .tables import row_count
 
 if TYPE_CHECKING:
     from .model import ModelRef, MusicVAE
 
-__all__ = ["ENCODE_CHUNK", "encode_chunk", "encode_windows", "latents_key", "encode_file"]
+__all__ = [
+    "ENCODE_CHUNK",
+    "encode_chunk",
+    "encode_part",
+    "EncodePart",
+    "ModelLoader",
+    "encode_windows",
+    "latents_key",
+    "encode_file",
+]
 
 ENCODE_CHUNK = 2048
 
@@ -49,9 +63,64 @@ def latents_key(windows_key: str, model: ModelRef) -> str:
     return content_key("latents", windows_key, model.key())
 
 
+class ModelLoader:
+    """A picklable handle of a model that loads it once per process (the study's encoding chunks use it).
+
+    Parameters
+    ----------
+    ref : ModelRef
+    device : str
+        Torch device where the model is loaded (a worker's CPU or GPU).
+    """
+
+    def __init__(self, ref: ModelRef, device: str = "cpu") -> None:
+        self.ref, self.device = ref, device
+
+    def __call__(self) -> MusicVAE:
+        key = (str(self.ref.path), self.ref.key(), self.device)
+        if key not in _LOADED:
+            _LOADED.clear()  # one model a process: a full-size MusicVAE takes half a gigabyte
+            _LOADED[key] = self.ref.load(self.device)
+        return _LOADED[key]
+
+
+_LOADED: dict[tuple, MusicVAE] = {}
+
+
+@dataclass(frozen=True)
+class EncodePart:
+    """One chunk of an encoding: rows ``start:stop`` of the windows, into chunk ``index`` of ``store``.
+
+    Attributes
+    ----------
+    windows : Path or ndarray of shape (stop - start, T), dtype=int8
+        A windows table, whose rows ``start:stop`` the chunk reads itself, or those rows.
+    model : callable
+        Returns the MusicVAE (a :class:`ModelLoader` where the chunk runs in another process).
+    """
+
+    index: int
+    start: int
+    stop: int
+    windows: Path | np.ndarray
+    model: Callable[[], MusicVAE]
+    device: str
+    store: ChunkStore
+
+
+def encode_part(part: EncodePart) -> int:
+    """Chunk function of the encoding stage: encode one chunk's windows into its store -> rows written."""
+    events = part.windows
+    if isinstance(events, Path):
+        events = Windows.load(events, (part.start, part.stop), ["events"]).events
+    latents = encode_chunk(part.model(), events, part.device)
+    part.store.put(part.index, mu=latents.mu, sigma=latents.sigma)
+    return len(latents)
+
+
 def encode_windows(
     entry: Entry,
-    events: np.ndarray,
+    events: np.ndarray | Path,
     model: Callable[[], MusicVAE],
     z: int,
     device: str = "cpu",
@@ -59,18 +128,20 @@ def encode_windows(
     progress: bool = True,
     desc: str = "encoding",
     metadata: dict | None = None,
+    executor: Executor | None = None,
 ) -> Latents:
-    """Encode ``events`` into the latent table of ``entry``, reusing the chunks already in its store.
+    """Encode windows into the latent table of ``entry``, reusing the chunks already in its store.
 
     Parameters
     ----------
     entry : Entry
         Where the latent table goes (its key says which windows and which model).
-    events : ndarray of shape (n, T), dtype=int8
+    events : ndarray of shape (n, T), dtype=int8, or Path
+        The windows, or a windows table that each chunk reads its rows of (needed on a cluster).
     model : callable
-        Returns the MusicVAE; called only when a chunk has to be encoded.
+        Returns the MusicVAE; called where a chunk is encoded (a :class:`ModelLoader` on a cluster).
     z : int
-        Latent size (width of an empty result).
+        Latent size (width of an empty result, and of the NaN rows of a failed chunk).
     device : str
     chunk : int
         Windows per chunk (and per saved part).
@@ -80,29 +151,32 @@ def encode_windows(
         The bar's label.
     metadata : dict, optional
         Stored with the table.
+    executor : Executor, optional
+        Where the chunks run (:mod:`musicneurons.execute`); default this process.
 
     Returns
     -------
     Latents
+        Rows of a chunk that failed on every try are NaN; the entry's marker lists those chunks
+        (:meth:`Entry.failed`), keeps the other chunks, and a rerun retries the failed ones.
     """
-    from tqdm.auto import tqdm
-
     entry.invalidate()
     store = entry.chunks()
-    starts = range(0, len(events), chunk)
-    parts = []
-    for index, start in enumerate(tqdm(starts, desc=desc, unit="chunk", disable=not progress)):
-        arrays = store.get(index)
-        if arrays is None:
-            latents = encode_chunk(model(), events[start : start + chunk], device)
-            store.put(index, mu=latents.mu, sigma=latents.sigma)
-        else:
-            latents = Latents(arrays["mu"], arrays["sigma"])
-        parts.append(latents)
-    result = Latents.concat(parts, z)
+    n = row_count(events) if isinstance(events, Path) else len(events)
+    ranges = chunk_ranges(n, chunk)
+    parts = [
+        EncodePart(i, lo, hi, events if isinstance(events, Path) else events[lo:hi], model, device, store)
+        for i, lo, hi in ranges
+    ]
+    failed = fill_store(executor or LocalExecutor(1), encode_part, parts, store, progress, desc)
+    blocks = read_chunks(
+        store, ranges, failed, lambda rows: {k: np.full((rows, z), np.nan, np.float32) for k in ("mu", "sigma")}
+    )
+    result = Latents.concat([Latents(b["mu"], b["sigma"]) for b in blocks], z)
     result.save(entry.path, {"key": entry.key, "stage": "latents", **(metadata or {})})
-    entry.complete(len(result))
-    store.clear()
+    entry.complete(len(result), failed=failed)
+    if not failed:
+        store.clear()
     return result
 
 

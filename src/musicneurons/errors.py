@@ -15,6 +15,7 @@ __all__ = [
     "OutputError",
     "RunLockedError",
     "DeviceError",
+    "StageError",
     "TableError",
     "check_choice",
     "check_positive_int",
@@ -88,6 +89,10 @@ class RunLockedError(MusicNeuronsError):
 
 class DeviceError(MusicNeuronsError, ValueError):
     """The requested torch device is not available on this machine."""
+
+
+class StageError(MusicNeuronsError):
+    """A stage of the study cannot go on: every chunk of its input failed on every try."""
 
 
 def check_choice(name, value, choices, where):

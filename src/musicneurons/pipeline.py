@@ -36,6 +36,8 @@ from __future__ import annotations
 import importlib
 import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +47,10 @@ import pandas as pd
 
 from . import __version__
 from .contracts import KEY_NUMBERS, Features, Latents, Windows
-from .encoding import ENCODE_CHUNK, encode_windows, latents_key
-from .errors import InvalidParameterError, OutputError, check_positive_int
-from .rundir import RunDirectory, content_key, file_key, folder_key, read_json, write_json
+from .encoding import ENCODE_CHUNK, ModelLoader, encode_windows, latents_key
+from .errors import InvalidParameterError, OutputError, StageError, check_positive_int
+from .execute import Executor, LocalExecutor, make_executor, rows_without
+from .rundir import RunDirectory, content_key, file_key, folder_key, notice, read_json, write_json
 from .tables import save_table
 
 __all__ = ["run_study", "StudyRun", "BarsResult", "BarsStudy", "EXTRA_STAGES"]
@@ -58,7 +61,8 @@ EXTRA_STAGES: list[str] = [
     "musicneurons.melody.failures:study_stage",
     "musicneurons.interventions.study_stage:study_traversals",
 ]
-RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock")
+RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock", "errors.parquet")
+TABLES = {"real": "melodies.parquet", "random": "random.parquet"}  # the windows each latents/features stage reads
 
 
 @dataclass
@@ -148,6 +152,12 @@ class Settings:
     soundfont: str | Path | None = None
     traversal_audio_seconds: float | None = None  # None: the stage's default
     binning: str = "quantile"  # phik's bins (musicneurons.analysis.correlation)
+    executor: Executor = field(default_factory=LocalExecutor)  # where the chunks of every stage run
+
+    @property
+    def client_device(self) -> str:
+        """Device of the model this process uses itself (example, traversals): a cluster's workers encode."""
+        return self.device if isinstance(self.executor, LocalExecutor) else "cpu"
 
 
 class BarsStudy:
@@ -167,13 +177,18 @@ class BarsStudy:
         self.run_dir, self.bars, self.ref, self.settings, self.timings = run, bars, model, settings, timings
         self.dir = run.root / f"bars{bars}"
         self._model = None
+        self.failed: dict[str, list[dict]] = {}  # chunks of each chunked stage that failed on every try
 
     @property
     def model(self):
         """The MusicVAE, loaded on first use."""
         if self._model is None:
-            self._model = self.ref.load(self.settings.device)
+            self._model = ModelLoader(self.ref, self.settings.client_device)()
         return self._model
+
+    def _windows_source(self, name: str, windows: Windows, executor: Executor):
+        """What a chunk reads its windows from: the table by path, or the windows when it runs here."""
+        return windows if executor.inline() else self.dir / TABLES[name]
 
     def entry(self, name: str, key: str):
         """The run-directory entry of output ``name`` (e.g. ``'latents_real.parquet'``) of this length."""
@@ -209,7 +224,7 @@ class BarsStudy:
         if not all([table.verified(), errors.verified()]):  # both checked: a notice for each damaged one
 
             def make():
-                windows, errs = real_windows(self.bars, s.data, s.n, s.max_tunes, s.seed, s.progress)
+                windows, errs = real_windows(self.bars, s.data, s.n, s.max_tunes, s.seed, s.progress, s.executor)
                 meta = {"key": key, "stage": "melodies", "bars": self.bars}
                 windows.save(table.path, meta)
                 save_table(errors.path, errs, metadata=meta)
@@ -244,43 +259,43 @@ class BarsStudy:
 
         entry.ensure(make)
 
-    def latents(self, name: str, events: np.ndarray, upstream: str) -> tuple[Latents, str]:
-        """mu, sigma (n, z) float32 of ``events``, encoded in chunks that survive an interruption."""
+    def latents(self, name: str, windows: Windows, upstream: str) -> tuple[Latents, str]:
+        """mu, sigma (n, z) float32 of the windows, encoded in chunks that survive an interruption."""
         key = latents_key(upstream, self.ref)
         entry = self.entry(f"latents_{name}.parquet", key)
-        if entry.verified():
-            return Latents.load(entry.path), key
-        latents = self._timed(
-            f"latents_{name}",
-            lambda: encode_windows(
-                entry,
-                events,
-                lambda: self.model,
-                self.ref.config.z_size,
-                self.settings.device,
-                ENCODE_CHUNK,
-                self.settings.progress,
-                f"encoding {name} ({self.bars} bars)",
-                {"model": self.ref.spec},
-            ),
-        )
-        return latents, key
+        if not entry.verified():
+            executor = self.settings.executor.vectorised()
+            source = self._windows_source(name, windows, executor)
+            self._timed(
+                f"latents_{name}",
+                lambda: encode_windows(
+                    entry,
+                    source.events if isinstance(source, Windows) else source,
+                    ModelLoader(self.ref, self.settings.device),
+                    self.ref.config.z_size,
+                    self.settings.device,
+                    ENCODE_CHUNK,
+                    self.settings.progress,
+                    f"encoding {name} ({self.bars} bars)",
+                    {"model": self.ref.spec},
+                    executor,
+                ),
+            )
+        self.failed[f"latents_{name}"] = entry.failed()
+        return Latents.load(entry.path), entry.result_key()
 
     def features(self, name: str, windows: Windows, upstream: str) -> tuple[Features, str]:
-        """jSymbolic features of ``windows``."""
-        from .features.commands import features_of
+        """jSymbolic features of ``windows``, computed in chunks."""
+        from .features.commands import FEATURE_CHUNK, feature_table
 
         key = content_key("features", upstream, __version__)
         entry = self.entry(f"features_{name}.parquet", key)
-        self._timed_ensure(
-            f"features_{name}",
-            entry,
-            lambda path: features_of(windows.events, windows.tempo, progress=False).save(
-                path, {"key": key, "stage": "features"}
-            ),
-            len(windows),
-        )
-        return Features.load(entry.path), key
+        if not entry.verified():
+            executor = self.settings.executor.vectorised()
+            source = self._windows_source(name, windows, executor)
+            self._timed(f"features_{name}", lambda: feature_table(entry, source, executor, FEATURE_CHUNK))
+        self.failed[f"features_{name}"] = entry.failed()
+        return Features.load(entry.path), entry.result_key()
 
     def analysis(self, real: tuple, random: tuple, events: np.ndarray, upstream: tuple):
         """Every analysis of the paper, with the noise test's decoder ablation on the real ``events`` (n, T) int8
@@ -356,10 +371,12 @@ class BarsStudy:
 
         windows, errors, real_key = step("melodies", self.melodies)
         random_windows, random_key = step("random", self.random, len(windows), real_key)
-        lat, lat_key = step("latents real", self.latents, "real", windows.events, real_key)
-        rlat, rlat_key = step("latents random", self.latents, "random", random_windows.events, random_key)
+        lat, lat_key = step("latents real", self.latents, "real", windows, real_key)
+        rlat, rlat_key = step("latents random", self.latents, "random", random_windows, random_key)
         feats, feat_key = step("features real", self.features, "real", windows, real_key)
         rfeats, rfeat_key = step("features random", self.features, "random", random_windows, random_key)
+        windows, lat, feats = self._without_failed("real", windows, lat, feats)
+        random_windows, rlat, rfeats = self._without_failed("random", random_windows, rlat, rfeats)
         results = step(
             "analysis",
             self.analysis,
@@ -375,6 +392,8 @@ class BarsStudy:
             "example": example,
             "strongest_features": strongest_features(results.correlations, results.neurons),
         }
+        if any(self.failed.values()):
+            summary["failed_chunks"] = self.failed_chunks()
         figures = {**example_figures, **{name: paths[0] for name, paths in results.figures.items()}}
         keys = {
             "melodies": real_key,
@@ -406,9 +425,31 @@ class BarsStudy:
             getattr(importlib.import_module(module), name)(self, result)
         return result
 
+    def _without_failed(self, name: str, windows: Windows, latents: Latents, features: Features) -> tuple:
+        """The windows, latents and features without the rows of chunks that failed (those the analysis uses)."""
+        failed = self.failed[f"latents_{name}"] + self.failed[f"features_{name}"]
+        rows = rows_without(len(windows), failed)
+        if rows is None:
+            return windows, latents, features
+        if not len(rows):
+            raise StageError(f"bars{self.bars}: every chunk of the {name} windows failed ({failed[0]['reason']})")
+        notice(
+            f"bars{self.bars}: {len(windows) - len(rows)} of {len(windows)} {name} windows are left out of the "
+            f"analysis: {len(failed)} chunks failed on every try (OUT/errors.parquet); a rerun retries them"
+        )
+        return (
+            windows.take(rows),
+            Latents(latents.mu[rows], latents.sigma[rows]),
+            Features(features.values.iloc[rows], features.nan_reasons[rows]),
+        )
+
+    def failed_chunks(self) -> list[dict]:
+        """Every chunk of this length's stages that failed on every try: ``stage``, ``chunk``, rows, ``reason``."""
+        return [{"stage": f"bars{self.bars}/{stage}", **f} for stage, failed in self.failed.items() for f in failed]
+
 
 def real_windows(
-    bars: int, data, n: int | None, max_tunes: int | None, seed: int, progress: bool
+    bars: int, data, n: int | None, max_tunes: int | None, seed: int, progress: bool, executor: Executor | None = None
 ) -> tuple[Windows, pd.DataFrame]:
     """The study's real windows: the corpus (or ``data``), at most 5 a tune, then a seeded subset of ``n``.
 
@@ -421,9 +462,11 @@ def real_windows(
     from .melody import corpus_melodies, read_melodies
 
     if data is None:
-        frame, errors = corpus_melodies(bars, max_tunes=max_tunes, progress=progress, with_errors=True)
+        frame, errors = corpus_melodies(
+            bars, max_tunes=max_tunes, progress=progress, with_errors=True, executor=executor
+        )
     else:
-        frame, errors = read_melodies(data, bars, progress=progress)
+        frame, errors = read_melodies(data, bars, progress=progress, executor=executor)
     windows = Windows.from_frame(frame)
     if n is not None and n < len(windows):
         windows = windows.take(np.sort(np.random.default_rng(seed).choice(len(windows), n, replace=False)))
@@ -501,6 +544,8 @@ def run_study(
     binning: str = "quantile",
     soundfont: str | Path | None = None,
     traversal_audio_seconds: float | None = None,
+    cluster: str | Executor | None = None,
+    workers: int | None = None,
 ) -> StudyRun:
     """Run the whole study and write its run directory and report.
 
@@ -535,6 +580,14 @@ def run_study(
         Audio budget of the traversals per length (0: no audio).
     binning : {"quantile", "uniform"}
         phik's bins: quantile bins, or phik's own default equal-width bins (recorded in the summary).
+    cluster : {None, 'local'}, str or Executor
+        Where the chunks of extraction, encoding and features run (:mod:`musicneurons.execute`): None,
+        the local process pool (extraction; encoding and features in this process); ``'local'``, a Dask
+        LocalCluster of ``workers``; a scheduler's address (``'tcp://host:8786'``), its cluster, whose
+        workers must see ``out``, ``data`` and the cache folder under the same paths; or an Executor.
+        ``device`` is then the workers' device, checked on them. Needs ``musicneurons[cluster]``.
+    workers : int, optional
+        Processes of the local pool, or of the LocalCluster (default: the CPU count, at most 4).
 
     Returns
     -------
@@ -555,22 +608,36 @@ def run_study(
     check_positive_int("max_tunes", max_tunes, "run_study")
     if binning not in ("quantile", "uniform"):
         raise InvalidParameterError(f"run_study: binning must be 'quantile' or 'uniform'; got {binning!r}")
+    check_positive_int("workers", workers, "run_study")
     if data is not None and not Path(data).exists():
         raise InvalidParameterError(f"--data {data}: no such file or folder")
     if soundfont is not None and not Path(soundfont).is_file():
         raise InvalidParameterError(f"--soundfont {soundfont}: no such SoundFont file")
-    check_device(device)
+    if cluster is None:
+        check_device(device)
     models = models_by_bars(model, bars)
     check_cache()
     check_run_directory(Path(out))
     run = RunDirectory(out)
-    with run.lock():
+    with run.lock(), _opened(make_executor(cluster, workers), cluster) as executor:
+        if cluster is not None:
+            executor.run_on_workers(check_device, device)  # the workers encode: their device counts
         timings_path = run.root / "timings.json"
         # Seconds each stage took when it last ran; a rerun that skips a stage keeps its earlier time.
         timings = read_json(timings_path) or {}
         started = time.perf_counter()
         settings = Settings(
-            data, n, max_tunes, seed, device, progress, traversals, soundfont, traversal_audio_seconds, binning
+            data,
+            n,
+            max_tunes,
+            seed,
+            device,
+            progress,
+            traversals,
+            soundfont,
+            traversal_audio_seconds,
+            binning,
+            executor,
         )
         results = {b: BarsStudy(run, b, ref, settings, timings).run() for b, ref in models.items()}
         finish_claims(
@@ -588,12 +655,42 @@ def run_study(
             "soundfont": str(soundfont) if soundfont else None,
             "traversal_audio_seconds": traversal_audio_seconds,
             "binning": binning,
+            "executor": executor.describe(),
         }
+        write_errors_table(
+            run.root / "errors.parquet", [f for r in results.values() for f in r.summary.get("failed_chunks", [])]
+        )
         write_json(timings_path, timings)
         summary = study_summary(results, described, timings, time.perf_counter() - started)
         write_json(run.root / "summary.json", summary)
         report = write_report(run.root, results, summary)
     return StudyRun(run.root, results, summary, report)
+
+
+@contextmanager
+def _opened(executor: Executor, given) -> Iterator[Executor]:
+    """``executor`` for the run; closed at its end unless the caller passed it in (``given``)."""
+    try:
+        yield executor
+    finally:
+        if executor is not given:
+            executor.close()
+
+
+ERROR_COLUMNS = ["stage", "chunk", "first_row", "rows", "reason"]
+
+
+def write_errors_table(path: Path, failed: list[dict]) -> None:
+    """``OUT/errors.parquet``: every chunk of the run's chunked stages that failed on every try (none: no file)."""
+    if not failed:
+        path.unlink(missing_ok=True)
+        return
+    save_table(
+        path,
+        pd.DataFrame(failed, columns=ERROR_COLUMNS).astype(
+            {"chunk": np.int64, "first_row": np.int64, "rows": np.int64}
+        ),
+    )
 
 
 def study_summary(results: dict, settings: dict, timings: dict, wall: float) -> dict:

@@ -48,7 +48,22 @@ def register(sub):
         help="phik's bins: quantile (default) or phik's own default equal-width bins; recorded in summary.json",
     )
     p.add_argument("--out", default="musicneurons-study", help="run directory (default ./musicneurons-study)")
-    p.add_argument("--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda")
+    p.add_argument(
+        "--device", default="cpu", help="torch device for encoding, e.g. cpu or cuda (on a cluster: the workers')"
+    )
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="local|ADDRESS",
+        help="run extraction, encoding and features on Dask: 'local' starts a LocalCluster, an address "
+        "(tcp://host:8786) connects to a running scheduler; needs pip install 'musicneurons[cluster]'",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="processes of the local pool, or of the LocalCluster with --cluster local (default: CPU count, at most 4)",
+    )
     p.add_argument(
         "--traversals",
         action=argparse.BooleanOptionalAction,
@@ -84,9 +99,12 @@ def run(args):
         traversals=args.traversals,
         soundfont=args.soundfont,
         traversal_audio_seconds=args.traversal_audio_seconds,
+        cluster=args.cluster,
+        workers=args.workers,
     )
     print(closing_table(result.summary))
     print(no_window_lines(result.summary))
+    print(failed_chunk_lines(result.summary))
     print(f"\nreport: {result.report}")
     return 0
 
@@ -100,6 +118,15 @@ def no_window_lines(summary):
             lines.append(f"\n{name}: {info['count']} files/tunes gave no window:")
             lines += [f"  {r['count']:6d}  {r['reason']}  (e.g. {', '.join(r['first'])})" for r in info["by_reason"]]
     return "\n".join(lines)
+
+
+def failed_chunk_lines(summary):
+    """The chunks that failed on every try (their rows are left out of the analysis; a rerun retries them)."""
+    failed = [f for per in summary["per_bars"].values() for f in per.get("failed_chunks", [])]
+    if not failed:
+        return ""
+    lines = [f"\n{len(failed)} chunks failed on every try (OUT/errors.parquet; rerun the command to retry them):"]
+    return "\n".join(lines + [f"  {f['stage']} chunk {f['chunk']} ({f['rows']} rows): {f['reason']}" for f in failed])
 
 
 def closing_table(summary):

@@ -203,6 +203,8 @@ class Entry:
             if announce and self.path.exists() and record is None and self.marker.exists():
                 notice(f"recomputing {self.name}: its completion marker is unreadable")
             return False
+        if record.get("failed"):  # finished with failed chunks: a rerun retries them
+            return False
         problem = self._problem(record)
         if problem and announce:
             notice(f"recomputing {self.name}: {problem}")
@@ -247,6 +249,15 @@ class Entry:
         record = {"key": self.key, "rows": rows, "folder": folder, "files": files, "written": time.time(), **info}
         write_json(self.marker, record)
         return record
+
+    def failed(self) -> list[dict]:
+        """The chunks of the output that failed on every try (``chunk``, ``first_row``, ``rows``, ``reason``)."""
+        return list(self.record().get("failed") or [])
+
+    def result_key(self) -> str:
+        """The key downstream stages build on: :attr:`key`, changed while some of its chunks have failed."""
+        failed = self.failed()
+        return content_key(self.key, "failed", [f["chunk"] for f in failed]) if failed else self.key
 
     def record(self) -> dict:
         """The marker's content ({} when there is none)."""
@@ -319,7 +330,12 @@ class ChunkStore:
                 return {k: data[k] for k in data.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             notice(f"recomputing chunk {index} of {self.name}: {type(exc).__name__}")
+            path.unlink(missing_ok=True)
             return None
+
+    def has(self, index: int) -> bool:
+        """True when chunk ``index`` has been written (whether it reads back is :meth:`get`'s check)."""
+        return self._path(index).is_file()
 
     def put(self, index: int, **arrays: np.ndarray) -> None:
         """Save chunk ``index`` atomically."""

@@ -23,6 +23,8 @@ __all__ = [
     "save_table",
     "TableWriter",
     "read_table",
+    "read_rows",
+    "row_count",
     "load_table",
     "load_metadata",
     "array_column",
@@ -178,11 +180,54 @@ def read_table(path, columns=None):
     TableError
         When the file is missing, truncated or not Parquet.
     """
-    table = _arrow(path, columns)
+    return _split(_arrow(path, columns))
+
+
+def _split(table):
+    """Arrow table -> (scalar DataFrame, {name: ndarray (n, w)} of the fixed-size list columns, metadata)."""
     names = [f.name for f in table.schema if pa.types.is_fixed_size_list(f.type)]
     arrays = {name: array_column_from_arrow(table.column(name)) for name in names}
     meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
     return table.drop_columns(names).to_pandas(), arrays, meta
+
+
+def row_count(path):
+    """Rows of a table, from its Parquet footer (nothing else is read)."""
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+
+
+def read_rows(path, start, stop, columns=None):
+    """Rows ``start:stop`` of a table, as :func:`read_table` returns them; only their row groups are read.
+
+    Parameters
+    ----------
+    path : str or Path
+    start, stop : int
+        Row positions, ``0 <= start <= stop``.
+    columns : list of str, optional
+
+    Returns
+    -------
+    scalars : DataFrame of stop - start rows (fewer past the end)
+    arrays : dict of str to ndarray of shape (stop - start, w)
+    metadata : dict
+    """
+    try:
+        parquet = pq.ParquetFile(path)
+        groups, first, offset = [], 0, 0
+        for g in range(parquet.metadata.num_row_groups):
+            n = parquet.metadata.row_group(g).num_rows
+            if offset < stop and offset + n > start:
+                first = first if groups else offset
+                groups.append(g)
+            offset += n
+        table = parquet.read_row_groups(groups, columns=columns) if groups else parquet.schema_arrow.empty_table()
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+    return _split(table.slice(max(start - first, 0), stop - start))
 
 
 def load_table(path, columns=None):

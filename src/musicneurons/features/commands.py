@@ -1,6 +1,19 @@
-"""The ``features`` command: one column per feature for every window of a melody table."""
+"""The ``features`` command and the study's feature stage: one column per feature for every window."""
 
-__all__ = ["register", "write_features", "features_of"]
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "register",
+    "write_features",
+    "features_of",
+    "feature_table",
+    "features_part",
+    "FeaturePart",
+    "FEATURE_CHUNK",
+]
+
+FEATURE_CHUNK = 20000  # windows per chunk of the study's feature stage
 
 _EXAMPLE = """example:
   musicneurons features melodies_2bar.parquet --out features_2bar.parquet
@@ -80,6 +93,106 @@ def features_of(events, tempo=None, engine="numpy", chunk=20000, progress=True):
                 values, reasons = music21_features(ev, q, progress=bar.update)
             parts.append(Features(values, _row_reasons(reasons, len(ev))))
     return Features.concat(parts)
+
+
+@dataclass(frozen=True)
+class FeaturePart:
+    """One chunk of the feature stage: rows ``start:stop`` of ``windows`` into chunk ``index`` of ``store``.
+
+    ``windows`` is a windows table (the chunk reads its own rows) or those rows as a :class:`Windows`.
+    """
+
+    index: int
+    start: int
+    stop: int
+    windows: Any
+    store: Any
+
+
+def features_part(part):
+    """Chunk function of the feature stage (:mod:`musicneurons.execute`): one chunk's features into its store.
+
+    Stores ``values`` (ndarray of shape (rows, b), dtype=float64), ``columns`` (the b feature ids) and
+    ``nan_reasons`` (ndarray of shape (rows,), str); returns the rows written.
+    """
+    import numpy as np
+
+    from ..contracts import Windows
+
+    windows = (
+        part.windows
+        if isinstance(part.windows, Windows)
+        else Windows.load(part.windows, (part.start, part.stop), ["events", "tempo"])
+    )
+    feats = features_of(windows.events, windows.tempo, progress=False)
+    part.store.put(
+        part.index,
+        values=feats.values.to_numpy(np.float64),
+        columns=np.array(feats.values.columns, dtype=str),
+        nan_reasons=feats.nan_reasons.astype(str),
+    )
+    return len(feats)
+
+
+def feature_table(entry, windows, executor=None, chunk=FEATURE_CHUNK, progress=False, desc="features", metadata=None):
+    """The study's feature stage: features of ``windows`` chunk by chunk into the table of ``entry``.
+
+    Parameters
+    ----------
+    entry : Entry
+    windows : Path or Windows
+        A windows table, each chunk reading its own rows (needed on a cluster), or the windows.
+    executor : Executor, optional
+        Where the chunks run; default this process.
+    chunk : int
+    progress : bool
+    desc : str
+    metadata : dict, optional
+
+    Returns
+    -------
+    Features
+        The rows of a chunk that failed on every try are NaN, their ``nan_reasons`` say so; the entry's
+        marker lists those chunks and a rerun retries them.
+    """
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from ..contracts import Features
+    from ..execute import LocalExecutor, chunk_ranges, fill_store, read_chunks
+    from ..tables import row_count
+    from .catalogue import feature_ids
+
+    entry.invalidate()
+    store = entry.chunks()
+    by_path = isinstance(windows, Path)
+    ranges = chunk_ranges(row_count(windows) if by_path else len(windows), chunk)
+    parts = [
+        FeaturePart(i, lo, hi, windows if by_path else windows.take(np.arange(lo, hi)), store) for i, lo, hi in ranges
+    ]
+    failed = fill_store(executor or LocalExecutor(1), features_part, parts, store, progress, desc)
+    ids = feature_ids()
+
+    def empty(rows):
+        reason = np.full(rows, "every feature: its chunk failed (see errors.parquet)")
+        return {"values": np.full((rows, len(ids)), np.nan), "columns": np.array(ids), "nan_reasons": reason}
+
+    blocks = read_chunks(store, ranges, failed, empty)
+    feats = Features.concat(
+        [
+            Features(pd.DataFrame(b["values"], columns=list(b["columns"])), b["nan_reasons"].astype(object))
+            for b in blocks
+        ]
+    )
+    if not blocks:
+        feats = Features(pd.DataFrame(columns=ids, dtype=np.float64), np.zeros(0, dtype=object))
+    feats.save(entry.path, {"key": entry.key, "stage": "features", **(metadata or {})})
+    entry.complete(len(feats), failed=failed)
+    if not failed:
+        store.clear()
+    return feats
 
 
 def _row_reasons(reasons, n):

@@ -11,10 +11,13 @@ their identity: path, size, modification time, tune) and the SHA-256 of the Parq
 - chunks none of whose items are still wanted are removed (``complete=True``: the item list is the whole
   source), as are chunks whose every item was replaced by a changed version, and leftovers of dead runs;
 - one item's failure, whatever the exception, becomes an error row with its reason, as does an item
-  running past the time limit; a worker process that dies is replaced and its items retried one by one;
-- worker processes die with their parent (Linux ``PR_SET_PDEATHSIG`` and a watchdog thread) and ignore
-  Ctrl-C; the parent handles Ctrl-C and SIGTERM alike (:mod:`musicneurons.interrupts`) by stopping them,
-  removing their half-written files and leaving only finished chunks.
+  running past the time limit (enforced where the chunk runs in a process's main thread: the local
+  executor, not Dask's worker threads);
+- chunks run on an executor (:mod:`musicneurons.execute`): a local pool whose workers die with their
+  parent and ignore Ctrl-C, or a Dask cluster; the parent handles Ctrl-C and SIGTERM alike
+  (:mod:`musicneurons.interrupts`) by stopping them and leaving only finished chunks; a chunk that fails on
+  every try (its worker died) is split into its items, each tried again, and an item that fails again is
+  recorded as an error row with that reason.
 
 The at-most-5 sampling is applied per piece while the chunks are read back in item order
 (:func:`iter_assembled`), so one cache serves every mode and seed and memory stays flat.
@@ -30,8 +33,6 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..contracts import PROVENANCE
+from ..execute import ChunkFailure, LocalExecutor
 from ..errors import MelodyError, NoMelodiesError, check_choice
 from ..interrupts import sigterm_as_interrupt
 from .events import STEPS_PER_BAR
@@ -241,31 +243,6 @@ def _process_chunk(reader, items, keys, work_dir, time_limit):
     return name
 
 
-def _die_with_parent(parent):
-    """In a worker: exit when ``parent`` dies (PR_SET_PDEATHSIG on Linux, and a polling watchdog)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _worker_init(parent):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent handles it
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
-
-
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -357,6 +334,7 @@ def collect_windows(
     desc="extracting",
     time_limit=TIME_LIMIT,
     complete=False,
+    executor=None,
 ):
     """Run ``reader`` over the items not yet cached in ``work_dir``, in chunks, in worker processes.
 
@@ -373,7 +351,10 @@ def collect_windows(
     chunk_size : int
         Items per new chunk.
     workers : int, optional
-        Worker processes (default: the CPU count, at most 4); 1 runs in this process.
+        Worker processes of the local pool (default: the CPU count, at most 4); 1 runs in this process.
+    executor : Executor, optional
+        Where the chunks run (:mod:`musicneurons.execute`); default ``LocalExecutor(workers)``. Every
+        worker must see ``work_dir`` and the items' paths.
     time_limit : float or None
         Seconds one item may take before it is recorded as failed (None: no limit).
     complete : bool
@@ -397,10 +378,10 @@ def collect_windows(
     todo = list(OrderedDict(todo).items())  # one task per distinct item
     batches = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="item", disable=not progress)
-    workers = workers or min(os.cpu_count() or 1, 4)
+    executor = executor or LocalExecutor(workers)
     try:
         with sigterm_as_interrupt():
-            for batch, name in _run(reader, batches, work_dir, workers, time_limit):
+            for batch, name in _run(reader, batches, work_dir, executor, time_limit):
                 for i, (k, _) in enumerate(batch):
                     chunks[k] = (work_dir / f"{name}.parquet", i)
                 bar.update(len(batch))
@@ -416,61 +397,32 @@ def _notice(message):
     print(f"musicneurons: {message}", file=sys.stderr)
 
 
-def _run(reader, batches, work_dir, workers, time_limit):
-    """Process ``batches`` of (key, item); yields (batch, chunk name) as each chunk is written."""
-    if workers <= 1 or len(batches) <= 1:
-        for batch in batches:
-            yield batch, _process_chunk(reader, [it for _, it in batch], [k for k, _ in batch], work_dir, time_limit)
-        return
-    retry = []
-    pool = ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(os.getpid(),))
-    try:
-        pending = {
-            pool.submit(_process_chunk, reader, [it for _, it in b], [k for k, _ in b], work_dir, time_limit): b
-            for b in batches
-        }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                batch = pending.pop(fut)
-                try:
-                    name = fut.result()
-                except BrokenProcessPool:
-                    retry.append(batch)
-                    continue
-                yield batch, name
-    finally:
-        _stop(pool)
-    for batch in retry:  # a worker died: each of these items alone, in a fresh process
-        for one in ([entry] for entry in batch):
-            yield one, _isolated(reader, one, work_dir, time_limit)
+def _batch_task(reader, work_dir, time_limit, batch):
+    """Chunk function of the execution layer: one batch of (key, item) -> the name of the chunk it wrote."""
+    return _process_chunk(reader, [it for _, it in batch], [k for k, _ in batch], work_dir, time_limit)
 
 
-def _stop(pool):
-    """Shut a pool down now: cancel what has not started and kill the workers."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive():
-            proc.kill()
-    for proc in processes:
-        proc.join()
+def _run(reader, batches, work_dir, executor, time_limit):
+    """Process ``batches`` of (key, item) on ``executor``; yields (batch, chunk name) as each chunk is written.
+
+    A batch that fails on every try (its worker died, say) is split into its items, each run again; an item
+    that fails then too is written as an error row with the failure's reason, so nothing is lost.
+    """
+    task = functools.partial(_batch_task, reader, work_dir, time_limit)
+    failed = []
+    for batch, name in executor.map_chunks(task, batches):
+        if isinstance(name, ChunkFailure):
+            failed += [[entry] for entry in batch] if len(batch) > 1 else [batch]
+        else:
+            yield batch, name
+    for one, name in executor.map_chunks(task, failed) if failed else ():
+        if isinstance(name, ChunkFailure):
+            name = _batch_task(functools.partial(_failed_reader, name.reason), work_dir, None, one)
+        yield one, name
 
 
-def _isolated(reader, batch, work_dir, time_limit):
-    """One item in a one-worker pool of its own; a crash of that worker is recorded as the item's error."""
-    ((key, item),) = batch
-    pool = ProcessPoolExecutor(1, initializer=_worker_init, initargs=(os.getpid(),))
-    try:
-        return pool.submit(_process_chunk, reader, [item], [key], work_dir, time_limit).result()
-    except BrokenProcessPool:
-        return _process_chunk(_crashed_reader, [item], [key], work_dir, None)
-    finally:
-        _stop(pool)
-
-
-def _crashed_reader(item):
-    raise MelodyError(item.get("file", ""), "the worker process died while reading it (out of memory or a crash)")
+def _failed_reader(reason, item):
+    raise MelodyError(item.get("file", ""), f"failed on every try: {reason}")
 
 
 class _ChunkCache:

@@ -190,7 +190,15 @@ def read_corpus_tune(item):
 
 
 def corpus_melodies(
-    bars=2, mode="analysis", seed=0, max_tunes=None, collections="folk", workers=None, progress=True, with_errors=False
+    bars=2,
+    mode="analysis",
+    seed=0,
+    max_tunes=None,
+    collections="folk",
+    workers=None,
+    progress=True,
+    with_errors=False,
+    executor=None,
 ):
     """Melody windows of the embedded corpus (see :func:`musicneurons.melody.collect.assemble`).
 
@@ -204,6 +212,8 @@ def corpus_melodies(
     collections : {'folk', 'all'} or list of str
         A named selection or a list of music21 corpus collections (see :data:`SELECTIONS` and
         :data:`KNOWN_COLLECTIONS`).
+    executor : Executor, optional
+        Where the pieces are parsed (:mod:`musicneurons.execute`; default a local pool of ``workers``).
 
     Returns
     -------
@@ -230,6 +240,7 @@ def corpus_melodies(
             progress=progress,
             desc=f"parsing {name}",
             time_limit=TIME_LIMIT if name in FOLK_COLLECTIONS else None,
+            executor=executor,
         )
     windows, errors = assemble(stems, bars, mode, seed, source=source)
     require_windows(windows, errors, source)

@@ -90,7 +90,7 @@ def read_item(item):
     return read_score(item["path"])
 
 
-def _collect(source, workers, progress):
+def _collect(source, workers, progress, executor=None):
     items = file_items(source)
     key = hashlib.sha1(os.fsencode(Path(source).absolute())).hexdigest()[:16]
     return collect_windows(
@@ -101,10 +101,11 @@ def _collect(source, workers, progress):
         progress=progress,
         desc="reading files",
         complete=True,
+        executor=executor,
     )
 
 
-def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progress=True):
+def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progress=True, executor=None):
     """Windows of a file or folder, one row per window, plus the errors table.
 
     Parameters
@@ -115,6 +116,11 @@ def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progres
     bars : {2, 16}
     mode : {'analysis', 'training', 'all'}
     seed : int
+    workers : int, optional
+        Processes of the local pool (default: CPU count, at most 4).
+    progress : bool
+    executor : Executor, optional
+        Where the files are read (:mod:`musicneurons.execute`; default the local pool).
 
     Returns
     -------
@@ -128,7 +134,9 @@ def read_melodies(source, bars=2, mode="analysis", seed=0, workers=None, progres
     NoMelodiesError
         When nothing usable came out of the whole source.
     """
-    windows, errors = assemble(_collect(source, workers, progress), bars, mode, seed, source=printable(source))
+    windows, errors = assemble(
+        _collect(source, workers, progress, executor), bars, mode, seed, source=printable(source)
+    )
     require_windows(windows, errors, str(source))
     return windows, errors
 
