@@ -32,7 +32,8 @@ from musicneurons.rundir import Entry  # noqa: E402
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SONGS = 12  # MIDI files: 12 x 5 = 60 two-bar windows
+SONGS = 12  # MIDI files of 16 quarter notes (4 bars): 3 two-bar windows each (hop of one bar)
+WINDOWS = 3 * SONGS
 CHUNKS = {"musicneurons.pipeline.ENCODE_CHUNK": 8, "musicneurons.features.commands.FEATURE_CHUNK": 16}
 # The local reference run: the CLI's default path in a fresh interpreter, with the test's chunk sizes; it prints
 # which of Dask's modules it imported.
@@ -129,13 +130,13 @@ def test_a_cluster_run_with_a_worker_killed_mid_encoding_gives_the_tables_of_the
     run, keys, before, marker = killed_run
     names = [k[0] if isinstance(k, tuple) else k for k in keys]
     counts = {p: sum(n.startswith(p) for n in names) for p in ("_batch_task", "encode_part", "features_part")}
-    # 60 windows, real and random: 8 encoding and 4 feature chunks each (the killed try never reports)
-    assert counts == {"_batch_task": 1, "encode_part": 8 * 2, "features_part": 4 * 2}
+    # 36 windows, real and random: 5 encoding and 3 feature chunks each (the killed try never reports)
+    assert counts == {"_batch_task": 1, "encode_part": 5 * 2, "features_part": 3 * 2}
     assert marker.exists() and _workers(cluster) != before  # the worker died; the nanny started another
     assert list((root / "cache-dask").rglob("chunk-*.parquet"))  # the workers wrote the melody chunks
     _assert_same(_final_tables(root / "dask"), _final_tables(root / "local"))
     assert _summary(root / "dask") == _summary(root / "local")
-    assert len(run.results[2].windows) == 5 * SONGS and not (root / "dask" / "errors.parquet").exists()
+    assert len(run.results[2].windows) == WINDOWS and not (root / "dask" / "errors.parquet").exists()
 
 
 def test_an_encoding_chunk_that_always_fails_is_recorded_and_retried_by_a_rerun(env, cluster, killed_run, tmp_path):
@@ -150,9 +151,7 @@ def test_an_encoding_chunk_that_always_fails_is_recorded_and_retried_by_a_rerun(
     reference = Latents.load(root / "local" / "bars2" / "latents_real.parquet")
     assert np.isnan(latents.mu[8:16]).all() and np.isnan(latents.sigma[8:16]).all()
     np.testing.assert_array_equal(np.delete(latents.mu, np.s_[8:16], 0), np.delete(reference.mu, np.s_[8:16], 0))
-    assert sorted(p.name for p in entry.chunks().directory.iterdir()) == [
-        f"part-{i:06d}.npz" for i in (0, 2, 3, 4, 5, 6, 7)
-    ]
+    assert sorted(p.name for p in entry.chunks().directory.iterdir()) == [f"part-{i:06d}.npz" for i in (0, 2, 3, 4)]
     again = encode(executor=cluster)  # the rerun encodes chunk 1 alone
     np.testing.assert_array_equal(again.mu, reference.mu)
     np.testing.assert_array_equal(again.sigma, reference.sigma)
@@ -179,9 +178,9 @@ def test_the_study_leaves_a_failed_chunk_out_of_the_analysis_and_records_it(env,
         }
     ]
     per = run.summary["per_bars"]["2-bar"]
-    assert per["windows_real"] == 5 * SONGS - 8 and per["windows_random"] == 5 * SONGS  # chunk 1 left out
+    assert per["windows_real"] == WINDOWS - 8 and per["windows_random"] == WINDOWS  # chunk 1 left out
     assert per["failed_chunks"] == errors.to_dict("records")
-    assert len(run.results[2].windows) == len(run.results[2].latents.mu) == 5 * SONGS - 8
+    assert len(run.results[2].windows) == len(run.results[2].latents.mu) == WINDOWS - 8
     assert not np.isnan(run.results[2].latents.mu).any()
 
 
