@@ -3,9 +3,10 @@
 Arrays in, a verdict out: the decoder's part comes in as the table of
 :func:`~musicneurons.analysis.ablation.ablation_accuracies` (the study decodes with the model and passes it).
 Rule (:data:`RULE`, with ``{max_drop}``): "noise neurons are unused" only when setting their mu to 0 costs at most
-``MAX_DROP`` = 0.01 token accuracy; a larger cost says the decoder uses them; without an ablation, or
-without noise neurons, the test cannot tell. The music neurons' ablation is the control: when it costs
-little too, the decoder barely uses the latent code at all, and the test says so.
+``MAX_DROP`` = 0.01 token accuracy and the control, setting the music neurons' mu to 0, costs more (when the
+control costs as little, the decoder barely uses the latent code at all and the ablation cannot show anything
+about the noise neurons); a larger cost says the decoder uses them; without an ablation, without a clear
+music/noise split, or without noise neurons, the test cannot tell.
 Symbols: ``n`` windows, ``z`` neurons.
 """
 
@@ -18,8 +19,9 @@ __all__ = ["MAX_DROP", "RULE", "noise_statistics", "noise_test"]
 
 MAX_DROP = 0.01
 RULE = (
-    "noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy; "
-    "used when it costs more; cannot tell without a decoder ablation or without noise neurons"
+    "noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy while setting "
+    "the music neurons' mu to 0 costs more; used when it costs more; cannot tell without a decoder ablation, "
+    "without a clear split, or when zeroing the music neurons costs at most {max_drop} too"
 )
 
 
@@ -53,7 +55,7 @@ def noise_statistics(mu, sigma, noise):
     }
 
 
-def noise_test(statistics, ablation=None, max_drop=MAX_DROP):
+def noise_test(statistics, ablation=None, max_drop=MAX_DROP, split_found=True):
     """The verdict of the noise test from the noise statistics and the decoder ablation.
 
     Parameters
@@ -64,6 +66,9 @@ def noise_test(statistics, ablation=None, max_drop=MAX_DROP):
         From :func:`~musicneurons.analysis.ablation.ablation_accuracies`, with the conditions
         :data:`NOISE_ZEROED` and (optionally) :data:`MUSIC_ZEROED` beside :data:`AS_IS`.
     max_drop : float
+    split_found : bool
+        Whether the analysis found a music/noise split; without one the other neurons are not noise neurons
+        and the test cannot tell (their statistics are still reported).
 
     Returns
     -------
@@ -78,16 +83,24 @@ def noise_test(statistics, ablation=None, max_drop=MAX_DROP):
     noise_drop, music_drop = drops.get(NOISE_ZEROED), drops.get(MUSIC_ZEROED)
     if not statistics.get("neurons"):
         verdict, note = "cannot tell", "There are no noise neurons to test."
+    elif not split_found:
+        verdict = "cannot tell"
+        note = (
+            "The model shows no clear music/noise split, so there are no noise neurons to test; the numbers "
+            "below are those of the neurons after the analysed group."
+        )
     elif noise_drop is None:
         verdict, note = "cannot tell", "No decoder ablation was run (the study needs the model's decoder)."
+    elif noise_drop <= max_drop and music_drop is not None and music_drop <= max_drop:
+        verdict = "cannot tell"
+        note = (
+            f"Setting the noise neurons' mu to 0 costs {noise_drop:.4f} token accuracy, but setting the music "
+            f"neurons' mu to 0 costs only {music_drop:.4f} too: the decoder barely uses the latent code at all, "
+            "so the ablation cannot show whether the noise neurons are used."
+        )
     elif noise_drop <= max_drop:
         verdict = "noise neurons are unused"
         note = f"Setting the noise neurons' mu to 0 costs {noise_drop:.4f} token accuracy (at most {max_drop})."
-        if music_drop is not None and music_drop <= max_drop:
-            note += (
-                f" Setting the music neurons' mu to 0 costs only {music_drop:.4f} too: the decoder barely uses "
-                "the latent code at all, so this says little about the noise neurons."
-            )
     else:
         verdict = "noise neurons are used by the decoder"
         note = f"Setting the noise neurons' mu to 0 costs {noise_drop:.4f} token accuracy (more than {max_drop})."

@@ -413,7 +413,7 @@ def analyse_study(
     evidence = _evidence(
         real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state
     )
-    noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation)
+    noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation, split_found=split.is_split)
     total_kl = float(kl["kl"].sum())
     results = StudyResults(
         summary={
