@@ -264,6 +264,11 @@ HELD_CLI = Path(__file__).with_name("held_cli.py")
 N_LONG_FILES = 40  # chunks of 32 items: chunk 0 (files 0-31) and chunk 1 (32-39), one per worker
 
 
+def _default_sigint():
+    """In the child before exec: SIGINT back to the default disposition, so Python installs its handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class HeldRun:
     """``musicneurons melodies`` on long melodies in a subprocess whose last file waits for a gate.
 
@@ -296,6 +301,9 @@ class HeldRun:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,  # its own process group, as a command started at a terminal
+            # and SIGINT at its default, as at a terminal: a test runner started in the background (`cmd &`)
+            # passes SIG_IGN for SIGINT down to its children, and Python then keeps ignoring Ctrl-C
+            preexec_fn=_default_sigint,
         )
 
     def chunks(self):
