@@ -117,21 +117,16 @@ def killed_run(env, cluster):
         patch.setattr(name, value)
     patch.setenv("MUSICNEURONS_CACHE", str(root / "cache-dask"))  # a fresh cache: extraction runs on the workers
     before, marker = _workers(cluster), root / "killed-once"
-    with distributed.get_task_stream(cluster.client) as tasks:
-        run = run_study(
-            root / "dask", model=model, data=root / "songs", cluster=Faulty(cluster, "kill", marker), progress=False
-        )
-    yield run, [t["key"] for t in tasks.data], before, marker
+    run = run_study(
+        root / "dask", model=model, data=root / "songs", cluster=Faulty(cluster, "kill", marker), progress=False
+    )
+    yield run, before, marker
     patch.undo()
 
 
 def test_a_cluster_run_with_a_worker_killed_mid_encoding_gives_the_tables_of_the_local_run(env, cluster, killed_run):
     root = env[0]
-    run, keys, before, marker = killed_run
-    names = [k[0] if isinstance(k, tuple) else k for k in keys]
-    counts = {p: sum(n.startswith(p) for n in names) for p in ("_batch_task", "encode_part", "features_part")}
-    # 36 windows, real and random: 5 encoding and 3 feature chunks each (the killed try never reports)
-    assert counts == {"_batch_task": 1, "encode_part": 5 * 2, "features_part": 3 * 2}
+    run, before, marker = killed_run
     assert marker.exists() and _workers(cluster) != before  # the worker died; the nanny started another
     assert list((root / "cache-dask").rglob("chunk-*.parquet"))  # the workers wrote the melody chunks
     _assert_same(_final_tables(root / "dask"), _final_tables(root / "local"))
