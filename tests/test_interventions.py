@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from offline_page import offline_page
 
 from musicneurons.analysis.inputs import select_features
 from musicneurons.features import catalogue, compute_features
@@ -316,27 +317,12 @@ def test_stage_without_a_soundfont_says_how_to_enable_audio(corpus, tmp_path, mo
     assert payload["audio"] == [] and ENABLE_AUDIO in payload["audioNote"]
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 def test_explorer_in_headless_chromium(stage):
-    assert __import__("pathlib").Path(CHROMIUM).is_file(), "Debian's chromium is needed (.ci/run installs it)"
-    from playwright.sync_api import sync_playwright
 
     page_path = stage.directory / "explorer.html"
     html = page_path.read_text()
     assert "<link" not in html and ' src="http' not in html and "<img" not in html
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
-        )
-        page = browser.new_page()
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-        page.goto(page_path.as_uri())
+    with offline_page(page_path, ["--autoplay-policy=no-user-gesture-required"]) as (page, errors, requests):
         state = (
             "() => ({w: document.querySelector('#roll svg').dataset.window, src: document.getElementById('audio')"
             ".getAttribute('src'), rects: document.querySelectorAll('#roll svg rect').length, "
@@ -363,7 +349,6 @@ def test_explorer_in_headless_chromium(stage):
             duration = page.evaluate("""async () => { const a = document.getElementById('audio');
                 a.load(); await new Promise((ok, bad) => { a.onloadedmetadata = ok; a.onerror = bad; });
                 return a.duration; }""")
-        browser.close()
     assert errors == [] and requests == []
     assert [s["value"][:5] for s in (first, second, last)] == ["+0.00", "+0.50", "+3.00"]
     assert first["w"] != second["w"] != last["w"] and first["rects"] > 8 and first["rows"] >= 1

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 import torch
 
 from midi_helpers import midi_bytes, quarters
+from offline_page import offline_page
 from musicneurons.cli import main
 from musicneurons.contracts import Latents, Windows
 from musicneurons.encoding import encode_windows
@@ -23,7 +23,6 @@ from musicneurons.rundir import Entry
 from musicneurons.run_command import closing_table
 from musicneurons.tables import array_column, load_table
 
-CHROMIUM = "/usr/bin/chromium"
 MAX_TUNES = 40
 STAGE_TABLES = ["melodies", "random", "latents_real", "latents_random", "features_real", "features_random"]
 
@@ -248,27 +247,10 @@ def test_markup_in_a_track_name_is_escaped(env, tmp_path):
 
 
 def test_report_in_headless_chromium(study):
-    assert Path(CHROMIUM).is_file(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-        page.goto(study.report.as_uri())
+    with offline_page(
+        study.report,
+        ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    ) as (page, errors, requests):
         images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
         text = page.inner_text("body")
         claims = page.evaluate("""Array.from(document.querySelectorAll("h2[id^=bars]")).map(h => {
@@ -278,7 +260,6 @@ def test_report_in_headless_chromium(study):
                     rows: Array.from(next.querySelectorAll("tbody tr")).map(
                         tr => Array.from(tr.cells).map(td => td.innerText))};
         })""")
-        browser.close()
     assert errors == [] and requests == []
     assert len(images) >= 16 and all(images)
     on_disk = json.loads((study.directory / "summary.json").read_text())

@@ -1,14 +1,12 @@
 """The traversal stage inside the one-command study: run directory entry, rerun, report section, sweep players."""
 
-from pathlib import Path
-
 import pytest
 
 from musicneurons.interventions import audio_status
 from musicneurons.pipeline import run_study
+from offline_page import offline_page
 from test_study import tiny_model  # the planted 2-bar model the study tests share
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -51,20 +49,11 @@ def test_rerun_reuses_the_traversals(study):
 
 
 def test_report_section_and_sweep_players_in_chromium(study):
-    assert Path(CHROMIUM).is_file(), "Debian's chromium is needed (.ci/run installs it)"
-    from playwright.sync_api import sync_playwright
 
     html = study.report.read_text()
     assert "Moving a neuron: traversals of the music neurons" in html
     assert 'href="bars2/traversals/explorer.html"' in html
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-        page.goto(study.report.as_uri())
+    with offline_page(study.report) as (page, errors, requests):
         rolls = page.evaluate("document.querySelectorAll('#trav2 ~ .trav-row svg.roll').length")
         players = page.evaluate("document.querySelectorAll('audio[data-store=\"trav2-clips\"]').length")
         moved = None
@@ -75,7 +64,6 @@ def test_report_section_and_sweep_players_in_chromium(study):
                 a.dispatchEvent(new Event('ended'));
                 return {first, next: a.getAttribute('src'), expected: [clips[order[0][1]], clips[order[1][1]]],
                         steps: order.length, playing: document.querySelectorAll('figure.playing').length}; }""")
-        browser.close()
     assert errors == [] and requests == []
     assert rolls == (4 + 1) * 13 * max(1, min(2, len(study.results[2].extra["traversals"].info["audio"]["anchors"])))
     if audio_status()[0] is None:
