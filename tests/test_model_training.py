@@ -124,6 +124,38 @@ def test_same_seed_same_run_and_resume_is_exact(tmp_path):
     assert (tmp_path / "a" / "loss_curve.png").is_file()
 
 
+def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
+    from musicneurons.errors import InvalidParameterError
+
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    config = _tiny(max_beta=0.5, beta_rate=0.9, sampling_schedule="inverse_sigmoid", sampling_rate=2.0)
+    kwargs = dict(eval_every=4, log_every=1, progress=False, eval_windows=8)
+    train(config, tmp_path / "whole", events[:32], events[32:], steps=6, **kwargs)
+    train(config, tmp_path / "first", events[:32], events[32:], steps=3, **kwargs)
+    # The same settings from the first run's state: the uninterrupted run, step for step.
+    train(config, tmp_path / "same", events[:32], events[32:], steps=6, warm_start=tmp_path / "first", **kwargs)
+    whole, same = (load_model(tmp_path / x).state_dict() for x in ("whole", "same"))
+    assert all(torch.equal(whole[k], same[k]) for k in whole)
+    # New KL settings: the step count and the log go on, the new beta applies from step 4, the change is recorded.
+    changed = config.replace(max_beta=0.25, free_bits=2.0)
+    train(changed, tmp_path / "new", events[:32], events[32:], steps=6, warm_start=tmp_path / "first", **kwargs)
+    log = pd.read_csv(tmp_path / "new" / "train_log.csv")
+    assert list(log["step"]) == [1, 2, 3, 4, 5, 6]
+    assert log["beta"].tolist()[:3] == pytest.approx([beta(config, s) for s in (0, 1, 2)])
+    assert log["beta"].tolist()[3:] == pytest.approx([beta(changed, s) for s in (3, 4, 5)])
+    phases = json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"]
+    assert phases == [
+        {"step": 3, "from": str(tmp_path / "first"), "changes": {"free_bits": [0.0, 2.0], "max_beta": [0.5, 0.25]}}
+    ]
+    card = (tmp_path / "new" / "MODEL_CARD.md").read_text()
+    assert "- From step 3 (a warm start from" in card and "free_bits 0.0 -> 2.0, max_beta 0.5 -> 0.25" in card
+    # Resuming the warm-started run is a plain resume; an architecture change is refused by name.
+    train(changed, tmp_path / "new", events[:32], events[32:], steps=7, warm_start=tmp_path / "first", **kwargs)
+    assert json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"] == phases
+    with pytest.raises(InvalidParameterError, match=r"differs in \['dec_sizes'\] \(dec_sizes \[16\] -> \[24\]\)"):
+        train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
+
+
 def test_small_model_overfits_16_corpus_windows(tmp_path):
     from musicneurons.melody import corpus_melodies
     from musicneurons.tables import array_column

@@ -15,51 +15,13 @@ from ..melody.events import STEPS_PER_BAR, STEPS_PER_QUARTER, notes_to_events, v
 __all__ = ["TWINKLE", "twinkle_events", "LatentExample", "encode_example", "plot_example_latents", "plot_example_rolls"]
 
 # "Twinkle, twinkle, little star" in C major, 12 bars of 4/4: (MIDI pitch, length in quarter notes).
-# Each line is two bars: C C G G | A A G- , F F E E | D D C- , G G F F | E E D- (twice), then the first four.
-TWINKLE = (
-    (60, 1),
-    (60, 1),
-    (67, 1),
-    (67, 1),
-    (69, 1),
-    (69, 1),
-    (67, 2),
-    (65, 1),
-    (65, 1),
-    (64, 1),
-    (64, 1),
-    (62, 1),
-    (62, 1),
-    (60, 2),
-    (67, 1),
-    (67, 1),
-    (65, 1),
-    (65, 1),
-    (64, 1),
-    (64, 1),
-    (62, 2),
-    (67, 1),
-    (67, 1),
-    (65, 1),
-    (65, 1),
-    (64, 1),
-    (64, 1),
-    (62, 2),
-    (60, 1),
-    (60, 1),
-    (67, 1),
-    (67, 1),
-    (69, 1),
-    (69, 1),
-    (67, 2),
-    (65, 1),
-    (65, 1),
-    (64, 1),
-    (64, 1),
-    (62, 1),
-    (62, 1),
-    (60, 2),
-)
+# The tune is A B B A: A is C C G G | A A G- | F F E E | D D C-, B is G G F F | E E D-.
+# fmt: off
+_TWINKLE_A = ((60, 1), (60, 1), (67, 1), (67, 1), (69, 1), (69, 1), (67, 2),
+              (65, 1), (65, 1), (64, 1), (64, 1), (62, 1), (62, 1), (60, 2))
+_TWINKLE_B = ((67, 1), (67, 1), (65, 1), (65, 1), (64, 1), (64, 1), (62, 2))
+# fmt: on
+TWINKLE = _TWINKLE_A + _TWINKLE_B + _TWINKLE_B + _TWINKLE_A
 
 
 def twinkle_events(bars=2):

@@ -23,6 +23,12 @@ def register(sub):
         help="override a config field, e.g. --set max_beta=1.0 --set dec_sizes=128,128 (repeatable); "
         "the overridden config keeps the name unless --set name=... is given",
     )
+    p.add_argument(
+        "--warm-start",
+        metavar="RUN_DIR",
+        help="when --out holds no checkpoint, continue from another run's checkpoint (same architecture, step "
+        "count and log carried on) under this command's training settings; the model card records the change",
+    )
     p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with bf16 units)")
@@ -79,6 +85,7 @@ def _train(args):
         eval_windows=args.eval_windows,
         command="musicneurons " + " ".join(sys.argv[1:]),
         data=data,
+        warm_start=args.warm_start,
     )
     print(f"saved {model.config.name} to {args.out}")
     return 0

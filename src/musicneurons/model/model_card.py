@@ -66,7 +66,18 @@ def _recipe(c, m):
         f"±{c.transpose_range} semitone random transposition of each training window.",
         f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
         f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
+        *_phases(m.get("phases", [])),
         f"- Reproduce: `{m.get('command', '')}`",
+    ]
+
+
+def _phases(phases):
+    """One line per warm start: the step and the training settings that changed there (old -> new)."""
+    return [
+        f"- From step {p['step']:,} (a warm start from `{p['from']}`): "
+        + (", ".join(f"{k} {old} -> {new}" for k, (old, new) in p["changes"].items()) or "no setting changed")
+        + "; the settings above are the last phase's."
+        for p in phases
     ]
 
 

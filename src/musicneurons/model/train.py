@@ -47,6 +47,17 @@ __all__ = [
 ]
 
 CHECKPOINT_DIR = "checkpoint"
+# Config fields that fix the weights' shapes and meaning: a warm start may change every other field.
+ARCHITECTURE_FIELDS = (
+    "bars",
+    "z_size",
+    "enc_sizes",
+    "dec_sizes",
+    "hierarchical",
+    "conductor_sizes",
+    "bar_steps",
+    "n_classes",
+)
 LEGACY_CHECKPOINT = "checkpoint.pt"
 LOG_FILE = "train_log.csv"
 FIGURE_FILE = "loss_curve.png"
@@ -197,11 +208,12 @@ def adam_optimizer(model):
     return torch.optim.Adam(params, lr=model.config.learning_rate, betas=(0.9, 0.999), eps=1e-8)
 
 
-def _save_checkpoint(out, model, optimizer, step, wall_s, log):
+def _save_checkpoint(out, model, optimizer, step, wall_s, log, phases=()):
     """Atomically replace the training state in ``out/checkpoint/`` (safetensors files, the rest as JSON metadata).
 
     ``model.safetensors`` holds the weights and, as the JSON metadata entry ``state``, the config, step, wall
-    time, Adam's parameter groups and the log rows; ``adam_<slot>.safetensors`` hold Adam's state per slot, so
+    time, Adam's parameter groups, the log rows and the recipe changes of a warm start (``phases``);
+    ``adam_<slot>.safetensors`` hold Adam's state per slot, so
     that every file stays under 16 MB for a small model (commit- and transfer-friendly). The new state is
     written to ``checkpoint.tmp/`` and swapped in by renames; a crash in between leaves ``checkpoint.old/``,
     which :func:`_resume` falls back to. No pickle: resuming a planted file can never run code.
@@ -213,6 +225,7 @@ def _save_checkpoint(out, model, optimizer, step, wall_s, log):
         "wall_s": wall_s,
         "log": log,
         "param_groups": opt["param_groups"],
+        "phases": list(phases),
     }
     files = {"model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}}
     for index, slots in opt["state"].items():
@@ -241,25 +254,37 @@ def _write_log(path, log):
         writer.writerows(log)
 
 
-def _resume(out, model, optimizer):
-    """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer; returns (step, wall_s, log)."""
+def _resume(out, model, optimizer, warm_start=None):
+    """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer; returns (step, wall_s, log, phases).
+
+    Without a checkpoint in ``out``, ``warm_start`` (another run's directory) is loaded instead: the same
+    architecture is required, the training settings may differ, and the change is appended to ``phases`` as
+    ``{"step": step, "changes": {field: [old, new]}}``.
+    """
     if (out / LEGACY_CHECKPOINT).exists():
         print(
             f"note: {out / LEGACY_CHECKPOINT} is a pickle from an older version and is never loaded (pickle can "
             "run code).",
             file=sys.stderr,
         )
-    folder = next((f for f in (out / CHECKPOINT_DIR, out / (CHECKPOINT_DIR + ".old")) if f.is_dir()), None)
+    folder = _checkpoint_folder(out)
+    warm = folder is None and warm_start is not None
+    if warm:
+        folder = _checkpoint_folder(Path(warm_start))
+        if folder is None:
+            raise ModelFileError(f"--warm-start {warm_start}: no training checkpoint there (no checkpoint/ folder).")
     if folder is None:
-        return 0, 0.0, []
+        return 0, 0.0, [], []
+    state = _read_state(folder)
+    phases = list(state.get("phases", []))
+    if warm:
+        phases.append({"step": int(state["step"]), "from": str(warm_start), **_recipe_change(state, model)})
+    elif state["config"] != model.config.to_dict():
+        raise InvalidParameterError(
+            f"{folder} was written for config {state['config']['name']!r} with other settings; use a new --out "
+            f"directory (with --warm-start {out} to continue under new training settings) or the same config."
+        )
     try:
-        with safe_open(str(folder / "model.safetensors"), "pt") as fh:
-            state = json.loads(fh.metadata()["state"])
-        if state["config"] != model.config.to_dict():
-            raise InvalidParameterError(
-                f"{folder} was written for config {state['config']['name']!r} with other "
-                f"settings; use a new --out directory or the same config."
-            )
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
         slots = {}
         for path in sorted(folder.glob("adam_*.safetensors")):
@@ -269,11 +294,45 @@ def _resume(out, model, optimizer):
             for index, value in load_file(str(path)).items():
                 slots.setdefault(int(index), {})[path.stem[len("adam_") :]] = value
         optimizer.load_state_dict({"state": slots, "param_groups": state["param_groups"]})
-        return int(state["step"]), float(state["wall_s"]), list(state["log"])
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
-        raise ModelFileError(
-            f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it away to start afresh."
-        ) from exc
+        raise _unreadable(folder, exc) from exc
+    return int(state["step"]), float(state["wall_s"]), list(state["log"]), phases
+
+
+def _read_state(folder):
+    """The JSON ``state`` of ``folder/model.safetensors`` (config, step, wall_s, log, param_groups, phases)."""
+    try:
+        with safe_open(str(folder / "model.safetensors"), "pt") as fh:
+            state = json.loads(fh.metadata()["state"])
+        missing = [k for k in ("config", "step", "wall_s", "log", "param_groups") if k not in state]
+        if missing:
+            raise KeyError(f"the state lacks {missing}")
+        return state
+    except (OSError, KeyError, ValueError, TypeError, SafetensorError) as exc:
+        raise _unreadable(folder, exc) from exc
+
+
+def _unreadable(folder, exc):
+    return ModelFileError(
+        f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it away to start afresh."
+    )
+
+
+def _checkpoint_folder(run):
+    """``run/checkpoint/``, else ``run/checkpoint.old/`` (a crash mid-swap), else None."""
+    return next((f for f in (run / CHECKPOINT_DIR, run / (CHECKPOINT_DIR + ".old")) if f.is_dir()), None)
+
+
+def _recipe_change(state, model):
+    """``{"changes": {field: [old, new]}}`` between a checkpoint's config and ``model``'s; the architecture must match."""
+    old, new = state["config"], model.config.to_dict()
+    moved = sorted(k for k in ARCHITECTURE_FIELDS if old.get(k) != new[k])
+    if moved:
+        raise InvalidParameterError(
+            f"--warm-start: the checkpoint's architecture differs in {moved} "
+            f"({', '.join(f'{k} {old.get(k)} -> {new[k]}' for k in moved)}); only training settings may change."
+        )
+    return {"changes": {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}}
 
 
 def plot_log(log, path):
@@ -318,6 +377,7 @@ def train(
     progress=True,
     command="",
     data="the embedded corpus",
+    warm_start=None,
 ):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
@@ -350,6 +410,10 @@ def train(
         The command line that reproduces the run, for the model card.
     data : str
         What the training windows are, for the model card (e.g. "the music21 corpus's folk tunes").
+    warm_start : str or Path, optional
+        Another run's directory: when ``out`` holds no checkpoint yet, training continues from that run's
+        state (weights, Adam, step, log) under ``config``'s training settings, a recipe change that the
+        metrics and the model card record. The architecture must be the same.
 
     Returns
     -------
@@ -370,7 +434,7 @@ def train(
     torch.manual_seed(seed)
     model = MusicVAE(config).to(device)
     optimizer = adam_optimizer(model)
-    step, wall_s, log = _resume(out, model, optimizer)
+    step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
@@ -391,10 +455,10 @@ def train(
             )
             log.append(row)
         if time.time() - last_ckpt >= checkpoint_secs:
-            _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
+            _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases)
             last_ckpt = time.time()
     bar.close()
-    _save_checkpoint(out, model, optimizer, step, time.time() - started, log)
+    _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases)
     _finish(
         out,
         model,
@@ -409,6 +473,7 @@ def train(
             "command": command,
             "data": data,
             "hardware": hardware(torch.device(device)),
+            "phases": phases,
         },
     )
     return model.eval()
@@ -442,7 +507,8 @@ def hardware(device):
 def _finish(out, model, heldout_events, step, wall_s, log, run):
     """Final held-out evaluation, metrics.json, loss-curve figure, the saved model and its card.
 
-    ``run`` holds what the card states about the run: seed, bf16, n_train_windows, command, data, hardware.
+    ``run`` holds what the card states about the run: seed, bf16, n_train_windows, command, data, hardware,
+    phases (the recipe changes of warm starts).
     """
     metrics = reconstruction_metrics(model, heldout_events)
     _, sigma = model.encode(heldout_events)
