@@ -15,8 +15,9 @@ encoding and features in this process; the reference) and for a Dask LocalCluste
 Each configuration runs in a fresh process. Reported per stage: wall seconds, throughput, the load average at
 its start and end; per configuration: the peak resident memory of the client (``ru_maxrss``) and of each worker
 process (``ru_maxrss`` inside the worker, peak since it started; for the local pool, the largest of its finished
-children). Then the scaling from the first to the
-last worker count and a projection for Lakh MIDI with cat-mel_2bar_big (see ``projection``).
+children). Then the scaling from the first to the last worker count, the encoding rate of cat-mel_2bar_big
+against the shipped 2-bar model on one torch thread (a fresh process, the same windows, so the ratio is this
+machine's in this run), and a projection for Lakh MIDI with cat-mel_2bar_big (see ``projection``).
 """
 
 import argparse
@@ -43,9 +44,7 @@ from musicneurons.model import resolve_model  # noqa: E402
 from musicneurons.rundir import Entry  # noqa: E402
 
 LAKH_WINDOWS = 11_000_000  # about 11 M 2-bar windows (the issue's figure)
-# BENCHMARKS.md, "Model (issue 3)": encode windows/s in float32 on 2 idle threads of the Intel machine.
-BIG_ENCODE_2THREADS = 71.9  # cat-mel_2bar_big, batch 32
-SMALL_ENCODE_2THREADS = 3111.1  # mn-mel_2bar, batch 64
+RATIO_WINDOWS = 1024  # windows encoded by each model for the big/small rate ratio
 
 
 def peak_rss_mib():
@@ -110,20 +109,46 @@ def run_config(name, executor, folder, work, model):
     return row
 
 
-def projection(rows, workers):
+def encode_rates(model_name, windows=RATIO_WINDOWS, repeats=2):
+    """Child process: encode windows/s on one torch thread (best of ``repeats``) of the shipped model and of
+    cat-mel_2bar_big (Magenta's shapes, random weights: the cost does not depend on the values), float32,
+    the encoding stage's batch of 512, on the same seeded random windows."""
+    import torch
+
+    from musicneurons.melody import random_windows
+    from musicneurons.model import MusicVAE, get_config
+
+    torch.set_num_threads(1)
+    events = random_windows(windows, 2, seed=0)[0]  # the encoder's cost does not depend on the notes
+    rates = {}
+    for name, model in (("small", resolve_model(model_name).load()), ("big", MusicVAE(get_config("cat-mel_2bar_big")))):
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.encode(events)
+            best = min(best, time.perf_counter() - start)
+        rates[name] = windows / best
+    return {
+        "small_windows_per_s": rates["small"],
+        "big_windows_per_s": rates["big"],
+        "big_over_small": rates["big"] / rates["small"],
+    }
+
+
+def projection(rows, workers, rates):
     """Lakh MIDI with cat-mel_2bar_big on N single-threaded workers, from this run's per-worker rates.
 
     Assumptions: the per-worker rates of the largest LocalCluster measured here; linear scaling in workers
     (a shared filesystem and a scheduler that keep up: Lakh is ~5,500 extraction and ~5,400 encoding chunks);
-    cat-mel_2bar_big encodes at 71.9 / 3111.1 = 0.0231 times the shipped 2-bar model's rate (their float32
-    ratio in BENCHMARKS.md's model table, 2 threads, Intel); Lakh files hold more notes than these synthetic
-    ones, so the extraction figure is a lower bound on its time.
+    cat-mel_2bar_big encodes at ``rates["big_over_small"]`` times the shipped 2-bar model's rate (measured on
+    one thread in this run by :func:`encode_rates`); Lakh files hold more notes than these synthetic ones, so
+    the extraction figure is a lower bound on its time; the client's assembly runs at this run's rate.
     """
     dask_rows = [r for r in rows if r["config"].startswith("dask")]
     last = dask_rows[-1]
     n = workers[-1]
     per_worker_files = last["files_per_s"] / n
-    per_worker_big = last["encode_windows_per_s"] / n * BIG_ENCODE_2THREADS / SMALL_ENCODE_2THREADS
+    per_worker_big = last["encode_windows_per_s"] / n * rates["big_over_small"]
     out = []
     for big_n in (16, 64, 256):
         out.append(
@@ -131,6 +156,7 @@ def projection(rows, workers):
                 "workers": big_n,
                 "extraction_h": LAKH_FILES / (per_worker_files * big_n) / 3600,
                 "encoding_h": LAKH_WINDOWS / (per_worker_big * big_n) / 3600,
+                "encoding_200k_sample_h": 200_000 / (per_worker_big * big_n) / 3600,
                 "client_assembly_h": LAKH_WINDOWS / last["assemble_windows_per_s"] / 3600,
             }
         )
@@ -138,13 +164,30 @@ def projection(rows, workers):
 
 
 def one_config(name, folder, work, model_name):
-    """Child process: one configuration (``local`` or ``dask N``) -> its measurements as JSON on stdout."""
+    """Child process: one configuration (``local``, ``dask N`` or ``rates``) -> its measurements as JSON on stdout."""
+    if name == "rates":
+        print("RESULT " + json.dumps(encode_rates(model_name)))
+        return
     make = (
         (lambda: LocalExecutor(2)) if name == "local" else (lambda: DaskExecutor("local", workers=int(name.split()[1])))
     )
     with make() as executor:
         row = run_config(name, executor, Path(folder), Path(work), resolve_model(model_name))
     print("RESULT " + json.dumps(row))
+
+
+def child(name, tmp, model):
+    """Run one configuration in a fresh process (its own peak memory) -> its RESULT record."""
+    work = tmp / name.replace(" ", "")
+    cmd = [sys.executable, __file__, "--model", model, "--one", name, str(tmp / "midi"), str(work)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        raise SystemExit(f"{name} failed: {proc.stderr[-3000:]}")
+    row = json.loads(lines[0][len("RESULT ") :])
+    print(json.dumps(row), flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return row
 
 
 def main():
@@ -163,27 +206,20 @@ def main():
         start = time.perf_counter()
         write_folder(tmp / "midi", args.files)
         print(f"wrote {args.files} files in {time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.1f}")
-        rows = []
-        for name in ["local"] + [f"dask {w}" for w in workers]:
-            work = tmp / name.replace(" ", "")
-            cmd = [sys.executable, __file__, "--model", args.model, "--one", name, str(tmp / "midi"), str(work)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)  # a fresh process: its own peak memory
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-            if proc.returncode or not lines:
-                raise SystemExit(f"{name} failed: {proc.stderr[-3000:]}")
-            rows.append(json.loads(lines[0][len("RESULT ") :]))
-            print(json.dumps(rows[-1]))
-            shutil.rmtree(work, ignore_errors=True)
+        rows = [child(name, tmp, args.model) for name in ["local"] + [f"dask {w}" for w in workers]]
+        rates = child("rates", tmp, args.model)
         dask_rows = [r for r in rows if r["config"].startswith("dask")]
         scaling = {
             stage: dask_rows[0][f"{stage}_s"] / dask_rows[-1][f"{stage}_s"]
             for stage in ("extract", "assemble", "encode", "features")
         }
         print(f"time ratio, dask {workers[0]} -> {workers[-1]} workers: {json.dumps(scaling)}")
-        proj = projection(rows, workers)
+        print(f"encoding on one thread, cat-mel_2bar_big against {args.model}: {json.dumps(rates)}")
+        proj = projection(rows, workers, rates)
         print("projection for Lakh MIDI (176,581 files, ~11 M windows), cat-mel_2bar_big:", json.dumps(proj))
         if args.json:
-            Path(args.json).write_text(json.dumps({"rows": rows, "scaling": scaling, "projection": proj}, indent=2))
+            result = {"rows": rows, "scaling": scaling, "encode_rates": rates, "projection": proj}
+            Path(args.json).write_text(json.dumps(result, indent=2))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
