@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The training runs of the two shipped models, exactly as run (CPU, 1 torch thread each). Each command resumes
+# The training runs of the two shipped models, exactly as run (CPU, 1 torch thread each; bfloat16 autocast where the
+# CPU has it, float32 with a notice where it does not: steps before 2 Dec 2026's second session ran in float32). Each command resumes
 # from runs/<name>/checkpoint/ when started again, so the runs continue across sessions; the last state is
 # committed under training/<name>/ (copy it to runs/<name>/ first). Pilot runs and their figures: the model cards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-common=(--steps 1000000 --threads 1 --eval-every 1000 --checkpoint-secs 120 --no-progress)
+common=(--steps 1000000 --threads 1 --bf16 --eval-every 1000 --checkpoint-secs 120 --no-progress)
 case "${1:-}" in
   2bar)
     musicneurons train --config mn-mel_2bar --out runs/mn-mel_2bar "${common[@]}" --max-minutes "${2:-600}" \

@@ -326,13 +326,13 @@ def _checkpoint_folder(run):
 def _recipe_change(state, model):
     """``{"changes": {field: [old, new]}}`` between a checkpoint's config and ``model``'s; the architecture must match."""
     old, new = state["config"], model.config.to_dict()
-    moved = sorted(k for k in ARCHITECTURE_FIELDS if old.get(k) != new[k])
+    moved = sorted(k for k in ARCHITECTURE_FIELDS if old[k] != new[k])
     if moved:
         raise InvalidParameterError(
             f"--warm-start: the checkpoint's architecture differs in {moved} "
-            f"({', '.join(f'{k} {old.get(k)} -> {new[k]}' for k in moved)}); only training settings may change."
+            f"({', '.join(f'{k} {old[k]} -> {new[k]}' for k in moved)}); only training settings may change."
         )
-    return {"changes": {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}}
+    return {"changes": {k: [old[k], v] for k, v in new.items() if old[k] != v}}
 
 
 def plot_log(log, path):
