@@ -73,6 +73,32 @@ def _split_state(flat, layers, hidden):
     return state[1].contiguous(), state[0].contiguous()
 
 
+def _lstm_layers(rnn):
+    """Per layer of a unidirectional ``nn.LSTM``: (weight_ih (4H, in), weight_hh (4H, H), bias (4H,) = b_ih + b_hh)."""
+    return [
+        (
+            getattr(rnn, f"weight_ih_l{k}"),
+            getattr(rnn, f"weight_hh_l{k}"),
+            getattr(rnn, f"bias_ih_l{k}") + getattr(rnn, f"bias_hh_l{k}"),
+        )
+        for k in range(rnn.num_layers)
+    ]
+
+
+def _lstm_step(layers, x0, h, c):
+    """One step of ``nn.LSTM``'s maths; layer 0's input already projected ``x0`` (n, 4H); h, c lists of (n, H).
+
+    Gates are summed and the cell state kept in float32 (under bfloat16 autocast only the matmuls run in bf16).
+    Updates ``h`` and ``c`` in place and returns the top layer's h (n, H).
+    """
+    for k, (w_ih, w_hh, bias) in enumerate(layers):
+        x = x0 if k == 0 else F.linear(h[k - 1], w_ih, bias)
+        i, f, g, o = (x.float() + F.linear(h[k], w_hh).float()).chunk(4, dim=-1)
+        c[k] = torch.sigmoid(f) * c[k] + torch.sigmoid(i) * torch.tanh(g)
+        h[k] = torch.sigmoid(o) * torch.tanh(c[k])
+    return h[-1]
+
+
 class Encoder(nn.Module):
     """Bidirectional LSTM encoder: the last layer's final forward and backward h -> mu, sigma.
 
@@ -159,11 +185,17 @@ class CategoricalDecoder(nn.Module):
         tokens : Tensor (n, n_steps) int64
             The picked tokens.
         """
-        state, step_input = self.start_state(cond), first
+        # nn.LSTM called one step at a time costs a fixed ~2 ms (forward) and ~7 ms (backward) a layer on CPU;
+        # the same maths as matmuls is several times faster. The conditioning's share of layer 0's input
+        # projection is computed once for all steps.
+        h0, c0 = self.start_state(cond)
+        h, c = list(h0.unbind(0)), [s.float() for s in c0.unbind(0)]
+        layers = _lstm_layers(self.rnn)
+        w_token, w_cond = layers[0][0][:, : self.n_classes], layers[0][0][:, self.n_classes :]
+        cond_part, step_input = F.linear(cond, w_cond, layers[0][2]), first
         all_logits, tokens = [], []
         for step in range(n_steps):
-            out, state = self.rnn(torch.cat([step_input, cond], dim=-1).unsqueeze(1), state)
-            logits = self.output_projection(out[:, 0])
+            logits = self.output_projection(_lstm_step(layers, F.linear(step_input, w_token) + cond_part, h, c))
             token = pick(offset + step, logits)
             step_input = F.one_hot(token, self.n_classes).to(logits.dtype)
             all_logits.append(logits)
