@@ -21,8 +21,11 @@ def pilot_row(folder, base):
     metrics = json.loads((folder / "metrics.json").read_text())
     acc, ref = metrics["acceptance"], base.to_dict()
     settings = "; ".join(f"{k}={v}" for k, v in config.items() if k != "name" and v != ref[k]) or "base"
-    for phase in metrics.get("phases", []):  # a warm start: the run continued another run's state
-        settings += f" (from step {phase['step']:,} of {Path(phase['from']).name})"
+    for phase in metrics.get("phases", []):  # a warm start (the run continued another run's state) or an alignment
+        if "alignment" in phase:
+            settings += f" (latent aligned after step {phase['step']:,})"
+        else:
+            settings += f" (from step {phase['step']:,} of {Path(phase['from']).name})"
     fmt = {
         "argmax_accuracy": 4,
         "hold_baseline": 4,

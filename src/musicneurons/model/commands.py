@@ -30,6 +30,14 @@ def register(sub):
         "count and log carried on) under this command's training settings; the model card records the change",
     )
     p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
+    p.add_argument(
+        "--align-at",
+        type=_step_list,
+        default=(),
+        metavar="STEP[,STEP...]",
+        help="after these steps, turn the noise neurons onto the principal directions of their mu (decoding from mu "
+        "is unchanged; Adam restarts); see musicneurons.model.alignment",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with bf16 units)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -86,9 +94,23 @@ def _train(args):
         command="musicneurons " + " ".join(sys.argv[1:]),
         data=data,
         warm_start=args.warm_start,
+        align_at=args.align_at,
     )
     print(f"saved {model.config.name} to {args.out}")
     return 0
+
+
+def _step_list(text):
+    """``"10000,12000"`` -> (10000, 12000): positive step numbers."""
+    import argparse
+
+    try:
+        steps = tuple(int(v) for v in text.split(",") if v)
+    except ValueError:
+        steps = ()
+    if not steps or min(steps) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma list of positive step numbers")
+    return steps
 
 
 def _with_overrides(config, pairs):

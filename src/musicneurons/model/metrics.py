@@ -111,15 +111,19 @@ def acceptance_metrics(model, events, batch_size=512):
         ``argmax_accuracy``, ``hold_baseline``, ``exact_share``, ``kl_total`` (nats a window),
         ``n_music`` (neurons below the jump), ``jump``, ``min_noise_sigma``, ``noise_median_var_mu``,
         ``noise_ablation_accuracy`` / ``music_ablation_accuracy`` (music neurons' mu zeroed instead),
-        ``ablation_cost``, ``n_sigma_below_0.9``, ``kl_share_music`` and ``passes``: one bool per criterion.
+        ``ablation_cost``, ``n_sigma_below_0.9``, ``kl_share_music``, ``wide_ablation_cost`` (the cost of zeroing
+        only the neurons as wide as noise, mean sigma >= ``ACCEPTANCE["min_noise_sigma"]``: with no clear split,
+        it tells a partly used band between the jump and that width from a leak in the wide neurons) and
+        ``passes``: one bool per criterion.
     """
     mu, sigma = model.encode(events, batch_size=batch_size)
     mean_sigma, var_mu, kl = sigma.mean(axis=0), mu.var(axis=0), neuron_kl(mu, sigma)
     order = np.argsort(mean_sigma, kind="stable")
     n_music, jump = sigma_jump(mean_sigma)
     music, noise = order[:n_music], order[n_music:]
+    wide = np.flatnonzero(mean_sigma >= ACCEPTANCE["min_noise_sigma"])
     table = ablation_accuracies(
-        lambda z: model.decode(z, batch_size=batch_size), mu, events, {"noise": noise, "music": music}
+        lambda z: model.decode(z, batch_size=batch_size), mu, events, {"noise": noise, "music": music, "wide": wide}
     ).set_index("condition")
     acc, exact = float(table.loc[AS_IS, "token_accuracy"]), float(table.loc[AS_IS, "exact_share"])
     noise_acc, music_acc = float(table.loc["noise", "token_accuracy"]), float(table.loc["music", "token_accuracy"])
@@ -139,6 +143,7 @@ def acceptance_metrics(model, events, batch_size=512):
         "noise_ablation_accuracy": noise_acc,
         "music_ablation_accuracy": music_acc,
         "ablation_cost": acc - noise_acc,
+        "wide_ablation_cost": acc - float(table.loc["wide", "token_accuracy"]),
     }
     a = ACCEPTANCE
     out["passes"] = {

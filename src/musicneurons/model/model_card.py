@@ -72,13 +72,19 @@ def _recipe(c, m):
 
 
 def _phases(phases):
-    """One line per warm start: the step and the training settings that changed there (old -> new)."""
-    return [
+    """One line per warm start (the step and the training settings that changed there, old -> new) or alignment."""
+    return [_phase_line(p) for p in phases]
+
+
+def _phase_line(p):
+    """The model card's line for one entry of ``phases``."""
+    if "alignment" in p:
+        return f"- After step {p['step']:,}: latent alignment, {p['alignment']} (`musicneurons.model.alignment`)."
+    return (
         f"- From step {p['step']:,} (a warm start from `{p['from']}`): "
         + (", ".join(f"{k} {old} -> {new}" for k, (old, new) in p["changes"].items()) or "no setting changed")
         + "; the settings above are the last phase's."
-        for p in phases
-    ]
+    )
 
 
 def _acceptance(c, acc):
@@ -102,9 +108,19 @@ def _acceptance(c, acc):
         "",
         f"Also: {acc['n_sigma_below_0.9']} neurons with mean sigma < 0.9; KL {acc['kl_total']:.1f} nats a window, "
         f"{100 * acc['kl_share_music']:.1f}% of it in the {acc['n_music']} neurons below the jump; zeroing those "
-        f"neurons' mu instead leaves token accuracy {acc['music_ablation_accuracy']:.4f}; "
+        f"neurons' mu instead leaves token accuracy {acc['music_ablation_accuracy']:.4f}; {_wide_cost(c, acc)}"
         f"{100 * acc['exact_share']:.1f}% of the {acc['n_windows']:,} held-out windows decode exactly.",
     ]
+
+
+def _wide_cost(c, acc):
+    """The card's clause on zeroing only the neurons as wide as the prior (absent from older metrics files)."""
+    if "wide_ablation_cost" not in acc:
+        return ""
+    return (
+        f"zeroing only the {c.z_size - acc['n_sigma_below_0.9']} neurons with mean sigma >= "
+        f"{ACCEPTANCE['min_noise_sigma']} costs {acc['wide_ablation_cost']:+.4f}; "
+    )
 
 
 def _pilots(directory):
@@ -131,8 +147,9 @@ def _limits(c, m, acc):
         lines.append(
             f"- **Not yet at the acceptance figures** ({', '.join(failed)}): the model is under-trained or "
             "its recipe does not fit; a study on it reports that its findings cannot be trusted as the "
-            "paper's. Run the reproduce command again to resume training."
+            "paper's. Its reproduce command retrains it; with more `--steps` in its run folder it trains on from the checkpoint."
         )
+    lines += _band(c, acc)
     lines += [
         f"- Trained on {m.get('data', 'the embedded corpus')}: folk and classical melodic lines, far less and "
         "narrower than the Lakh MIDI data Magenta's models saw; a study on other music should check the "
@@ -142,6 +159,21 @@ def _limits(c, m, acc):
         "",
     ]
     return lines
+
+
+def _band(c, acc):
+    """A limit line when neurons between the largest jump and the prior's width are partly used (no clear split)."""
+    n_wide = c.z_size - acc["n_sigma_below_0.9"]
+    n_band = c.z_size - acc["n_music"] - n_wide
+    if acc["passes"]["clear_split"] or "wide_ablation_cost" not in acc or n_band <= 0:
+        return []
+    return [
+        f"- **No clear music/noise split**: above the {acc['n_music']} neurons below the largest jump, {n_band} "
+        f"neurons have mean sigma from {acc['min_noise_sigma']:.2f} to 0.9 and carry music (zeroing every neuron "
+        f"above the jump costs {acc['ablation_cost']:.3f} token accuracy, zeroing only the {n_wide} neurons with "
+        f"mean sigma >= 0.9 costs {acc['wide_ablation_cost']:.4f}). A study on this model reports the split "
+        'as not found and the findings that rest on it as "cannot tell".'
+    ]
 
 
 def write_model_card(directory):

@@ -27,6 +27,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ..errors import InvalidParameterError, ModelFileError
+from .alignment import ALIGN_WINDOWS, align_to_noise_axes
+from .config import ModelConfig
 from .metrics import acceptance_metrics, reconstruction_metrics
 from .model_card import write_model_card
 from .musicvae import MusicVAE, magenta_parameter_count, save_model
@@ -40,6 +42,7 @@ __all__ = [
     "adam_optimizer",
     "batch_indices",
     "bf16_supported",
+    "checkpoint_model",
     "CHECKPOINT_DIR",
     "LOG_FILE",
     "FIGURE_FILE",
@@ -312,6 +315,20 @@ def _read_state(folder):
         raise _unreadable(folder, exc) from exc
 
 
+def checkpoint_model(run):
+    """The model of a run's training checkpoint (``run/`` or ``run/checkpoint/``), in eval mode on the CPU."""
+    run = Path(run)
+    folder = run if (run / "model.safetensors").is_file() else _checkpoint_folder(run)
+    if folder is None:
+        raise ModelFileError(f"{run}: no training checkpoint there (no checkpoint/ folder).")
+    model = MusicVAE(ModelConfig.from_dict(_read_state(folder)["config"]))
+    try:
+        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    except (OSError, RuntimeError, SafetensorError) as exc:
+        raise _unreadable(folder, exc) from exc
+    return model.eval()
+
+
 def _unreadable(folder, exc):
     return ModelFileError(
         f"{folder}: not a readable training checkpoint ({type(exc).__name__}: {exc}); move it away to start afresh."
@@ -378,6 +395,7 @@ def train(
     command="",
     data="the embedded corpus",
     warm_start=None,
+    align_at=(),
 ):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
@@ -414,6 +432,11 @@ def train(
         Another run's directory: when ``out`` holds no checkpoint yet, training continues from that run's
         state (weights, Adam, step, log) under ``config``'s training settings, a recipe change that the
         metrics and the model card record. The architecture must be the same.
+    align_at : collection of int
+        Steps after which the latent is aligned (:func:`musicneurons.model.alignment.align_to_noise_axes` on a
+        sample of the training windows): the noise block is turned onto the principal directions of its mu, which
+        leaves decoding from mu unchanged, and Adam's state restarts (its moments belong to the old axes). Each
+        alignment is recorded in ``phases``.
 
     Returns
     -------
@@ -446,6 +469,16 @@ def train(
         stats = train_step(model, optimizer, torch.from_numpy(batch).long().to(device), step, seed, bf16)
         step += 1
         bar.update(1)
+        if step in align_at:
+            align_to_noise_axes(model, train_events, seed)
+            optimizer = adam_optimizer(model)
+            phases.append(
+                {
+                    "step": step,
+                    "alignment": f"noise block rotated onto its principal directions "
+                    f"({min(len(train_events), ALIGN_WINDOWS):,} training windows), Adam's state restarted",
+                }
+            )
         if step % log_every == 0 or step % eval_every == 0:
             row = {"step": step, "wall_s": round(time.time() - started, 1), **stats}
             if step % eval_every == 0:
