@@ -156,6 +156,29 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
         train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
 
 
+def test_max_minutes_counts_the_whole_run_and_says_when_nothing_is_left(tmp_path, capsys):
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    kwargs = dict(eval_every=4, log_every=1, progress=False, eval_windows=8)
+    train(_tiny(), tmp_path / "first", events[:32], events[32:], steps=3, **kwargs)
+    capsys.readouterr()
+    # A warm start carries the first run's wall time, which already exceeds a budget of 1e-6 minutes.
+    train(
+        _tiny(),
+        tmp_path / "next",
+        events[:32],
+        events[32:],
+        6,
+        warm_start=tmp_path / "first",
+        max_minutes=1e-6,
+        **kwargs,
+    )
+    err = capsys.readouterr().err
+    assert (
+        "already reaches --max-minutes 1e-06, which counts the whole run; no step trained (it stays at step 3)" in err
+    )
+    assert json.loads((tmp_path / "next" / "metrics.json").read_text())["steps"] == 3
+
+
 def test_small_model_overfits_16_corpus_windows(tmp_path):
     from musicneurons.melody import corpus_melodies
     from musicneurons.tables import array_column

@@ -29,7 +29,11 @@ def register(sub):
         help="when --out holds no checkpoint, continue from another run's checkpoint (same architecture, step "
         "count and log carried on) under this command's training settings; the model card records the change",
     )
-    p.add_argument("--max-minutes", type=float, help="stop after this much total wall time")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        help="stop after this much total wall time, the time carried from a resumed or warm-started run included",
+    )
     p.add_argument(
         "--align-at",
         type=_step_list,

@@ -461,6 +461,13 @@ def train(
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
+    if max_minutes is not None and step < steps and wall_s >= 60 * max_minutes:
+        print(
+            f"note: {out}: the run's wall time so far ({wall_s / 60:.1f} min, carried from its checkpoint) already "
+            f"reaches --max-minutes {max_minutes:g}, which counts the whole run; no step trained (it stays at step "
+            f"{step:,}).",
+            file=sys.stderr,
+        )
     bar = tqdm(total=steps, initial=step, disable=not progress, desc=config.name, smoothing=0.05)
     while step < steps and (max_minutes is None or time.time() - started < 60 * max_minutes):
         model.train()
