@@ -10,33 +10,29 @@ zeroing cost to drop. Run:
 """
 
 import argparse
-from pathlib import Path
-
 import numpy as np
 
+from musicneurons.errors import ModelFileError
 from musicneurons.model import load_model
-from musicneurons.model.metrics import sigma_jump
-from musicneurons.model.train import CHECKPOINT_DIR, checkpoint_model
+from musicneurons.model.alignment import noise_principal_axes
+from musicneurons.model.train import checkpoint_model
 from musicneurons.model.training_data import corpus_split
 
 
 def load(spec):
-    """A model by name or folder (:func:`load_model`), or a run's training checkpoint (``RUN/checkpoint``)."""
-    folder = Path(spec)
-    is_checkpoint = (folder / "model.safetensors").is_file() or (folder / CHECKPOINT_DIR).is_dir()
-    return checkpoint_model(folder) if is_checkpoint else load_model(spec)
+    """A model by name or folder (:func:`load_model`), else a run's training checkpoint (``RUN`` or ``RUN/checkpoint``)."""
+    try:
+        return load_model(spec)
+    except ModelFileError:
+        return checkpoint_model(spec)
 
 
 def leak_row(model, events, ranks):
     """Figures of one model on held-out windows (n, T) int8: dict of the spectrum and the keep/drop costs."""
     mu, sigma = model.encode(events)
-    mean_sigma = sigma.mean(axis=0)
-    n_music, _ = sigma_jump(mean_sigma)
-    noise = np.argsort(mean_sigma, kind="stable")[n_music:]
-    centre = mu[:, noise].mean(axis=0)
+    noise, centre, singular, axes = noise_principal_axes(mu, sigma)
     block = mu[:, noise] - centre
-    _, s, vt = np.linalg.svd(block, full_matrices=False)
-    explained = np.cumsum(s**2) / (s**2).sum()
+    explained = np.cumsum(singular**2) / (singular**2).sum()
 
     def cost(noise_values):
         z = mu.copy()
@@ -44,9 +40,10 @@ def leak_row(model, events, ranks):
         return accuracy - float((model.decode(z) == events).mean())
 
     accuracy = float((model.decode(mu) == events).mean())
-    row = {"music": n_music, "noise var": float(block.var(axis=0).sum()), "accuracy": accuracy, "zero": cost(0.0)}
+    row = {"music": mu.shape[1] - len(noise), "noise var": float((singular**2).sum() / len(mu)), "accuracy": accuracy}
+    row["zero"] = cost(0.0)
     for r in ranks:
-        top = (block @ vt[:r].T) @ vt[:r]
+        top = (block @ axes[:r].T) @ axes[:r]
         row[f"explained {r}"] = float(explained[r - 1])
         row[f"keep {r}"], row[f"drop {r}"] = cost(top + centre), cost(mu[:, noise] - top)
     return row

@@ -13,36 +13,48 @@ import torch
 
 from .metrics import sigma_jump
 
-__all__ = ["ALIGN_WINDOWS", "align_to_noise_axes", "noise_rotation", "rotate_latent"]
+__all__ = ["ALIGN_WINDOWS", "align_to_noise_axes", "noise_principal_axes", "noise_rotation", "rotate_latent"]
 
 #: Windows encoded to find the noise block's principal directions during training.
 ALIGN_WINDOWS = 8000
 
 
-def noise_rotation(mu, sigma):
-    """The orthogonal (z, z) float64 matrix that keeps the music neurons and turns the noise block onto its PCA axes.
+def noise_principal_axes(mu, sigma):
+    """The noise block of n windows' mu and sigma (n, z) and its principal axes, largest variance first.
 
-    Parameters
-    ----------
-    mu, sigma : ndarray of shape (n, z)
-        Posterior means and standard deviations of n windows. Music neurons are those below the largest jump in
-        sorted mean sigma (:func:`musicneurons.model.metrics.sigma_jump`); the rest are the noise block.
+    Music neurons are those below the largest jump in sorted mean sigma
+    (:func:`musicneurons.model.metrics.sigma_jump`); the rest are the noise block.
 
     Returns
     -------
-    ndarray of shape (z, z), float64
-        R with ``R @ mu_i`` the rotated mean of window i: identity on the music neurons; on the noise block, row j
-        is the j-th principal direction of the noise neurons' centred mu (largest variance first), written into
-        the noise neurons in their original order.
+    noise : ndarray of shape (k,), int64
+        The noise neurons, ascending.
+    centre : ndarray of shape (k,), float64
+        Their mean mu.
+    singular : ndarray of shape (min(n, k),), float64
+        Singular values of the centred block (``singular**2 / n`` is the variance along each axis).
+    axes : ndarray of shape (k, k), float64
+        Row j: the j-th principal direction of the centred block, in the coordinates of ``noise``.
     """
     mu = np.asarray(mu, np.float64)
     mean_sigma = np.asarray(sigma, np.float64).mean(axis=0)
     n_music, _ = sigma_jump(mean_sigma)
     noise = np.sort(np.argsort(mean_sigma, kind="stable")[n_music:])
-    block = mu[:, noise] - mu[:, noise].mean(axis=0)
-    _, _, vt = np.linalg.svd(block, full_matrices=True)
-    rotation = np.eye(mu.shape[1])
-    rotation[np.ix_(noise, noise)] = vt
+    centre = mu[:, noise].mean(axis=0)
+    _, singular, axes = np.linalg.svd(mu[:, noise] - centre, full_matrices=True)
+    return noise, centre, singular, axes
+
+
+def noise_rotation(mu, sigma):
+    """The orthogonal (z, z) float64 matrix that keeps the music neurons and turns the noise block onto its PCA axes.
+
+    ``R @ mu_i`` is the rotated mean of window i (``mu``, ``sigma``: (n, z)): identity on the music neurons; on the
+    noise block (:func:`noise_principal_axes`), row j is the j-th principal direction, written into the noise
+    neurons in their original order.
+    """
+    noise, _, _, axes = noise_principal_axes(mu, sigma)
+    rotation = np.eye(np.shape(mu)[1])
+    rotation[np.ix_(noise, noise)] = axes
     return rotation
 
 

@@ -66,18 +66,13 @@ def _recipe(c, m):
         f"±{c.transpose_range} semitone random transposition of each training window.",
         f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
         f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
-        *_phases(m.get("phases", [])),
+        *(_phase_line(p) for p in m.get("phases", [])),
         f"- Reproduce: `{m.get('command', '')}`",
     ]
 
 
-def _phases(phases):
-    """One line per warm start (the step and the training settings that changed there, old -> new) or alignment."""
-    return [_phase_line(p) for p in phases]
-
-
 def _phase_line(p):
-    """The model card's line for one entry of ``phases``."""
+    """The card's line for one ``phases`` entry: a warm start (its step, the settings old -> new) or an alignment."""
     if "alignment" in p:
         return f"- After step {p['step']:,}: latent alignment, {p['alignment']} (`musicneurons.model.alignment`)."
     return (
@@ -118,7 +113,7 @@ def _wide_cost(c, acc):
     if "wide_ablation_cost" not in acc:
         return ""
     return (
-        f"zeroing only the {c.z_size - acc['n_sigma_below_0.9']} neurons with mean sigma >= "
+        f"zeroing only the {_n_wide(c, acc)} neurons with mean sigma >= "
         f"{ACCEPTANCE['min_noise_sigma']} costs {acc['wide_ablation_cost']:+.4f}; "
     )
 
@@ -161,9 +156,14 @@ def _limits(c, m, acc):
     return lines
 
 
+def _n_wide(c, acc):
+    """Neurons as wide as the prior: mean sigma >= ``ACCEPTANCE["min_noise_sigma"]`` (0.9)."""
+    return c.z_size - acc["n_sigma_below_0.9"]
+
+
 def _band(c, acc):
     """A limit line when neurons between the largest jump and the prior's width are partly used (no clear split)."""
-    n_wide = c.z_size - acc["n_sigma_below_0.9"]
+    n_wide = _n_wide(c, acc)
     n_band = c.z_size - acc["n_music"] - n_wide
     if acc["passes"]["clear_split"] or "wide_ablation_cost" not in acc or n_band <= 0:
         return []
