@@ -89,6 +89,34 @@ def test_loss_is_summed_cross_entropy_plus_beta_times_free_bits_kl():
     assert stats["kl"] == pytest.approx(kl.mean().item(), rel=1e-5) and stats["beta"] == pytest.approx(b)
 
 
+def test_input_dropout_zeroes_teacher_forced_inputs_and_needs_teacher_forcing():
+    from musicneurons.errors import InvalidParameterError
+    from musicneurons.melody import corpus_melodies
+    from musicneurons.tables import array_column
+
+    with pytest.raises(InvalidParameterError, match="'input_dropout' of ModelConfig 'tiny' drops teacher-forced"):
+        _tiny(input_dropout=0.5, sampling_schedule="constant", sampling_rate=0.5)
+    with pytest.raises(InvalidParameterError, match=r"must lie in \[0, 1\]; got 1.5"):
+        _tiny(input_dropout=1.5)
+    events = torch.as_tensor(array_column(corpus_melodies(bars=2, max_tunes=3, progress=False), "events")[:4]).long()
+    torch.manual_seed(0)
+    model = MusicVAE(_tiny(input_dropout=1.0))
+    onehot, z = model.one_hot(events), torch.randn(4, 8)
+    # Dropping step t's input changes the logits from step t on, never before; dropping none is plain teacher forcing.
+    drop = torch.zeros(events.shape, dtype=torch.bool)
+    drop[:, 10] = True
+    plain, dropped = model.teacher_forced_logits(z, onehot), model.teacher_forced_logits(z, onehot, drop)
+    torch.testing.assert_close(model.teacher_forced_logits(z, onehot, drop & False), plain)
+    assert torch.equal(dropped[:, :10], plain[:, :10]) and (dropped[:, 10] - plain[:, 10]).abs().min() > 0
+    # With probability 1 every input is the zero vector: the loss is that of a decoder fed zeros.
+    loss, _ = loss_terms(model, events, 0, torch.Generator().manual_seed(1))
+    mu, sigma = model.encoder(onehot)
+    z = mu + sigma * torch.randn(mu.shape, generator=torch.Generator().manual_seed(1))
+    logits = model.decoder.teacher_forced(z, torch.zeros_like(onehot))
+    recon = torch.nn.functional.cross_entropy(logits.reshape(-1, 90), events.reshape(-1), reduction="sum") / 4
+    torch.testing.assert_close(loss, recon)  # beta(0) = 0
+
+
 def test_global_norm_clipping_and_zeroing():
     events = torch.randint(0, 90, (4, 32), generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
@@ -154,6 +182,27 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
     assert json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"] == phases
     with pytest.raises(InvalidParameterError, match=r"differs in \['dec_sizes'\] \(dec_sizes \[16\] -> \[24\]\)"):
         train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
+
+
+def test_a_warm_start_from_a_checkpoint_older_than_a_config_field_takes_its_default(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    kwargs = dict(eval_every=4, log_every=1, progress=False, eval_windows=8)
+    train(_tiny(), tmp_path / "old", events[:32], events[32:], steps=2, **kwargs)
+    path = tmp_path / "old" / "checkpoint" / "model.safetensors"
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    state = json.loads(meta["state"])
+    del state["config"]["input_dropout"]  # as written before 3 Dec 2026
+    save_file(load_file(str(path)), str(path), metadata={**meta, "state": json.dumps(state)})
+    train(
+        _tiny(input_dropout=0.5), tmp_path / "new", events[:32], events[32:], 4, warm_start=tmp_path / "old", **kwargs
+    )
+    phases = json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"]
+    assert phases[0]["changes"] == {"input_dropout": [0.0, 0.5]}
+    assert "input dropout 0.5 (each previous-token input zeroed" in (tmp_path / "new" / "MODEL_CARD.md").read_text()
 
 
 def test_max_minutes_counts_the_whole_run_and_says_when_nothing_is_left(tmp_path, capsys):

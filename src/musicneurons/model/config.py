@@ -47,6 +47,10 @@ class ModelConfig:
         ``"constant"``, ``"inverse_sigmoid"`` or ``"exponential"`` scheduled sampling.
     sampling_rate : float
         Rate of the sampling schedule (``k`` of the inverse sigmoid).
+    input_dropout : float
+        Word dropout (Bowman et al. 2016), a training option Magenta does not have: each teacher-forced
+        previous-token input is replaced by the zero vector (the decoder's first input) with this probability,
+        so the decoder must take more from z. Needs teacher forcing (no scheduled sampling); 0 leaves Magenta's loss.
     learning_rate, decay_rate, min_learning_rate : float
         ``lr(step) = (learning_rate - min_learning_rate) * decay_rate ** step + min_learning_rate``.
     grad_clip : float
@@ -74,6 +78,7 @@ class ModelConfig:
     beta_rate: float = 0.0
     sampling_schedule: str = "constant"
     sampling_rate: float = 0.0
+    input_dropout: float = 0.0
     learning_rate: float = 1e-3
     decay_rate: float = 0.9999
     min_learning_rate: float = 1e-5
@@ -97,6 +102,13 @@ class ModelConfig:
         if not self.hierarchical and self.conductor_sizes:
             raise InvalidParameterError(
                 f"{where} is flat, so 'conductor_sizes' must be empty; got {self.conductor_sizes}."
+            )
+        if not 0.0 <= self.input_dropout <= 1.0:
+            raise InvalidParameterError(f"'input_dropout' of {where} must lie in [0, 1]; got {self.input_dropout}.")
+        if self.input_dropout > 0 and not (self.sampling_schedule == "constant" and self.sampling_rate == 0):
+            raise InvalidParameterError(
+                f"'input_dropout' of {where} drops teacher-forced inputs, so it needs teacher forcing "
+                "(sampling_schedule 'constant', sampling_rate 0)."
             )
         if self.z_size < 1 or self.batch_size < 1:
             raise InvalidParameterError(f"'z_size' and 'batch_size' of {where} must be positive.")

@@ -53,6 +53,11 @@ def _recipe(c, m):
     step = m["steps"]
     sampling = (
         "teacher forcing (no scheduled sampling)"
+        + (
+            f", input dropout {c.input_dropout:g} (each previous-token input zeroed with that probability)"
+            if c.input_dropout
+            else ""
+        )
         if c.sampling_schedule == "constant" and c.sampling_rate == 0
         else f"scheduled sampling {c.sampling_schedule} (rate {c.sampling_rate:g}), probability "
         f"{sampling_probability(c, step):.3f} at the end"

@@ -304,9 +304,10 @@ class MusicVAE(nn.Module):
         """Decoder inputs: the one-hot targets (n, T, 90) shifted right by one step, zeros first."""
         return F.pad(onehot[:, :-1], (0, 0, 1, 0))
 
-    def teacher_forced_logits(self, z, onehot):
-        """Logits (n, T, 90) for latents (n, z) and one-hot targets (n, T, 90), teacher-forced."""
-        return self.decoder.teacher_forced(z, self.shifted_inputs(onehot))
+    def teacher_forced_logits(self, z, onehot, drop=None):
+        """Logits (n, T, 90) for latents (n, z) and one-hot targets (n, T, 90), teacher-forced; ``drop`` (n, T) bool zeroes those inputs."""
+        inputs = self.shifted_inputs(onehot)
+        return self.decoder.teacher_forced(z, inputs if drop is None else inputs.masked_fill(drop.unsqueeze(-1), 0.0))
 
     def unroll(self, z, pick):
         """Free-running logits (n, T, 90) and tokens (n, T) int64, with ``pick(step, logits) -> tokens``."""

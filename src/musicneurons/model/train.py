@@ -133,7 +133,7 @@ def loss_terms(model, events, step, generator, bf16=False):
     step : int
         Global step (sets beta and the sampling probability).
     generator : torch.Generator
-        Source of the posterior noise and of the scheduled-sampling draws.
+        Source of the posterior noise, the scheduled-sampling draws and the input-dropout draws.
     bf16 : bool
         Run the network under bfloat16 autocast (CPU) ; the loss itself is float32.
 
@@ -156,7 +156,14 @@ def loss_terms(model, events, step, generator, bf16=False):
         use_sample = torch.rand(events.shape, generator=generator, device=mu.device) < p if p > 0 else None
         sampled = use_sample.any(1) if p > 0 else torch.zeros(len(events), dtype=torch.bool, device=mu.device)
         order = torch.cat([torch.nonzero(~sampled)[:, 0], torch.nonzero(sampled)[:, 0]])
-        parts = [model.teacher_forced_logits(z[~sampled], onehot[~sampled])] if not sampled.all() else []
+        # Input dropout needs teacher forcing (ModelConfig refuses it with scheduled sampling): no window is sampled.
+        drop = (
+            torch.rand(events.shape, generator=generator, device=mu.device) < cfg.input_dropout
+            if cfg.input_dropout
+            else None
+        )
+        tf = ~sampled
+        parts = [model.teacher_forced_logits(z[tf], onehot[tf], None if drop is None else drop[tf])] if tf.any() else []
         if sampled.any():
             pick = _scheduled_pick(events[sampled], use_sample[sampled], generator)
             parts.append(model.unroll(z[sampled], pick)[0])
@@ -342,7 +349,7 @@ def _checkpoint_folder(run):
 
 def _recipe_change(state, model):
     """``{"changes": {field: [old, new]}}`` between a checkpoint's config and ``model``'s; the architecture must match."""
-    old, new = state["config"], model.config.to_dict()
+    old, new = ModelConfig.from_dict(state["config"]).to_dict(), model.config.to_dict()  # older files lack new fields
     moved = sorted(k for k in ARCHITECTURE_FIELDS if old[k] != new[k])
     if moved:
         raise InvalidParameterError(
