@@ -184,7 +184,8 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
         train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
 
 
-def test_a_warm_start_from_a_checkpoint_older_than_a_config_field_takes_its_default(tmp_path):
+def test_a_checkpoint_older_than_a_config_field_resumes_and_warm_starts_with_its_default(tmp_path):
+    from musicneurons.errors import InvalidParameterError
     from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
@@ -203,6 +204,11 @@ def test_a_warm_start_from_a_checkpoint_older_than_a_config_field_takes_its_defa
     phases = json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"]
     assert phases[0]["changes"] == {"input_dropout": [0.0, 0.5]}
     assert "input dropout 0.5 (each previous-token input zeroed" in (tmp_path / "new" / "MODEL_CARD.md").read_text()
+    # A plain resume of the old file goes on; other settings are refused by name.
+    train(_tiny(), tmp_path / "old", events[:32], events[32:], 3, **kwargs)
+    assert json.loads((tmp_path / "old" / "metrics.json").read_text())["steps"] == 3
+    with pytest.raises(InvalidParameterError, match=r"with other settings \(input_dropout, max_beta\)"):
+        train(_tiny(max_beta=0.5, input_dropout=0.1), tmp_path / "old", events[:32], events[32:], 4, **kwargs)
 
 
 def test_max_minutes_counts_the_whole_run_and_says_when_nothing_is_left(tmp_path, capsys):

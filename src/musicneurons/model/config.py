@@ -182,16 +182,21 @@ CONFIGS = {
             sampling_rate=1000.0,
             batch_size=64,
         ),
+        # The 16-bar model's recipe as it now trains (scripts/train_shipped.sh 16bar; its card lists the phases).
         ModelConfig(
             "mn-hierdec-mel_16bar",
             bars=16,
             z_size=512,
             enc_sizes=(256,),
-            dec_sizes=(256, 256),
+            dec_sizes=(256,),
             hierarchical=True,
             conductor_sizes=(256, 256),
-            free_bits=256.0,
+            free_bits=48.0,
             max_beta=0.2,
+            beta_rate=0.9998,
+            sampling_rate=1.0,
+            learning_rate=5e-4,
+            decay_rate=1.0,
             batch_size=32,
         ),
     ]

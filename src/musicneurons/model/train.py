@@ -290,9 +290,11 @@ def _resume(out, model, optimizer, warm_start=None):
     if warm:
         phases.append({"step": int(state["step"]), "from": str(warm_start), **_recipe_change(state, model)})
     elif state["config"] != model.config.to_dict():
+        differ = sorted(k for k, v in model.config.to_dict().items() if state["config"][k] != v)
         raise InvalidParameterError(
-            f"{folder} was written for config {state['config']['name']!r} with other settings; use a new --out "
-            f"directory (with --warm-start {out} to continue under new training settings) or the same config."
+            f"{folder} was written for config {state['config']['name']!r} with other settings ({', '.join(differ)}); "
+            f"use a new --out directory (with --warm-start {out} to continue under new training settings) or the "
+            "same config."
         )
     try:
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
@@ -310,14 +312,17 @@ def _resume(out, model, optimizer, warm_start=None):
 
 
 def _read_state(folder):
-    """The JSON ``state`` of ``folder/model.safetensors`` (config, step, wall_s, log, param_groups, phases)."""
+    """The JSON ``state`` of ``folder/model.safetensors`` (config, step, wall_s, log, param_groups, phases).
+
+    The config is read back through :class:`ModelConfig`, so a file written before a field existed has its default.
+    """
     try:
         with safe_open(str(folder / "model.safetensors"), "pt") as fh:
             state = json.loads(fh.metadata()["state"])
         missing = [k for k in ("config", "step", "wall_s", "log", "param_groups") if k not in state]
         if missing:
             raise KeyError(f"the state lacks {missing}")
-        return state
+        return {**state, "config": ModelConfig.from_dict(state["config"]).to_dict()}
     except (OSError, KeyError, ValueError, TypeError, SafetensorError) as exc:
         raise _unreadable(folder, exc) from exc
 
@@ -349,7 +354,7 @@ def _checkpoint_folder(run):
 
 def _recipe_change(state, model):
     """``{"changes": {field: [old, new]}}`` between a checkpoint's config and ``model``'s; the architecture must match."""
-    old, new = ModelConfig.from_dict(state["config"]).to_dict(), model.config.to_dict()  # older files lack new fields
+    old, new = state["config"], model.config.to_dict()
     moved = sorted(k for k in ARCHITECTURE_FIELDS if old[k] != new[k])
     if moved:
         raise InvalidParameterError(
