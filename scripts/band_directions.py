@@ -17,6 +17,7 @@ import numpy as np
 import scipy.linalg
 
 from musicneurons.model import load_model
+from musicneurons.model.metrics import sigma_jump
 from musicneurons.model.training_data import corpus_split
 
 
@@ -32,12 +33,6 @@ def profiles(mu, sigma, k):
     return per_neuron, per_direction
 
 
-def largest_jump(profile):
-    """(neurons below, size) of the largest gap between consecutive values of a sorted profile."""
-    gaps = np.diff(profile)
-    return int(gaps.argmax()) + 1, float(gaps.max())
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
@@ -50,7 +45,7 @@ def main():
         heldout.setdefault(bars, corpus_split(bars)[1])
         neurons, directions = profiles(*model.encode(heldout[bars]), args.neurons)
         for name, profile in (("neurons", neurons), ("directions", directions)):
-            below, jump = largest_jump(profile)
+            below, jump = sigma_jump(profile)
             print(
                 f"{spec} {name}: below 0.9 {int((profile < 0.9).sum())}, largest jump {jump:.3f} after {below}, "
                 f"max |neurons - directions| {np.abs(neurons - directions).max():.3f}"

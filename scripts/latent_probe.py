@@ -13,6 +13,7 @@ Run:
 import argparse
 
 import numpy as np
+from musicneurons.melody.events import N_CLASSES, NOTE_OFF
 from musicneurons.model.training_data import corpus_split
 from noise_leak import load  # a shipped name, a model folder or a training run (this script's folder)
 
@@ -21,15 +22,18 @@ def ridge_probe(mu_train, events_train, mu_test, ridge):
     """Argmax tokens (m, T) int64 of a ridge fit from mu (n, z) plus a constant to one-hot events (n, T)."""
     n, steps = events_train.shape
     x = np.c_[mu_train, np.ones(n)].astype(np.float64)
-    target = np.zeros((n, steps * 90), np.float32)
-    target[np.arange(n)[:, None], np.arange(steps) * 90 + events_train] = 1.0
+    target = np.zeros((n, steps * N_CLASSES), np.float32)
+    target[np.arange(n)[:, None], np.arange(steps) * N_CLASSES + events_train] = 1.0
     weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ target)
-    return (np.c_[mu_test, np.ones(len(mu_test))] @ weights).reshape(len(mu_test), steps, 90).argmax(-1)
+    return (np.c_[mu_test, np.ones(len(mu_test))] @ weights).reshape(len(mu_test), steps, N_CLASSES).argmax(-1)
+
+
+FIRST_PITCH_CLASS = NOTE_OFF + 1  # classes 2..89 are note-ons (MIDI pitch = class - 2 + MIN_PITCH)
 
 
 def accuracies(tokens, events):
     """(all tokens, pitch tokens) accuracy of tokens (m, T) against events (m, T)."""
-    hit, pitch = tokens == events, events >= 2
+    hit, pitch = tokens == events, events >= FIRST_PITCH_CLASS
     return float(hit.mean()), float(hit[pitch].mean())
 
 

@@ -28,6 +28,26 @@ def test_shipped_model_matches_its_config_and_card(name):
     assert f"{metrics['argmax_accuracy']:.4f}" in (SHIPPED_DIR / name / "MODEL_CARD.md").read_text()
 
 
+def test_shipped_cards_are_rendered_from_their_metrics_and_say_what_a_study_finds(tmp_path):
+    import shutil
+
+    from musicneurons.model.model_card import write_model_card
+
+    said = {
+        "mn-mel_2bar": 'reports the split as not found and the findings that rest on it as "cannot tell"',
+        "mn-hierdec-mel_16bar": "gap rule still finds a split on these windows, after 1 neurons (gap 0.22, strength 2.3)",
+    }
+    for name in SHIPPED:
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in ("config.json", "metrics.json", "pilots.csv"):
+            if (SHIPPED_DIR / name / f).is_file():
+                shutil.copy(SHIPPED_DIR / name / f, folder / f)
+        write_model_card(folder)
+        card = (folder / "MODEL_CARD.md").read_text()
+        assert card == (SHIPPED_DIR / name / "MODEL_CARD.md").read_text() and said[name] in card
+
+
 def test_shipped_2bar_model_reconstructs_corpus_windows():
     from musicneurons.melody import corpus_melodies
     from musicneurons.tables import array_column

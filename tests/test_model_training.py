@@ -106,7 +106,7 @@ def test_input_dropout_zeroes_teacher_forced_inputs_and_needs_teacher_forcing():
     drop = torch.zeros(events.shape, dtype=torch.bool)
     drop[:, 10] = True
     plain, dropped = model.teacher_forced_logits(z, onehot), model.teacher_forced_logits(z, onehot, drop)
-    torch.testing.assert_close(model.teacher_forced_logits(z, onehot, drop & False), plain)
+    torch.testing.assert_close(model.teacher_forced_logits(z, onehot, torch.zeros_like(drop)), plain)
     assert torch.equal(dropped[:, :10], plain[:, :10]) and (dropped[:, 10] - plain[:, 10]).abs().min() > 0
     # With probability 1 every input is the zero vector: the loss is that of a decoder fed zeros.
     loss, _ = loss_terms(model, events, 0, torch.Generator().manual_seed(1))

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..analysis.split import detect_split
 from .config import ModelConfig
 from .metrics import ACCEPTANCE
 from .schedules import beta, learning_rate, sampling_probability
@@ -149,7 +150,7 @@ def _limits(c, m, acc):
             "its recipe does not fit; a study on it reports that its findings cannot be trusted as the "
             "paper's. Its reproduce command retrains it; with more `--steps` in its run folder it trains on from the checkpoint."
         )
-    lines += _band(c, acc)
+    lines += _band(c, m, acc)
     lines += [
         f"- Trained on {m.get('data', 'the embedded corpus')}: folk and classical melodic lines, far less and "
         "narrower than the Lakh MIDI data Magenta's models saw; a study on other music should check the "
@@ -166,18 +167,29 @@ def _n_wide(c, acc):
     return c.z_size - acc["n_sigma_below_0.9"]
 
 
-def _band(c, acc):
-    """A limit line when neurons between the largest jump and the prior's width are partly used (no clear split)."""
+def _band(c, m, acc):
+    """A limit line when neurons between the largest jump and the prior's width are partly used (no clear split).
+
+    What a study makes of it is the study's gap rule (:func:`musicneurons.analysis.split.detect_split`) on the
+    held-out profile ``m["mean_sigma_sorted"]``, which is looser than the acceptance's clear split.
+    """
     n_wide = _n_wide(c, acc)
     n_band = c.z_size - acc["n_music"] - n_wide
     if acc["passes"]["clear_split"] or "wide_ablation_cost" not in acc or n_band <= 0:
         return []
+    study = detect_split(m["mean_sigma_sorted"])
+    verdict = (
+        f"The study's gap rule still finds a split on these windows, after {study.below} neurons (gap "
+        f"{study.gap:.2f}, strength {study.strength:.1f}), so a study judges the paper's claims on those neurons "
+        "alone, beside the caveat that the model is under-trained."
+        if study.found
+        else 'A study on this model reports the split as not found and the findings that rest on it as "cannot tell".'
+    )
     return [
         f"- **No clear music/noise split**: above the {acc['n_music']} neurons below the largest jump, {n_band} "
         f"neurons have mean sigma from {acc['min_noise_sigma']:.2f} to 0.9 and carry music (zeroing every neuron "
         f"above the jump costs {acc['ablation_cost']:.3f} token accuracy, zeroing only the {n_wide} neurons with "
-        f"mean sigma >= 0.9 costs {acc['wide_ablation_cost']:.4f}). A study on this model reports the split "
-        'as not found and the findings that rest on it as "cannot tell".'
+        f"mean sigma >= 0.9 costs {acc['wide_ablation_cost']:.4f}). {verdict}"
     ]
 
 
