@@ -3,7 +3,7 @@
 For each model: mu of the embedded corpus's training windows, a ridge regression (closed form, float64) from
 mu and a constant to the one-hot token at every step, then the probe's argmax accuracy on the held-out windows
 next to the decoder's (argmax decoding from mu), over all tokens and over the pitch tokens alone (note-ons,
-classes 2..89). A probe far above the decoder means the decoder does not read what the encoder wrote; a probe
+classes 2..89), and both by bar (which bars of a window z holds). A probe far above the decoder means the decoder does not read what the encoder wrote; a probe
 no better than the decoder means the code itself is poor (the encoder, or a decoder that never asked for more).
 Run:
 
@@ -37,6 +37,11 @@ def accuracies(tokens, events):
     return float(hit.mean()), float(hit[pitch].mean())
 
 
+def bar_accuracies(tokens, events, bar_steps=16):
+    """Token accuracy of each bar: tokens and events (m, T) -> (T // bar_steps,) float64."""
+    return (tokens == events).reshape(len(events), -1, bar_steps).mean(axis=(0, 2))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="shipped names, model folders or training runs")
@@ -46,12 +51,14 @@ def main():
         model = load(spec)
         train, heldout = corpus_split(model.config.bars)
         mu_train, mu_test = model.encode(train)[0], model.encode(heldout)[0]
-        probe = accuracies(ridge_probe(mu_train, train, mu_test, args.ridge), heldout)
-        decoder = accuracies(model.decode(mu_test), heldout)
+        probe_tokens, decoded = ridge_probe(mu_train, train, mu_test, args.ridge), model.decode(mu_test)
+        probe, decoder = accuracies(probe_tokens, heldout), accuracies(decoded, heldout)
         print(
             f"{spec}: {len(heldout):,} held-out windows; decoder {decoder[0]:.4f} (pitch tokens {decoder[1]:.4f}), "
             f"linear probe {probe[0]:.4f} (pitch tokens {probe[1]:.4f})"
         )
+        for name, tokens in (("decoder", decoded), ("probe", probe_tokens)):
+            print(f"  {name} by bar: " + " ".join(f"{a:.3f}" for a in bar_accuracies(tokens, heldout)))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -182,6 +183,47 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
     assert json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"] == phases
     with pytest.raises(InvalidParameterError, match=r"differs in \['dec_sizes'\] \(dec_sizes \[16\] -> \[24\]\)"):
         train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
+
+
+def test_a_hierarchical_run_can_start_from_a_flat_runs_encoder(tmp_path):
+    from musicneurons.errors import InvalidParameterError
+
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    kwargs = dict(eval_every=100, progress=False, eval_windows=8)
+    train(_tiny(), tmp_path / "flat", events[:32], events[32:], steps=4, **kwargs)
+    hier = _tiny(hierarchical=True, conductor_sizes=(12,))
+    # Zero steps: the saved hierarchical model holds exactly the flat run's trained encoder, and its own decoder.
+    model = train(hier, tmp_path / "hier", events[:32], events[32:], steps=0, encoder_from=tmp_path / "flat", **kwargs)
+    flat = load_model(tmp_path / "flat")
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in flat.encoder.state_dict().items())
+    assert not torch.equal(flat.encoder.mu.weight, MusicVAE(hier).encoder.mu.weight)
+    phases = json.loads((tmp_path / "hier" / "metrics.json").read_text())["phases"]
+    assert phases == [{"step": 0, "encoder_from": str(tmp_path / "flat"), "source_config": "tiny", "source_steps": 4}]
+    assert "- Step 0: the encoder (bi-LSTM, mu and sigma layers) taken from" in (
+        (tmp_path / "hier" / "MODEL_CARD.md").read_text()
+    )
+    # A resume keeps its own encoder (the source is not read again); a saved model folder is a source too.
+    train(hier, tmp_path / "hier", events[:32], events[32:], steps=2, encoder_from=tmp_path / "missing", **kwargs)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name in ("config.json", "weights.safetensors"):
+        shutil.copy(tmp_path / "flat" / name, saved / name)
+    again = train(hier, tmp_path / "from-folder", events[:32], events[32:], steps=0, encoder_from=saved, **kwargs)
+    assert torch.equal(again.encoder.mu.weight, flat.encoder.mu.weight)
+    with pytest.raises(
+        InvalidParameterError, match=r"encoder differs in \['enc_sizes'\] \(enc_sizes \(16,\) here \(8,\)\)"
+    ):
+        train(_tiny(enc_sizes=(8,)), tmp_path / "narrow", events[:32], events[32:], 1, encoder_from=tmp_path / "flat")
+    with pytest.raises(InvalidParameterError, match="exclude each other"):
+        train(
+            hier,
+            tmp_path / "both",
+            events[:32],
+            events[32:],
+            1,
+            warm_start=tmp_path / "flat",
+            encoder_from=tmp_path / "flat",
+        )
 
 
 def test_a_checkpoint_older_than_a_config_field_resumes_and_warm_starts_with_its_default(tmp_path):

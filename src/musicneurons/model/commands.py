@@ -30,6 +30,12 @@ def register(sub):
         "count and log carried on) under this command's training settings; the model card records the change",
     )
     p.add_argument(
+        "--encoder-from",
+        metavar="RUN_OR_MODEL",
+        help="a fresh run starts with the encoder of this run, saved model or shipped name (same encoder shape, any "
+        "decoder: e.g. a flat 16-bar warm-up handed to a hierarchical model); the model card records it",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         help="stop after this much total wall time, the time carried from a resumed or warm-started run included",
@@ -99,6 +105,7 @@ def _train(args):
         data=data,
         warm_start=args.warm_start,
         align_at=args.align_at,
+        encoder_from=args.encoder_from,
     )
     print(f"saved {model.config.name} to {args.out}")
     return 0

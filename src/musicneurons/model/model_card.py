@@ -78,7 +78,13 @@ def _recipe(c, m):
 
 
 def _phase_line(p):
-    """The card's line for one ``phases`` entry: a warm start (its step, the settings old -> new) or an alignment."""
+    """The card's line for one ``phases`` entry: a warm start (its step, the settings old -> new), an alignment or an encoder taken over."""
+    if "encoder_from" in p:
+        trained = f" after {p['source_steps']:,} steps" if p.get("source_steps") is not None else ""
+        return (
+            f"- Step 0: the encoder (bi-LSTM, mu and sigma layers) taken from `{p['encoder_from']}` "
+            f"({p['source_config']}{trained}); the decoder started from its initial weights."
+        )
     if "alignment" in p:
         return f"- After step {p['step']:,}: latent alignment, {p['alignment']} (`musicneurons.model.alignment`)."
     return (

@@ -364,6 +364,35 @@ def _recipe_change(state, model):
     return {"changes": {k: [old[k], v] for k, v in new.items() if old[k] != v}}
 
 
+def _source_model(source):
+    """(model, its training steps or None): a run's checkpoint (``RUN`` or ``RUN/checkpoint``), else :func:`load_model`'s."""
+    from .io import load_model
+
+    path = Path(source)
+    folder = path if (path / "model.safetensors").is_file() else _checkpoint_folder(path)
+    if folder is not None:
+        return checkpoint_model(folder), int(_read_state(folder)["step"])
+    return load_model(source), None
+
+
+def _load_encoder(model, source):
+    """Copy the encoder (bi-LSTM, mu and sigma layers) of ``source`` into ``model``; returns the ``phases`` entry.
+
+    The encoder's shape (event classes, layer sizes, latent size) must match; the decoders may differ (e.g. a flat
+    warm-up model's encoder handed to a hierarchical model, which then reads an informative z from its first step).
+    """
+    other, steps = _source_model(source)
+    mine, theirs = model.config, other.config
+    moved = [k for k in ("n_classes", "enc_sizes", "z_size") if getattr(mine, k) != getattr(theirs, k)]
+    if moved:
+        raise InvalidParameterError(
+            f"--encoder-from {source}: its encoder differs in {moved} "
+            f"({', '.join(f'{k} {getattr(theirs, k)} here {getattr(mine, k)}' for k in moved)})."
+        )
+    model.encoder.load_state_dict(other.encoder.state_dict())
+    return {"step": 0, "encoder_from": str(source), "source_config": theirs.name, "source_steps": steps}
+
+
 def plot_log(log, path):
     """Loss, reconstruction and KL per step, and held-out accuracies, as a two-panel PNG."""
     import matplotlib
@@ -408,6 +437,7 @@ def train(
     data="the embedded corpus",
     warm_start=None,
     align_at=(),
+    encoder_from=None,
 ):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
@@ -449,6 +479,9 @@ def train(
         sample of the training windows): the noise block is turned onto the principal directions of its mu, which
         leaves decoding from mu unchanged, and Adam's state restarts (its moments belong to the old axes). Each
         alignment is recorded in ``phases``.
+    encoder_from : str or Path, optional
+        A fresh run (no checkpoint in ``out``) starts with the encoder of this run or model (same encoder shape,
+        any decoder), recorded in ``phases``; a resumed run ignores it (its checkpoint holds the encoder).
 
     Returns
     -------
@@ -469,7 +502,14 @@ def train(
     torch.manual_seed(seed)
     model = MusicVAE(config).to(device)
     optimizer = adam_optimizer(model)
+    if warm_start is not None and encoder_from is not None:
+        raise InvalidParameterError(
+            "--warm-start and --encoder-from exclude each other: a warm start loads every weight."
+        )
+    fresh = _checkpoint_folder(out) is None
     step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
+    if encoder_from is not None and fresh:
+        phases.append(_load_encoder(model, encoder_from))
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
