@@ -3,8 +3,9 @@
 For each model: mu of the embedded corpus's training windows, a ridge regression (closed form, float64) from
 mu and a constant to the one-hot token at every step, then the probe's argmax accuracy on the held-out windows
 next to the decoder's (argmax decoding from mu), over all tokens and over the pitch tokens alone (note-ons,
-classes 2..89), and both by bar (which bars of a window z holds). A probe far above the decoder means the decoder does not read what the encoder wrote; a probe
-no better than the decoder means the code itself is poor (the encoder, or a decoder that never asked for more).
+classes 2..89), and both by bar (which bars of a window z holds). A probe far above the decoder means the
+decoder does not read what the encoder wrote; a probe no better than the decoder means the code itself is poor
+(the encoder, or a decoder that never asked for more).
 Run:
 
     python scripts/latent_probe.py RUN [RUN ...] [--ridge 1.0]
@@ -14,8 +15,8 @@ import argparse
 
 import numpy as np
 from musicneurons.melody.events import N_CLASSES, NOTE_OFF
+from musicneurons.model.train import run_or_model
 from musicneurons.model.training_data import corpus_split
-from noise_leak import load  # a shipped name, a model folder or a training run (this script's folder)
 
 
 def ridge_probe(mu_train, events_train, mu_test, ridge):
@@ -48,7 +49,7 @@ def main():
     parser.add_argument("--ridge", type=float, default=1.0)
     args = parser.parse_args()
     for spec in args.models:
-        model = load(spec)
+        model = run_or_model(spec)[0]  # a shipped name, a model folder or a training run
         train, heldout = corpus_split(model.config.bars)
         mu_train, mu_test = model.encode(train)[0], model.encode(heldout)[0]
         probe_tokens, decoded = ridge_probe(mu_train, train, mu_test, args.ridge), model.decode(mu_test)

@@ -12,19 +12,9 @@ zeroing cost to drop. Run:
 import argparse
 import numpy as np
 
-from musicneurons.errors import ModelFileError
-from musicneurons.model import load_model
 from musicneurons.model.alignment import noise_principal_axes
-from musicneurons.model.train import checkpoint_model
+from musicneurons.model.train import run_or_model
 from musicneurons.model.training_data import corpus_split
-
-
-def load(spec):
-    """A model by name or folder (:func:`load_model`), else a run's training checkpoint (``RUN`` or ``RUN/checkpoint``)."""
-    try:
-        return load_model(spec)
-    except ModelFileError:
-        return checkpoint_model(spec)
 
 
 def leak_row(model, events, ranks):
@@ -57,7 +47,7 @@ def main():
     ranks = [int(r) for r in args.ranks.split(",")]
     heldout = {}
     for spec in args.models:
-        model = load(spec)
+        model = run_or_model(spec)[0]
         bars = model.config.bars
         heldout.setdefault(bars, corpus_split(bars)[1])
         row = leak_row(model, heldout[bars], ranks)

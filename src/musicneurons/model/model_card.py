@@ -78,12 +78,14 @@ def _recipe(c, m):
 
 
 def _phase_line(p):
-    """The card's line for one ``phases`` entry: a warm start (its step, the settings old -> new), an alignment or an encoder taken over."""
+    """The card's line for one ``phases`` entry: a warm start (settings old -> new), an alignment or a borrowed encoder."""
     if "encoder_from" in p:
-        trained = f" after {p['source_steps']:,} steps" if p.get("source_steps") is not None else ""
+        about = [p["source_config"]] if p["source_config"] != p["encoder_from"] else []
+        about += [f"after {p['source_steps']:,} steps"] if p.get("source_steps") is not None else []
         return (
-            f"- Step 0: the encoder (bi-LSTM, mu and sigma layers) taken from `{p['encoder_from']}` "
-            f"({p['source_config']}{trained}); the decoder started from its initial weights."
+            f"- Step 0: the encoder (bi-LSTM, mu and sigma layers) taken from `{p['encoder_from']}`"
+            + (f" ({', '.join(about)})" if about else "")
+            + "; the decoder started from its initial weights."
         )
     if "alignment" in p:
         return f"- After step {p['step']:,}: latent alignment, {p['alignment']} (`musicneurons.model.alignment`)."

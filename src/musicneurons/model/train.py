@@ -330,15 +330,34 @@ def _read_state(folder):
 def checkpoint_model(run):
     """The model of a run's training checkpoint (``run/`` or ``run/checkpoint/``), in eval mode on the CPU."""
     run = Path(run)
-    folder = run if (run / "model.safetensors").is_file() else _checkpoint_folder(run)
+    folder = _state_folder(run)
     if folder is None:
         raise ModelFileError(f"{run}: no training checkpoint there (no checkpoint/ folder).")
-    model = MusicVAE(ModelConfig.from_dict(_read_state(folder)["config"]))
+    return _checkpoint_model_and_step(folder)[0]
+
+
+def run_or_model(spec):
+    """(model, training steps or None) for a run's checkpoint (``RUN`` or ``RUN/checkpoint``), else :func:`load_model`'s name or folder."""
+    from .io import load_model
+
+    folder = _state_folder(Path(spec))
+    return _checkpoint_model_and_step(folder) if folder is not None else (load_model(spec), None)
+
+
+def _state_folder(run):
+    """``run`` itself when it holds ``model.safetensors``, else :func:`_checkpoint_folder`'s answer."""
+    return run if (run / "model.safetensors").is_file() else _checkpoint_folder(run)
+
+
+def _checkpoint_model_and_step(folder):
+    """(model in eval mode on the CPU, step) of a checkpoint folder, its state read once."""
+    state = _read_state(folder)
+    model = MusicVAE(ModelConfig.from_dict(state["config"]))
     try:
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
     except (OSError, RuntimeError, SafetensorError) as exc:
         raise _unreadable(folder, exc) from exc
-    return model.eval()
+    return model.eval(), int(state["step"])
 
 
 def _unreadable(folder, exc):
@@ -364,24 +383,13 @@ def _recipe_change(state, model):
     return {"changes": {k: [old[k], v] for k, v in new.items() if old[k] != v}}
 
 
-def _source_model(source):
-    """(model, its training steps or None): a run's checkpoint (``RUN`` or ``RUN/checkpoint``), else :func:`load_model`'s."""
-    from .io import load_model
-
-    path = Path(source)
-    folder = path if (path / "model.safetensors").is_file() else _checkpoint_folder(path)
-    if folder is not None:
-        return checkpoint_model(folder), int(_read_state(folder)["step"])
-    return load_model(source), None
-
-
 def _load_encoder(model, source):
     """Copy the encoder (bi-LSTM, mu and sigma layers) of ``source`` into ``model``; returns the ``phases`` entry.
 
     The encoder's shape (event classes, layer sizes, latent size) must match; the decoders may differ (e.g. a flat
     warm-up model's encoder handed to a hierarchical model, which then reads an informative z from its first step).
     """
-    other, steps = _source_model(source)
+    other, steps = run_or_model(source)
     mine, theirs = model.config, other.config
     moved = [k for k in ("n_classes", "enc_sizes", "z_size") if getattr(mine, k) != getattr(theirs, k)]
     if moved:
@@ -490,6 +498,10 @@ def train(
     """
     from tqdm import tqdm
 
+    if warm_start is not None and encoder_from is not None:
+        raise InvalidParameterError(
+            "--warm-start and --encoder-from exclude each other: a warm start loads every weight."
+        )
     if bf16 and not bf16_supported(torch.device(device).type):
         print(
             f"note: this {device} cannot run an LSTM in bfloat16 (no bf16 support in oneDNN); training in "
@@ -502,10 +514,6 @@ def train(
     torch.manual_seed(seed)
     model = MusicVAE(config).to(device)
     optimizer = adam_optimizer(model)
-    if warm_start is not None and encoder_from is not None:
-        raise InvalidParameterError(
-            "--warm-start and --encoder-from exclude each other: a warm start loads every weight."
-        )
     fresh = _checkpoint_folder(out) is None
     step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
     if encoder_from is not None and fresh:
