@@ -10,11 +10,11 @@ case "${1:-}" in
   2bar)  # the shipped mn-mel_2bar, as run on 3 Dec 2026 (the registered config; 92 minutes on 2 Intel Xeon cores)
     musicneurons train --config mn-mel_2bar --out runs/mn-mel_2bar-v2 --steps 14000 --align-at 10000 --threads 2 \
       --bf16 --eval-every 1000 --checkpoint-secs 120 --no-progress --max-minutes "${2:-600}" ;;
-  16bar)  # the recipe since step 11,028 (3 Dec 2026): fully free-running, constant learning rate 5e-4. Steps 0-6,867
-    # were teacher-forced and 6,867-11,028 free-running at Magenta's decaying rate (the checkpoint's phases).
-    musicneurons train --config mn-hierdec-mel_16bar --out runs/mn-hierdec-mel_16bar "${common[@]}" --eval-windows 500 \
-      --max-minutes "${2:-900}" --set dec_sizes=256 --set max_beta=0.2 --set beta_rate=0.9998 --set free_bits=48 \
-      --set sampling_schedule=constant --set sampling_rate=1 --set batch_size=32 --set transpose_range=5 \
-      --set learning_rate=5e-4 --set decay_rate=1 ;;
+  16bar)  # the shipped mn-hierdec-mel_16bar, as run on 4 Dec 2026: mn-mel_2bar's encoder at step 0 (the hierarchical
+    # model's own encoder starts cold), teacher-forced under the registered KL to step 6,082, fully free-running since
+    # (the registered recipe), the noise block aligned after step 12,930 (the checkpoint's phases). It resumes the
+    # committed state; a fresh start would skip the teacher-forced phase.
+    musicneurons train --config mn-hierdec-mel_16bar --out runs/mn-hierdec-mel_16bar --encoder-from mn-mel_2bar \
+      "${common[@]}" --eval-windows 500 --max-minutes "${2:-900}" ;;
   *) echo "usage: scripts/train_shipped.sh 2bar|16bar [MAX_TOTAL_MINUTES]" >&2; exit 2 ;;
 esac

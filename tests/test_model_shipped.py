@@ -33,10 +33,7 @@ def test_shipped_cards_are_rendered_from_their_metrics_and_say_what_a_study_find
 
     from musicneurons.model.model_card import write_model_card
 
-    said = {
-        "mn-mel_2bar": 'reports the split as not found and the findings that rest on it as "cannot tell"',
-        "mn-hierdec-mel_16bar": "gap rule still finds a split on these windows, after 1 neurons (gap 0.22, strength 2.3)",
-    }
+    said = 'reports the split as not found and the findings that rest on it as "cannot tell"'
     for name in SHIPPED:
         folder = tmp_path / name
         folder.mkdir()
@@ -45,7 +42,7 @@ def test_shipped_cards_are_rendered_from_their_metrics_and_say_what_a_study_find
                 shutil.copy(SHIPPED_DIR / name / f, folder / f)
         write_model_card(folder)
         card = (folder / "MODEL_CARD.md").read_text()
-        assert card == (SHIPPED_DIR / name / "MODEL_CARD.md").read_text() and said[name] in card
+        assert card == (SHIPPED_DIR / name / "MODEL_CARD.md").read_text() and said in card
 
 
 def test_shipped_2bar_model_reconstructs_corpus_windows():
@@ -90,9 +87,19 @@ def test_acceptance_figures_are_those_of_the_shipped_models(acceptance):
     # ... but a band of partly used neurons (mean sigma 0.43 .. 0.9) sits above the largest jump: no clear split
     assert two["n_music"] == 16 and two["jump"] < 0.15 and 0.4 < two["min_noise_sigma"] < 0.5
     assert two["ablation_cost"] > 0.09 and not two["passes"]["clear_split"]
-    # 16 bars: little above the always-hold baseline; one neuron below the largest jump, then 80 partly used ones
-    assert sixteen["argmax_accuracy"] < sixteen["hold_baseline"] + 0.05 and sixteen["n_sigma_below_0.9"] == 81
-    assert sixteen["n_music"] == 1 and sixteen["min_noise_sigma"] < 0.5 and not sixteen["passes"]["clear_split"]
+    # 16 bars: z is read (0.05 above the always-hold baseline, short of the 0.15 margin); 31 neurons below the
+    # largest jump, then 9 partly used ones (mean sigma 0.58 .. 0.9): no clear split; the wider neurons are noise
+    assert 0.04 < sixteen["argmax_accuracy"] - sixteen["hold_baseline"] < 0.15
+    assert sixteen["n_music"] == 31 and sixteen["n_sigma_below_0.9"] == 40 and 0.5 < sixteen["min_noise_sigma"] < 0.6
+    assert sixteen["noise_median_var_mu"] < 0.001 and sixteen["ablation_cost"] < 0.005
+    assert sixteen["passes"] == {
+        "accuracy": False,
+        "margin_over_hold": False,
+        "clear_split": False,
+        "noise_var_mu": True,
+        "noise_ablation": True,
+    }
+    assert sixteen["n_music"] > two["n_music"]  # more music neurons at 16 bars, as in the paper (77 against 37)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=NOT_YET) for n in SHIPPED])
