@@ -178,6 +178,9 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
     ]
     card = (tmp_path / "new" / "MODEL_CARD.md").read_text()
     assert "- From step 3 (a warm start from" in card and "free_bits 0.0 -> 2.0, max_beta 0.5 -> 0.25" in card
+    # Its own command only continued another run, so the card does not offer it as the way to retrain the model.
+    assert "- Last command (it continued the warm start above" in card and "- Reproduce:" not in card
+    assert "Retraining it takes each phase above in turn" in card
     # Resuming the warm-started run is a plain resume; an architecture change is refused by name.
     train(changed, tmp_path / "new", events[:32], events[32:], steps=7, warm_start=tmp_path / "first", **kwargs)
     assert json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"] == phases

@@ -73,8 +73,17 @@ def _recipe(c, m):
         f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
         f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
         *(_phase_line(p) for p in m.get("phases", [])),
-        f"- Reproduce: `{m.get('command', '')}`",
+        (
+            f"- Last command (it continued the warm start above; alone it does not retrain the model): `{m.get('command', '')}`"
+            if _warm_started(m)
+            else f"- Reproduce: `{m.get('command', '')}`"
+        ),
     ]
+
+
+def _warm_started(m):
+    """Whether the run continued another run's checkpoint, so that its own command does not retrain it."""
+    return any("from" in p for p in m.get("phases", []))
 
 
 def _phase_line(p):
@@ -156,7 +165,13 @@ def _limits(c, m, acc):
         lines.append(
             f"- **Not yet at the acceptance figures** ({', '.join(failed)}): the model is under-trained or "
             "its recipe does not fit; a study on it reports that its findings cannot be trusted as the "
-            "paper's. Its reproduce command retrains it; with more `--steps` in its run folder it trains on from the checkpoint."
+            "paper's. "
+            + (
+                "Retraining it takes each phase above in turn"
+                if _warm_started(m)
+                else "Its reproduce command retrains it"
+            )
+            + "; with more `--steps` in its run folder it trains on from the checkpoint."
         )
     lines += _band(c, m, acc)
     lines += [
