@@ -9,7 +9,8 @@ Run by hand where ``tensorflow-cpu`` is installed (it is no dependency of musicn
 The small fixtures use Magenta's exact variable names (magenta/models/music_vae/lstm_models.py, see
 shared/reference/musicvae.md section 4) for the three layouts with their sizes scaled down:
 
-* ``cat-mel_2bar_small/``, ``cat-mel_2bar_big/``, ``hierdec-mel_16bar/``: TensorFlow V2 checkpoints
+* ``cat-mel_2bar_small/``, ``cat-mel_2bar_big/``, ``hierdec-mel_16bar/``, ``hier-mel_16bar/`` (the
+  HierarchicalLstmEncoder: a bi-LSTM per bar, then one over the 16 bar embeddings): TensorFlow V2 checkpoints
   written by ``tf.compat.v1.train.Saver`` from variables built in nested ``variable_scope``s, together with
   the Adam slots (``<var>/Adam``, ``<var>/Adam_1``), ``beta1_power``, ``beta2_power`` and ``global_step``
   that a training checkpoint holds and an importer must ignore;
@@ -44,10 +45,13 @@ SCALED = {
     "cat-mel_2bar_big": dict(enc=[16], dec=[12, 12, 12], z=8, bars=2, hierarchical=False),
     "hierdec-mel_16bar": dict(enc=[16, 16], dec=[12, 12], z=8, bars=16, hierarchical=True),
 }
+# Written after the others with its own seed, so that adding it left the older fixtures' random draws unchanged.
+HIER_ENCODER = ("hier-mel_16bar", dict(enc=[16], levels=[16, 16], dec=[12, 12], z=8, bars=16, hierarchical=True))
 FULL = {
     "cat-mel_2bar_small": dict(enc=[512], dec=[256, 256], z=256, bars=2, hierarchical=False),
     "cat-mel_2bar_big": dict(enc=[2048], dec=[2048, 2048, 2048], z=512, bars=2, hierarchical=False),
     "hierdec-mel_16bar": dict(enc=[2048, 2048], dec=[1024, 1024], z=512, bars=16, hierarchical=True),
+    "hier-mel_16bar": dict(enc=[1024], levels=[16, 16], dec=[1024, 1024], z=512, bars=16, hierarchical=True),
 }
 JS_SHARD_BYTES = 4096
 
@@ -75,14 +79,27 @@ def flat_decoder_shapes(scope, z, sizes):
     return shapes
 
 
+def encoder_scopes(layout):
+    """Variable scope of each bi-LSTM of the encoder: ``encoder/``, or ``encoder/hierarchical_level_{i}/`` a level."""
+    if "levels" not in layout:
+        return ["encoder/"]
+    return [f"encoder/hierarchical_level_{i}/" for i in range(len(layout["levels"]))]
+
+
+def encoder_cell(scope, layer, direction):
+    """Prefix of one encoder cell (stack_bidirectional_dynamic_rnn inside ``scope``); ``{}`` is MultiRNNCell's 0."""
+    return f"{scope}cell_{layer}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_{{}}/lstm_cell/"
+
+
 def model_shapes(layout):
     """Magenta's variable names and shapes for ``layout`` (shared/reference/musicvae.md section 4)."""
-    shapes, in_size = {}, N_CLASSES
-    for layer, h in enumerate(layout["enc"]):
-        for direction in ("fw", "bw"):
-            prefix = f"encoder/cell_{layer}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_{{}}/lstm_cell/"
-            shapes.update(lstm_shapes(prefix, in_size, [h]))
-        in_size = 2 * h
+    shapes = {}
+    for level, scope in enumerate(encoder_scopes(layout)):
+        in_size = N_CLASSES if level == 0 else 2 * layout["enc"][-1]
+        for layer, h in enumerate(layout["enc"]):
+            for direction in ("fw", "bw"):
+                shapes.update(lstm_shapes(encoder_cell(scope, layer, direction), in_size, [h]))
+            in_size = 2 * h
     for name in ("mu", "sigma"):
         shapes.update(dense_shapes(f"encoder/{name}", in_size, layout["z"]))
     dec = layout["dec"]
@@ -165,19 +182,27 @@ def initial_state(weights, prefix, cond, sizes):
     return [(parts[2 * k], parts[2 * k + 1]) for k in range(len(sizes))]
 
 
-def encode(weights, layout, onehot):
-    """Bidirectional encoder: mu and softplus sigma from the last layer's final fw and bw h."""
-    n, steps = onehot.shape[0], onehot.shape[1]
-    seq = [onehot[:, t] for t in range(steps)]
-    for layer, h in enumerate(layout["enc"]):
+def bidirectional(weights, scope, sizes, seq):
+    """BidirectionalLstmEncoder.encode over ``seq`` (list of [n, in]): the last layer's final fw and bw h."""
+    n = seq[0].shape[0]
+    for layer, h in enumerate(sizes):
         finals, outs = [], []
         for direction, order in (("fw", seq), ("bw", seq[::-1])):
-            prefix = f"encoder/cell_{layer}/bidirectional_rnn/{direction}/multi_rnn_cell/cell_{{}}/lstm_cell/"
-            out, state = run_stack(weights, prefix, order, zero_state(n, [h]))
+            out, state = run_stack(weights, encoder_cell(scope, layer, direction), order, zero_state(n, [h]))
             finals.append(state[-1][1])
             outs.append(out if direction == "fw" else out[::-1])
         seq = [tf.concat([f, b], 1) for f, b in zip(*outs)]
-    enc = tf.concat(finals, 1)
+    return tf.concat(finals, 1)
+
+
+def encode(weights, layout, onehot):
+    """mu and softplus sigma of the encoding: the bi-LSTM's, or for a HierarchicalLstmEncoder the top level's,
+    each level encoding consecutive segments of its ``levels`` length (the first level's segments are bars)."""
+    seq = [onehot[:, t] for t in range(onehot.shape[1])]
+    for level, scope in enumerate(encoder_scopes(layout)):
+        length = layout["levels"][level] if "levels" in layout else len(seq)
+        seq = [bidirectional(weights, scope, layout["enc"], seq[i : i + length]) for i in range(0, len(seq), length)]
+    enc = seq[0]
     return dense(weights, "encoder/mu", enc), tf.nn.softplus(dense(weights, "encoder/sigma", enc))
 
 
@@ -299,20 +324,7 @@ def write_tfjs(folder, weights, bars, quant_dtype=None):
 def write_fixtures(out):
     """The small committed fixtures (see the module docstring)."""
     rng = np.random.default_rng(20180305)
-    tf_weights = {}
-    for name, layout in SCALED.items():
-        folder = os.path.join(out, name)
-        os.makedirs(folder, exist_ok=True)
-        weights = random_weights(model_shapes(layout), rng)
-        tf_weights[name] = weights
-        write_tf_checkpoint(
-            os.path.join(folder, "model.ckpt"),
-            lambda n, w=weights: tf.compat.v1.constant_initializer(w[n]),
-            model_shapes(layout),
-        )
-        check = tf.train.load_checkpoint(os.path.join(folder, "model.ckpt"))
-        assert all(np.array_equal(check.get_tensor(n), v) for n, v in weights.items())
-        np.savez(os.path.join(folder, "reference.npz"), **reference_outputs(weights, layout, rng))
+    tf_weights = {name: write_tf_fixture(out, name, layout, rng) for name, layout in SCALED.items()}
     write_broken(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
     write_sharded(out, tf_weights["cat-mel_2bar_small"], SCALED["cat-mel_2bar_small"])
     for folder, source, quant in (
@@ -323,6 +335,23 @@ def write_fixtures(out):
         layout = SCALED[source]
         seen = write_tfjs(os.path.join(out, folder), tf_weights[source], layout["bars"], quant)
         np.savez(os.path.join(out, folder, "reference.npz"), **reference_outputs(seen, layout, rng))
+    write_tf_fixture(out, *HIER_ENCODER, np.random.default_rng(20180306))
+
+
+def write_tf_fixture(out, name, layout, rng):
+    """``out/name/``: a TensorFlow checkpoint of random weights for ``layout`` and its ``reference.npz``."""
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    weights = random_weights(model_shapes(layout), rng)
+    write_tf_checkpoint(
+        os.path.join(folder, "model.ckpt"),
+        lambda n, w=weights: tf.compat.v1.constant_initializer(w[n]),
+        model_shapes(layout),
+    )
+    check = tf.train.load_checkpoint(os.path.join(folder, "model.ckpt"))
+    assert all(np.array_equal(check.get_tensor(n), v) for n, v in weights.items())
+    np.savez(os.path.join(folder, "reference.npz"), **reference_outputs(weights, layout, rng))
+    return weights
 
 
 def write_broken(out, weights, layout):

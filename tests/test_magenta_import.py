@@ -10,7 +10,7 @@ import torch
 
 from musicneurons.cli import main
 from musicneurons.errors import CheckpointError
-from musicneurons.model import CONFIGS, import_magenta, load_model, magenta_parameter_count
+from musicneurons.model import CONFIGS, ModelConfig, MusicVAE, import_magenta, load_model, magenta_parameter_count
 from musicneurons.model.magenta import (
     is_magenta_checkpoint,
     load_magenta_checkpoint,
@@ -20,7 +20,7 @@ from musicneurons.model.magenta import (
 from musicneurons.model.tf_checkpoint import TFCheckpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "magenta"
-TF_FIXTURES = ["cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar"]
+TF_FIXTURES = ["cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar", "hier-mel_16bar"]
 JS_FIXTURES = ["mel_2bar_small_js", "mel_2bar_small_js_q1", "hierdec_js_q2"]
 TOL = 1e-5
 
@@ -54,6 +54,7 @@ def test_imported_model_reproduces_tensorflow_outputs(name):
 def test_config_is_inferred_from_shapes(name, bars, enc, dec, conductor):
     model = load_magenta_checkpoint(FIXTURES / name)
     config = model.config
+    assert config.enc_level_lengths == ()
     assert (config.bars, config.z_size, config.enc_sizes, config.dec_sizes, config.conductor_sizes) == (
         bars,
         8,
@@ -64,6 +65,36 @@ def test_config_is_inferred_from_shapes(name, bars, enc, dec, conductor):
     assert config.hierarchical == bool(conductor)
     # A scaled-down layout is not Magenta's registered one, so its name must not claim to be.
     assert config.name == (f"{name}-imported" if name in CONFIGS else name)
+
+
+def test_a_hierarchical_encoder_is_read_level_by_level():
+    """hier-mel_16bar's HierarchicalLstmEncoder: one bi-LSTM a bar, one over the bar embeddings, then mu and sigma."""
+    model = load_magenta_checkpoint(FIXTURES / "hier-mel_16bar")
+    config = model.config
+    assert (config.name, config.bars, config.enc_sizes, config.enc_level_lengths) == (
+        "hier-mel_16bar-imported",  # scaled down, so not the registered layout
+        16,
+        (16,),
+        (16, 16),
+    )
+    assert (config.dec_sizes, config.conductor_sizes) == ((12, 12), (12, 12))
+    ckpt = TFCheckpoint(FIXTURES / "hier-mel_16bar")
+    top = "encoder/hierarchical_level_1/cell_0/bidirectional_rnn/bw/multi_rnn_cell/cell_0/lstm_cell/kernel"
+    assert ckpt.shapes()[top] == (32 + 16, 64)  # the bar embeddings (fw and bw h, 2 x 16) and h
+    assert CONFIGS["hier-mel_16bar"].enc_level_lengths == (16, 16)
+    assert magenta_parameter_count(MusicVAE(CONFIGS["hier-mel_16bar"])) == 72_547_418
+
+
+def test_a_hierarchical_encoder_of_other_than_two_levels_is_refused(tmp_path):
+    """Level lengths cannot be read from weights; two levels are bars and their steps, three are refused by name."""
+    config = ModelConfig("three", bars=16, z_size=4, enc_sizes=(3,), enc_level_lengths=(4, 4, 16), dec_sizes=(2,),
+                         hierarchical=True, conductor_sizes=(2,))  # fmt: skip
+    weights = [{"name": n, "shape": list(s), "dtype": "float32"} for n, s in magenta_shapes(config).items()]
+    (tmp_path / "weights_manifest.json").write_text(json.dumps([{"paths": ["shard"], "weights": weights}]))
+    with open(tmp_path / "shard", "wb") as fh:
+        fh.truncate(4 * sum(int(np.prod(w["shape"])) for w in weights))
+    with pytest.raises(CheckpointError, match="a hierarchical encoder of 3 levels"):
+        load_magenta_checkpoint(tmp_path)
 
 
 def test_training_state_is_ignored_and_every_model_variable_is_used():

@@ -165,6 +165,49 @@ def test_encoder_uses_last_layer_final_forward_and_backward_h():
     torch.testing.assert_close(sigma, torch.nn.functional.softplus(model.encoder.sigma(encoding)))
 
 
+def test_hierarchical_encoder_encodes_each_bar_then_the_bar_embeddings():
+    """Magenta's HierarchicalLstmEncoder (16, 16): one bi-LSTM pass per bar, a second over the 16 bar embeddings."""
+    torch.manual_seed(3)
+    model = _tiny(bars=16, enc_sizes=(5, 5), enc_level_lengths=(16, 16), hierarchical=True, conductor_sizes=(3,))
+    events = torch.randint(0, 90, (3, 256), generator=torch.Generator().manual_seed(0))
+    x = model.one_hot(events)
+    bar_level, top_level = model.encoder.levels
+
+    def final_h(rnn, seq):  # fw output at the last step, bw output at the first, of the top layer
+        out, _ = rnn(seq)
+        return torch.cat([out[:, -1, :5], out[:, 0, 5:]], -1)
+
+    with torch.no_grad():
+        bars = torch.stack([final_h(bar_level, x[:, 16 * b : 16 * b + 16]) for b in range(16)], 1)  # (3, 16, 10)
+        encoding = final_h(top_level, bars)
+        mu, sigma = model.encoder(x)
+        torch.testing.assert_close(mu, model.encoder.mu(encoding))
+        torch.testing.assert_close(sigma, torch.nn.functional.softplus(model.encoder.sigma(encoding)))
+        # Bar 6 reaches mu only through its own bar embedding: changing its tokens changes embedding 6 alone.
+        changed = events.clone()
+        changed[:, 96:112] = (changed[:, 96:112] + 7) % 90
+        y = model.one_hot(changed)
+        moved = [b for b in range(16) if not torch.equal(final_h(bar_level, y[:, 16 * b : 16 * b + 16]), bars[:, b])]
+        assert moved == [6] and not torch.allclose(model.encoder(y)[0], mu)
+    assert bar_level.input_size == 90 and top_level.input_size == 10 and top_level.num_layers == 2
+    assert model.encoder.mu.in_features == 10
+
+
+def test_hierarchical_encoder_config_is_checked_and_round_trips(tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"multiply to the window's 32 steps; got \(16, 16\)"):
+        _tiny(enc_level_lengths=(16, 16))
+    with pytest.raises(InvalidParameterError, match="enc_level_lengths"):
+        _tiny(enc_level_lengths=(0, 32))
+    torch.manual_seed(4)
+    model = _tiny(enc_level_lengths=(4, 8)).eval()  # 2 bars: segments of 4 steps, then 8 segment embeddings
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.config.enc_level_lengths == (4, 8) and isinstance(loaded.encoder.levels, torch.nn.ModuleList)
+    events = np.random.default_rng(1).integers(0, 90, (4, 32)).astype(np.int8)
+    for a, b in zip(model.encode(events), loaded.encode(events)):
+        np.testing.assert_array_equal(a, b)
+
+
 def _hier():
     torch.manual_seed(0)
     model = _tiny(bars=16, hierarchical=True, conductor_sizes=(3, 3))

@@ -229,6 +229,38 @@ def test_a_hierarchical_run_can_start_from_a_flat_runs_encoder(tmp_path):
         )
 
 
+def test_a_new_encoder_can_be_trained_against_another_runs_decoder(tmp_path):
+    from musicneurons.errors import InvalidParameterError
+
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    kwargs = dict(eval_every=100, progress=False, eval_windows=8)
+    train(_tiny(), tmp_path / "flat", events[:32], events[32:], steps=4, **kwargs)
+    segmented = _tiny(enc_level_lengths=(4, 8))  # a hierarchical encoder: another encoder shape, the same decoder
+    model = train(
+        segmented, tmp_path / "seg", events[:32], events[32:], steps=0, decoder_from=tmp_path / "flat", **kwargs
+    )
+    flat = load_model(tmp_path / "flat")
+    assert all(torch.equal(v, model.decoder.state_dict()[k]) for k, v in flat.decoder.state_dict().items())
+    torch.manual_seed(0)  # train's seed: the encoder keeps the initial weights that seed gives
+    assert torch.equal(model.encoder.mu.weight, MusicVAE(segmented).encoder.mu.weight)
+    phases = json.loads((tmp_path / "seg" / "metrics.json").read_text())["phases"]
+    assert phases == [{"step": 0, "decoder_from": str(tmp_path / "flat"), "source_config": "tiny", "source_steps": 4}]
+    card = (tmp_path / "seg" / "MODEL_CARD.md").read_text()
+    assert "- Step 0: the decoder (every decoder layer) taken from" in card
+    assert "after 4 steps); the encoder started from its initial weights." in card
+    # Both parts borrowed: each line names its source and neither claims the other part started fresh.
+    both = train(_tiny(), tmp_path / "both", events[:32], events[32:], 0, encoder_from=tmp_path / "flat",
+                 decoder_from=tmp_path / "flat", **kwargs)  # fmt: skip
+    assert torch.equal(both.decoder.output_projection.weight, flat.decoder.output_projection.weight)
+    card = (tmp_path / "both" / "MODEL_CARD.md").read_text()
+    assert "initial weights" not in card and card.count("- Step 0: the ") == 2
+    with pytest.raises(InvalidParameterError, match=r"decoder differs in \['dec_sizes'\]"):
+        train(_tiny(dec_sizes=(8,)), tmp_path / "narrow", events[:32], events[32:], 1, decoder_from=tmp_path / "flat")
+    with pytest.raises(InvalidParameterError, match="--warm-start and --decoder-from exclude each other"):
+        train(_tiny(), tmp_path / "x", events[:32], events[32:], 1, warm_start=tmp_path / "flat",
+              decoder_from=tmp_path / "flat")  # fmt: skip
+
+
 def test_a_checkpoint_older_than_a_config_field_resumes_and_warm_starts_with_its_default(tmp_path):
     from musicneurons.errors import InvalidParameterError
     from safetensors import safe_open

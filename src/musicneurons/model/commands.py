@@ -36,6 +36,12 @@ def register(sub):
         "decoder: e.g. a flat 16-bar warm-up handed to a hierarchical model); the model card records it",
     )
     p.add_argument(
+        "--decoder-from",
+        metavar="RUN_OR_MODEL",
+        help="a fresh run starts with the decoder of this run, saved model or shipped name (same decoder shape and "
+        "latent size, any encoder: e.g. a new encoder trained against a decoder that already reads z)",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         help="stop after this much total wall time, the time carried from a resumed or warm-started run included",
@@ -106,6 +112,7 @@ def _train(args):
         warm_start=args.warm_start,
         align_at=args.align_at,
         encoder_from=args.encoder_from,
+        decoder_from=args.decoder_from,
     )
     print(f"saved {model.config.name} to {args.out}")
     return 0

@@ -5,6 +5,7 @@ hyper-parameters (reference/musicvae.md §1). The registry :data:`CONFIGS` maps 
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,10 @@ class ModelConfig:
         Latent size.
     enc_sizes : tuple of int
         Units per direction of each bidirectional encoder layer (all equal).
+    enc_level_lengths : tuple of int
+        Segment lengths of Magenta's HierarchicalLstmEncoder, lowest level first: ``(16, 16)`` runs the
+        bi-LSTM over each bar's 16 steps, then another over the 16 bar embeddings (Magenta's hier-mel_16bar).
+        Their product is the window's steps. Empty (the default) for the flat bi-LSTM over the whole window.
     dec_sizes : tuple of int
         Units of each decoder LSTM layer (the core decoder when hierarchical; all equal).
     hierarchical : bool
@@ -69,6 +74,7 @@ class ModelConfig:
     z_size: int
     enc_sizes: tuple
     dec_sizes: tuple
+    enc_level_lengths: tuple = ()
     hierarchical: bool = False
     conductor_sizes: tuple = ()
     bar_steps: int = 16
@@ -88,7 +94,7 @@ class ModelConfig:
     transpose_range: int = 5
 
     def __post_init__(self):
-        for field in ("enc_sizes", "dec_sizes", "conductor_sizes"):
+        for field in ("enc_sizes", "dec_sizes", "conductor_sizes", "enc_level_lengths"):
             object.__setattr__(self, field, tuple(int(s) for s in getattr(self, field)))
         where = f"ModelConfig {self.name!r}"
         check_choice("bars", self.bars, (2, 16), where)
@@ -102,6 +108,13 @@ class ModelConfig:
         if not self.hierarchical and self.conductor_sizes:
             raise InvalidParameterError(
                 f"{where} is flat, so 'conductor_sizes' must be empty; got {self.conductor_sizes}."
+            )
+        if self.enc_level_lengths and (
+            min(self.enc_level_lengths) < 1 or math.prod(self.enc_level_lengths) != self.n_steps
+        ):
+            raise InvalidParameterError(
+                f"The 'enc_level_lengths' of {where} must be positive and multiply to the window's "
+                f"{self.n_steps} steps; got {self.enc_level_lengths}."
             )
         if not 0.0 <= self.input_dropout <= 1.0:
             raise InvalidParameterError(f"'input_dropout' of {where} must lie in [0, 1]; got {self.input_dropout}.")
@@ -161,6 +174,19 @@ CONFIGS = {
             bars=16,
             z_size=512,
             enc_sizes=(2048, 2048),
+            dec_sizes=(1024, 1024),
+            hierarchical=True,
+            conductor_sizes=(1024, 1024),
+            free_bits=256.0,
+            max_beta=0.2,
+            transpose_range=0,
+        ),
+        ModelConfig(
+            "hier-mel_16bar",
+            bars=16,
+            z_size=512,
+            enc_sizes=(1024,),
+            enc_level_lengths=(16, 16),
             dec_sizes=(1024, 1024),
             hierarchical=True,
             conductor_sizes=(1024, 1024),

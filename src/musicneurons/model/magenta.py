@@ -39,9 +39,10 @@ __all__ = [
 ]
 
 FORGET_BIAS = 1.0
-MAGENTA_CONFIGS = ("cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar")
+MAGENTA_CONFIGS = ("cat-mel_2bar_small", "cat-mel_2bar_big", "hierdec-mel_16bar", "hier-mel_16bar")
 IGNORED = re.compile(r"(/Adam(_\d+)?$|^beta\d_power$|^global_step$)")
 _ENC = "encoder/cell_{}/bidirectional_rnn/{}/multi_rnn_cell/cell_0/lstm_cell/"
+_LEVEL = "encoder/hierarchical_level_{}/"  # HierarchicalLstmEncoder: level i's bi-LSTM, cells named as in _ENC
 _FLAT = "{}decoder/multi_rnn_cell/cell_{{}}/lstm_cell/"
 _CONDUCTOR = "decoder/hierarchical_level_0/"
 
@@ -160,7 +161,8 @@ def infer_config(reader, bars=None, name=None):
     z_size = _require(shapes, "encoder/mu/bias", where)[0]
     hierarchical = _CONDUCTOR + "initial_state/kernel" in shapes
     core = "core_decoder/" if hierarchical else ""
-    stacks = [_ENC.format("{}", "fw"), _FLAT.format(core)]
+    levels = _encoder_levels(shapes)
+    stacks = [_encoder_cell(0 if levels else None, "{}", "fw"), _FLAT.format(core)]
     stacks += [_CONDUCTOR + "cell_{}/lstm_cell/"] if hierarchical else []
     for pattern in stacks:
         _require(shapes, pattern.format(0) + "bias", where)
@@ -171,10 +173,14 @@ def infer_config(reader, bars=None, name=None):
             where,
             f"the decoder has {classes} output classes; only 90-class melody models (pitches 21..108) are supported",
         )
+    bars = bars or _bars_hint(reader, hierarchical)
+    if levels not in (0, 2):
+        raise CheckpointError(where, f"unsupported layout: a hierarchical encoder of {levels} levels (2 are read)")
     arch = dict(
-        bars=bars or _bars_hint(reader, hierarchical),
+        bars=bars,
         z_size=z_size,
         enc_sizes=enc,
+        enc_level_lengths=(16, bars) if levels else (),
         dec_sizes=dec,
         hierarchical=hierarchical,
         conductor_sizes=conductor[0] if conductor else (),
@@ -187,6 +193,20 @@ def infer_config(reader, bars=None, name=None):
         return ModelConfig(name=f"{name}-imported" if name in CONFIGS else name, **arch)
     except InvalidParameterError as exc:
         raise CheckpointError(where, f"unsupported layout: {exc}") from exc
+
+
+def _encoder_levels(shapes):
+    """Levels of a HierarchicalLstmEncoder in the checkpoint (0 for the flat BidirectionalLstmEncoder)."""
+    levels = 0
+    while _encoder_cell(levels, 0, "fw") + "bias" in shapes:
+        levels += 1
+    return levels
+
+
+def _encoder_cell(level, layer, direction):
+    """Magenta's scope of one encoder cell: flat when ``level`` is None, else in that hierarchical level."""
+    scope = _ENC.format(layer, direction)
+    return scope if level is None else _LEVEL.format(level) + scope[len("encoder/") :]
 
 
 def _location(reader):
@@ -236,9 +256,10 @@ def parameter_map(config):
         ``lstm_bias`` (gates reordered, forget bias folded in) or ``zero`` (``bias_hh``).
     """
     pairs = []
-    for layer in range(len(config.enc_sizes)):
-        for direction, suffix in (("fw", f"_l{layer}"), ("bw", f"_l{layer}_reverse")):
-            pairs += _lstm_pairs("encoder.rnn", suffix, _ENC.format(layer, direction))
+    for level, torch_prefix in _encoder_rnns(config):
+        for layer in range(len(config.enc_sizes)):
+            for direction, suffix in (("fw", f"_l{layer}"), ("bw", f"_l{layer}_reverse")):
+                pairs += _lstm_pairs(torch_prefix, suffix, _encoder_cell(level, layer, direction))
     pairs += _dense_pairs("encoder.mu", "encoder/mu") + _dense_pairs("encoder.sigma", "encoder/sigma")
     if not config.hierarchical:
         return pairs + _decoder_pairs("decoder", "", len(config.dec_sizes))
@@ -246,6 +267,13 @@ def parameter_map(config):
     for k in range(len(config.conductor_sizes)):
         pairs += _lstm_pairs("decoder.conductor", f"_l{k}", f"{_CONDUCTOR}cell_{k}/lstm_cell/")
     return pairs + _decoder_pairs("decoder.core", "core_decoder/", len(config.dec_sizes))
+
+
+def _encoder_rnns(config):
+    """(Magenta level or None, torch prefix) of each bi-LSTM of the encoder: one, or one a hierarchical level."""
+    if not config.enc_level_lengths:
+        return [(None, "encoder.rnn")]
+    return [(level, f"encoder.levels.{level}") for level in range(len(config.enc_level_lengths))]
 
 
 def _gates_to_torch(rows):
@@ -300,11 +328,12 @@ def magenta_shapes(config):
             lstm(_FLAT.format(scope).format(k), config.n_classes + cond_size if k == 0 else hidden, hidden)
         dense(scope + "decoder/output_projection", config.dec_sizes[-1], config.n_classes)
 
-    n_in = config.n_classes
-    for layer, hidden in enumerate(config.enc_sizes):
-        for direction in ("fw", "bw"):
-            lstm(_ENC.format(layer, direction), n_in, hidden)
-        n_in = 2 * hidden
+    for level, _ in _encoder_rnns(config):
+        n_in = config.n_classes if not level else 2 * config.enc_sizes[-1]
+        for layer, hidden in enumerate(config.enc_sizes):
+            for direction in ("fw", "bw"):
+                lstm(_encoder_cell(level, layer, direction), n_in, hidden)
+            n_in = 2 * hidden
     dense("encoder/mu", n_in, config.z_size)
     dense("encoder/sigma", n_in, config.z_size)
     if not config.hierarchical:

@@ -44,10 +44,15 @@ def _architecture(config):
         if config.hierarchical
         else f"flat categorical {len(config.dec_sizes)}x{config.dec_sizes[0]}"
     )
-    return (
-        f"bidirectional LSTM encoder {len(config.enc_sizes)}x{config.enc_sizes[0]} per direction, "
-        f"z = {config.z_size}, decoder {decoder}"
+    levels = config.enc_level_lengths
+    encoder = (
+        f"hierarchical bidirectional LSTM encoder (a bi-LSTM over segments of {levels[0]} steps, then over "
+        + ", then over ".join(f"{n} embeddings" for n in levels[1:])
+        + f"), {len(config.enc_sizes)}x{config.enc_sizes[0]} per direction at each level"
+        if levels
+        else f"bidirectional LSTM encoder {len(config.enc_sizes)}x{config.enc_sizes[0]} per direction"
     )
+    return f"{encoder}, z = {config.z_size}, decoder {decoder}"
 
 
 def _recipe(c, m):
@@ -72,7 +77,7 @@ def _recipe(c, m):
         f"±{c.transpose_range} semitone random transposition of each training window.",
         f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
         f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
-        *(_phase_line(p) for p in m.get("phases", [])),
+        *(_phase_line(p, m.get("phases", [])) for p in m.get("phases", [])),
         (
             f"- Last command (it continued the warm start above; alone it does not retrain the model): `{m.get('command', '')}`"
             if _warm_started(m)
@@ -86,16 +91,19 @@ def _warm_started(m):
     return any("from" in p for p in m.get("phases", []))
 
 
-def _phase_line(p):
-    """The card's line for one ``phases`` entry: a warm start (settings old -> new), an alignment or a borrowed encoder."""
-    if "encoder_from" in p:
-        about = [p["source_config"]] if p["source_config"] != p["encoder_from"] else []
-        about += [f"after {p['source_steps']:,} steps"] if p.get("source_steps") is not None else []
-        return (
-            f"- Step 0: the encoder (bi-LSTM, mu and sigma layers) taken from `{p['encoder_from']}`"
-            + (f" ({', '.join(about)})" if about else "")
-            + "; the decoder started from its initial weights."
-        )
+def _phase_line(p, phases):
+    """The card's line for one ``phases`` entry: a warm start (settings old -> new), an alignment or a borrowed part."""
+    for part, what in (("encoder", "bi-LSTM, mu and sigma layers"), ("decoder", "every decoder layer")):
+        if f"{part}_from" in p:
+            about = [p["source_config"]] if p["source_config"] != p[f"{part}_from"] else []
+            about += [f"after {p['source_steps']:,} steps"] if p.get("source_steps") is not None else []
+            other = "decoder" if part == "encoder" else "encoder"
+            fresh = not any(f"{other}_from" in q for q in phases)
+            return (
+                f"- Step 0: the {part} ({what}) taken from `{p[f'{part}_from']}`"
+                + (f" ({', '.join(about)})" if about else "")
+                + (f"; the {other} started from its initial weights." if fresh else ".")
+            )
     if "alignment" in p:
         return f"- After step {p['step']:,}: latent alignment, {p['alignment']} (`musicneurons.model.alignment`)."
     return (

@@ -26,6 +26,7 @@ from .config import ModelConfig
 __all__ = [
     "MusicVAE",
     "Encoder",
+    "HierarchicalEncoder",
     "CategoricalDecoder",
     "HierarchicalDecoder",
     "save_model",
@@ -99,6 +100,19 @@ def _lstm_step(layers, x0, h, c):
     return h[-1]
 
 
+def _bidirectional_lstm(n_in, sizes):
+    """Magenta's stacked bi-LSTM (``sizes`` units per direction of each layer), initialised as LSTMBlockCell."""
+    rnn = nn.LSTM(n_in, sizes[0], num_layers=len(sizes), bidirectional=True, batch_first=True)
+    _init_lstm(rnn)
+    return rnn
+
+
+def _final_h(rnn, sequence):
+    """Last layer's final forward and backward h of a bi-LSTM over (n, T, in) -> (n, 2H)."""
+    _, (h_n, _) = rnn(sequence)
+    return torch.cat([h_n[-2], h_n[-1]], dim=-1)
+
+
 class Encoder(nn.Module):
     """Bidirectional LSTM encoder: the last layer's final forward and backward h -> mu, sigma.
 
@@ -114,19 +128,59 @@ class Encoder(nn.Module):
 
     def __init__(self, n_classes, sizes, z_size):
         super().__init__()
-        hidden = sizes[0]
-        self.rnn = nn.LSTM(n_classes, hidden, num_layers=len(sizes), bidirectional=True, batch_first=True)
-        self.mu = nn.Linear(2 * hidden, z_size)
-        self.sigma = nn.Linear(2 * hidden, z_size)
-        _init_lstm(self.rnn)
+        self.rnn = _bidirectional_lstm(n_classes, sizes)
+        self._posterior_layers(2 * sizes[0], z_size)
+
+    def _posterior_layers(self, width, z_size):
+        """The mu and sigma dense layers on an encoding of ``width``, with Magenta's N(0, 0.001) init."""
+        self.mu = nn.Linear(width, z_size)
+        self.sigma = nn.Linear(width, z_size)
         _init_dense(self.mu, 0.001)
         _init_dense(self.sigma, 0.001)
 
+    def encoding(self, onehot):
+        """One-hot windows (n, T, 90) float -> the encoding (n, 2H) that mu and sigma read."""
+        return _final_h(self.rnn, onehot)
+
     def forward(self, onehot):
         """One-hot windows (n, T, 90) float -> (mu, sigma), each (n, z) float; sigma = softplus."""
-        _, (h_n, _) = self.rnn(onehot)
-        encoding = torch.cat([h_n[-2], h_n[-1]], dim=-1)
+        encoding = self.encoding(onehot)
         return self.mu(encoding), F.softplus(self.sigma(encoding))
+
+
+class HierarchicalEncoder(Encoder):
+    """Magenta's HierarchicalLstmEncoder: a bi-LSTM per segment, level after level, down to one embedding.
+
+    With level lengths (16, 16) the first level encodes each bar's 16 steps into an embedding (its final forward
+    and backward h) and the second encodes the 16 bar embeddings; every level has the layer sizes ``sizes``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Input one-hot width (90).
+    sizes : tuple of int
+        Units per direction of each layer of every level.
+    z_size : int
+        Latent size.
+    level_lengths : tuple of int
+        Segment length of each level, lowest first; their product is the window's steps.
+    """
+
+    def __init__(self, n_classes, sizes, z_size, level_lengths):
+        nn.Module.__init__(self)
+        self.level_lengths = tuple(level_lengths)
+        widths = [n_classes] + [2 * sizes[0]] * (len(self.level_lengths) - 1)
+        self.levels = nn.ModuleList([_bidirectional_lstm(width, sizes) for width in widths])
+        self._posterior_layers(2 * sizes[0], z_size)
+
+    def encoding(self, onehot):
+        """One-hot windows (n, T, 90) float -> the top level's embedding (n, 2H)."""
+        sequence = onehot
+        for rnn, length in zip(self.levels, self.level_lengths):
+            n, steps, width = sequence.shape
+            segments = sequence.reshape(n * (steps // length), length, width)
+            sequence = _final_h(rnn, segments).view(n, steps // length, -1)
+        return sequence[:, 0]
 
 
 class CategoricalDecoder(nn.Module):
@@ -281,7 +335,12 @@ class MusicVAE(nn.Module):
         if not isinstance(config, ModelConfig):
             raise InvalidParameterError(f"MusicVAE needs a ModelConfig; got {type(config).__name__}.")
         self.config = config
-        self.encoder = Encoder(config.n_classes, config.enc_sizes, config.z_size)
+        if config.enc_level_lengths:
+            self.encoder = HierarchicalEncoder(
+                config.n_classes, config.enc_sizes, config.z_size, config.enc_level_lengths
+            )
+        else:
+            self.encoder = Encoder(config.n_classes, config.enc_sizes, config.z_size)
         if config.hierarchical:
             self.decoder = HierarchicalDecoder(
                 config.z_size, config.conductor_sizes, config.dec_sizes, config.n_classes, config.bars, config.bar_steps

@@ -383,22 +383,29 @@ def _recipe_change(state, model):
     return {"changes": {k: [old[k], v] for k, v in new.items() if old[k] != v}}
 
 
-def _load_encoder(model, source):
-    """Copy the encoder (bi-LSTM, mu and sigma layers) of ``source`` into ``model``; returns the ``phases`` entry.
+#: The config fields that fix each part's shape, which a borrowed part must share.
+_PART_SHAPE = {
+    "encoder": ("n_classes", "enc_sizes", "enc_level_lengths", "z_size"),
+    "decoder": ("n_classes", "z_size", "bars", "bar_steps", "hierarchical", "conductor_sizes", "dec_sizes"),
+}
 
-    The encoder's shape (event classes, layer sizes, latent size) must match; the decoders may differ (e.g. a flat
-    warm-up model's encoder handed to a hierarchical model, which then reads an informative z from its first step).
+
+def _load_part(model, source, part):
+    """Copy ``model.<part>`` ("encoder" or "decoder") from the run or model ``source``; returns the ``phases`` entry.
+
+    The part's shape must match (``_PART_SHAPE``); the other part may differ (e.g. a flat warm-up model's encoder
+    handed to a hierarchical model, which then reads an informative z from its first step).
     """
     other, steps = run_or_model(source)
     mine, theirs = model.config, other.config
-    moved = [k for k in ("n_classes", "enc_sizes", "z_size") if getattr(mine, k) != getattr(theirs, k)]
+    moved = [k for k in _PART_SHAPE[part] if getattr(mine, k) != getattr(theirs, k)]
     if moved:
         raise InvalidParameterError(
-            f"--encoder-from {source}: its encoder differs in {moved} "
+            f"--{part}-from {source}: its {part} differs in {moved} "
             f"({', '.join(f'{k} {getattr(theirs, k)} here {getattr(mine, k)}' for k in moved)})."
         )
-    model.encoder.load_state_dict(other.encoder.state_dict())
-    return {"step": 0, "encoder_from": str(source), "source_config": theirs.name, "source_steps": steps}
+    getattr(model, part).load_state_dict(getattr(other, part).state_dict())
+    return {"step": 0, f"{part}_from": str(source), "source_config": theirs.name, "source_steps": steps}
 
 
 def plot_log(log, path):
@@ -446,6 +453,7 @@ def train(
     warm_start=None,
     align_at=(),
     encoder_from=None,
+    decoder_from=None,
 ):
     """Train (or resume training) a MusicVAE and write its outputs to ``out``.
 
@@ -490,6 +498,8 @@ def train(
     encoder_from : str or Path, optional
         A fresh run (no checkpoint in ``out``) starts with the encoder of this run or model (same encoder shape,
         any decoder), recorded in ``phases``; a resumed run ignores it (its checkpoint holds the encoder).
+    decoder_from : str or Path, optional
+        The same for the decoder (same decoder shape and latent size, any encoder).
 
     Returns
     -------
@@ -498,9 +508,10 @@ def train(
     """
     from tqdm import tqdm
 
-    if warm_start is not None and encoder_from is not None:
+    borrowed = {"encoder": encoder_from, "decoder": decoder_from}
+    for part in (p for p, source in borrowed.items() if source is not None and warm_start is not None):
         raise InvalidParameterError(
-            "--warm-start and --encoder-from exclude each other: a warm start loads every weight."
+            f"--warm-start and --{part}-from exclude each other: a warm start loads every weight."
         )
     if bf16 and not bf16_supported(torch.device(device).type):
         print(
@@ -516,8 +527,7 @@ def train(
     optimizer = adam_optimizer(model)
     fresh = _checkpoint_folder(out) is None
     step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
-    if encoder_from is not None and fresh:
-        phases.append(_load_encoder(model, encoder_from))
+    phases += [_load_part(model, source, part) for part, source in borrowed.items() if source is not None and fresh]
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
