@@ -158,6 +158,18 @@ _MAGENTA_2BAR: dict[str, Any] = dict(
     transpose_range=5,
 )
 
+# Magenta's 16-bar melody models share the hierarchical decoder and the KL settings; their encoders differ.
+_MAGENTA_16BAR: dict[str, Any] = dict(
+    bars=16,
+    z_size=512,
+    dec_sizes=(1024, 1024),
+    hierarchical=True,
+    conductor_sizes=(1024, 1024),
+    free_bits=256.0,
+    max_beta=0.2,
+    transpose_range=0,
+)
+
 CONFIGS = {
     c.name: c
     for c in [
@@ -169,31 +181,8 @@ CONFIGS = {
             **{**_MAGENTA_2BAR, "max_beta": 0.2},
         ),
         ModelConfig("cat-mel_2bar_big", z_size=512, enc_sizes=(2048,), dec_sizes=(2048, 2048, 2048), **_MAGENTA_2BAR),
-        ModelConfig(
-            "hierdec-mel_16bar",
-            bars=16,
-            z_size=512,
-            enc_sizes=(2048, 2048),
-            dec_sizes=(1024, 1024),
-            hierarchical=True,
-            conductor_sizes=(1024, 1024),
-            free_bits=256.0,
-            max_beta=0.2,
-            transpose_range=0,
-        ),
-        ModelConfig(
-            "hier-mel_16bar",
-            bars=16,
-            z_size=512,
-            enc_sizes=(1024,),
-            enc_level_lengths=(16, 16),
-            dec_sizes=(1024, 1024),
-            hierarchical=True,
-            conductor_sizes=(1024, 1024),
-            free_bits=256.0,
-            max_beta=0.2,
-            transpose_range=0,
-        ),
+        ModelConfig("hierdec-mel_16bar", enc_sizes=(2048, 2048), **_MAGENTA_16BAR),
+        ModelConfig("hier-mel_16bar", enc_sizes=(1024,), enc_level_lengths=(16, 16), **_MAGENTA_16BAR),
         # The models shipped with the package, trained on 2 shared CPU cores (see shipped/*/MODEL_CARD.md); the
         # 2-bar model's beta ramps 20x faster than Magenta's to reach its end value within a short run.
         ModelConfig(

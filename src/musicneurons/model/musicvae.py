@@ -322,7 +322,7 @@ def _slerp(a, b, t):
 
 
 class MusicVAE(nn.Module):
-    """Magenta's MusicVAE: bidirectional LSTM encoder and a flat or hierarchical categorical decoder.
+    """Magenta's MusicVAE: a flat or hierarchical bi-LSTM encoder and a flat or hierarchical categorical decoder.
 
     Parameters
     ----------
