@@ -508,10 +508,10 @@ def train(
     """
     from tqdm import tqdm
 
-    borrowed = {"encoder": encoder_from, "decoder": decoder_from}
-    for part in (p for p, source in borrowed.items() if source is not None and warm_start is not None):
+    borrowed = {part: source for part, source in (("encoder", encoder_from), ("decoder", decoder_from)) if source}
+    if warm_start is not None and borrowed:
         raise InvalidParameterError(
-            f"--warm-start and --{part}-from exclude each other: a warm start loads every weight."
+            f"--warm-start and --{next(iter(borrowed))}-from exclude each other: a warm start loads every weight."
         )
     if bf16 and not bf16_supported(torch.device(device).type):
         print(
@@ -527,7 +527,7 @@ def train(
     optimizer = adam_optimizer(model)
     fresh = _checkpoint_folder(out) is None
     step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
-    phases += [_load_part(model, source, part) for part, source in borrowed.items() if source is not None and fresh]
+    phases += [_load_part(model, source, part) for part, source in borrowed.items() if fresh]
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
