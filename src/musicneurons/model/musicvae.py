@@ -113,7 +113,27 @@ def _final_h(rnn, sequence):
     return torch.cat([h_n[-2], h_n[-1]], dim=-1)
 
 
-class Encoder(nn.Module):
+class _PosteriorEncoder(nn.Module):
+    """An encoding (n, 2H) of the one-hot windows -> mu (linear) and sigma (softplus), as Magenta's MusicVAE."""
+
+    def _posterior_layers(self, width, z_size):
+        """The mu and sigma dense layers on an encoding of ``width``, with Magenta's N(0, 0.001) init."""
+        self.mu = nn.Linear(width, z_size)
+        self.sigma = nn.Linear(width, z_size)
+        _init_dense(self.mu, 0.001)
+        _init_dense(self.sigma, 0.001)
+
+    def encoding(self, onehot):
+        """One-hot windows (n, T, 90) float -> the encoding (n, 2H) that mu and sigma read."""
+        raise NotImplementedError
+
+    def forward(self, onehot):
+        """One-hot windows (n, T, 90) float -> (mu, sigma), each (n, z) float; sigma = softplus."""
+        encoding = self.encoding(onehot)
+        return self.mu(encoding), F.softplus(self.sigma(encoding))
+
+
+class Encoder(_PosteriorEncoder):
     """Bidirectional LSTM encoder: the last layer's final forward and backward h -> mu, sigma.
 
     Parameters
@@ -131,24 +151,12 @@ class Encoder(nn.Module):
         self.rnn = _bidirectional_lstm(n_classes, sizes)
         self._posterior_layers(2 * sizes[0], z_size)
 
-    def _posterior_layers(self, width, z_size):
-        """The mu and sigma dense layers on an encoding of ``width``, with Magenta's N(0, 0.001) init."""
-        self.mu = nn.Linear(width, z_size)
-        self.sigma = nn.Linear(width, z_size)
-        _init_dense(self.mu, 0.001)
-        _init_dense(self.sigma, 0.001)
-
     def encoding(self, onehot):
-        """One-hot windows (n, T, 90) float -> the encoding (n, 2H) that mu and sigma read."""
+        """One-hot windows (n, T, 90) float -> the last layer's final forward and backward h (n, 2H)."""
         return _final_h(self.rnn, onehot)
 
-    def forward(self, onehot):
-        """One-hot windows (n, T, 90) float -> (mu, sigma), each (n, z) float; sigma = softplus."""
-        encoding = self.encoding(onehot)
-        return self.mu(encoding), F.softplus(self.sigma(encoding))
 
-
-class HierarchicalEncoder(Encoder):
+class HierarchicalEncoder(_PosteriorEncoder):
     """Magenta's HierarchicalLstmEncoder: a bi-LSTM per segment, level after level, down to one embedding.
 
     With level lengths (16, 16) the first level encodes each bar's 16 steps into an embedding (its final forward
@@ -167,7 +175,7 @@ class HierarchicalEncoder(Encoder):
     """
 
     def __init__(self, n_classes, sizes, z_size, level_lengths):
-        nn.Module.__init__(self)
+        super().__init__()
         self.level_lengths = tuple(level_lengths)
         widths = [n_classes] + [2 * sizes[0]] * (len(self.level_lengths) - 1)
         self.levels = nn.ModuleList([_bidirectional_lstm(width, sizes) for width in widths])
