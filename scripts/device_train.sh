@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
-# Continue a shipped model's training on a lent GPU (the `device` tool) for at most MINUTES, then hand back the
-# resumable state. Untested on a device so far (no GPU was lent when it was written); it uses only documented
-# parts of the train command, which resumes exactly from checkpoint/ on any machine.
+# Continue (or start) a training run on a lent GPU (the `device` tool) for MINUTES more, then hand back its
+# resumable state. `musicneurons train` resumes exactly from runs/RUN/checkpoint/ on any machine, so a run started
+# on a GPU continues on a CPU. Usage:
+#   bash scripts/device_train.sh RUN CONFIG WINDOWS MINUTES [musicneurons train options: --set KEY=VALUE, ...]
+# The state comes back as one tar of runs/RUN/checkpoint/ cut into parts of 15 MiB ($OUT/RUN/state.tar.part-aa,
+# -ab, ...): the device tool brings back at most 8 files of 16 MiB, 64 MiB in all, so weights and Adam's two
+# moments fit up to ~5.5 M parameters (the 16-bar model with a hierarchical encoder: 4.9 M, 56 MiB). A
+# larger model is refused before training, from its parameter count.
 #
-# Here, once per data change:
-#   python scripts/export_training_windows.py --bars 2 --collections all --out runs/windows-2bar.npz
-#   mkdir -p .whl && python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl \
-#       music21 symusic google-crc32c chardet jsonpickle more-itertools webcolors
-# On the device (carry runs/windows-2bar.npz, runs/mn-mel_2bar and .whl; timeout_s 600):
-#   bash scripts/device_train.sh mn-mel_2bar runs/windows-2bar.npz 8 [--set KEY=VALUE ...]
-# Back here: copy the files under files_at/mn-mel_2bar/ into runs/mn-mel_2bar/checkpoint/ (train_log.csv into
-# runs/mn-mel_2bar/), then train again here or on the next lease; the same command resumes.
+# Here, once per data change (a .npz of windows, so the device parses no corpus):
+#   python scripts/export_training_windows.py --bars 16 --collections folk --out runs/windows-16bar.npz
+# On the device (carry runs/windows-16bar.npz; timeout_s 600, MINUTES <= 8), e.g. a wider core decoder under the
+# hierarchical encoder of training/mn-hier-mel_16bar (the device has torch, numpy, pandas, safetensors, tqdm and
+# matplotlib; training from a .npz imports nothing else):
+#   bash scripts/device_train.sh p16-hier-dec384 mn-hierdec-mel_16bar runs/windows-16bar.npz 8 \
+#       --set name=p16-hier-dec384 --set enc_level_lengths=16,16 --set dec_sizes=384 \
+#       --encoder-from training/mn-hier-mel_16bar --eval-windows 500 --bf16
+# A run's state cannot travel back out beside the working tree (64 MiB in all; training/README.md), so a device run
+# starts from weights in the tree and continues here.
+# Back here (FILES_AT is the reply's files_at):
+#   mkdir -p runs/RUN && cat FILES_AT/RUN/state.tar.part-* | tar -x -C runs/RUN
+# then the same `musicneurons train` options with --out runs/RUN (and --device cpu) resume it here. MN_DEVICE=cpu runs
+# this script here (a dry run, with OUT set to a folder).
 set -euo pipefail
-config=$1 windows=$2 minutes=$3
-shift 3
-python3 -m pip install -q --no-deps .whl/*.whl
-python3 -m pip install -q --no-deps --no-build-isolation -e .
+run=$1 config=$2 windows=$3 minutes=$4
+shift 4
+out_dir="${OUT:?the device tool sets OUT}/$run"
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's package, no install
+python3 - "$config" "$@" <<'PY'  # refuse before training a state the device tool cannot bring back
+import sys
+from musicneurons.model import MusicVAE
+from musicneurons.model.config import get_config, with_overrides
+args = sys.argv[2:]
+config = with_overrides(get_config(sys.argv[1]), [v for k, v in zip(args, args[1:]) if k == "--set"])
+n = sum(p.numel() for p in MusicVAE(config).parameters())
+if 12 * n + 2**20 > 64 * 2**20:  # float32 weights and Adam's two moments, plus the log
+    sys.exit(f"error: {n:,} parameters make a {12 * n / 2**20:.0f} MiB state; the device tool brings back 64 MiB")
+PY
 start=$(date +%s)
-python3 -m musicneurons train --config "$config" --windows "$windows" --out "runs/$config" --device cuda \
-    --steps 10000000 --max-minutes "$(python3 - "$config" "$minutes" <<'PY'
+python3 -m musicneurons train --config "$config" --windows "$windows" --out "runs/$run" \
+    --device "${MN_DEVICE:-cuda}" --steps 10000000 --max-minutes "$(python3 - "runs/$run" "$minutes" <<'PY'
 import json, sys, pathlib
 from safetensors import safe_open
-path = pathlib.Path("runs", sys.argv[1], "checkpoint", "model.safetensors")
+path = pathlib.Path(sys.argv[1], "checkpoint", "model.safetensors")
 done = 0.0
 if path.is_file():
     with safe_open(str(path), "pt") as fh:
@@ -29,6 +50,14 @@ if path.is_file():
 print(done + float(sys.argv[2]))
 PY
 )" --checkpoint-secs 60 --no-progress "$@"
-mkdir -p "$OUT/$config"
-cp "runs/$config"/checkpoint/*.safetensors "runs/$config/train_log.csv" "$OUT/$config/"
-echo "trained for $(( $(date +%s) - start )) s; state in \$OUT/$config"
+mkdir -p "$out_dir"
+tar -c -C "runs/$run" checkpoint | split -b 15M - "$out_dir/state.tar.part-"
+parts=$(find "$out_dir" -name 'state.tar.part-*' | wc -l)
+bytes=$(cat "$out_dir"/state.tar.part-* | wc -c)
+if [ "$parts" -gt 8 ] || [ "$bytes" -gt $((64 * 1024 * 1024)) ]; then
+    echo "error: runs/$run/checkpoint is $bytes bytes in $parts parts; the device tool brings back at most" \
+        "8 files and 64 MiB: train fewer parameters on the device" >&2
+    rm -f "$out_dir"/state.tar.part-*
+    exit 3
+fi
+echo "trained for $(($(date +%s) - start)) s; state in \$OUT/$run ($parts parts, $bytes bytes)"

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import shutil
 
 import numpy as np
@@ -186,6 +187,43 @@ def test_a_warm_start_continues_the_run_under_new_training_settings(tmp_path):
     assert json.loads((tmp_path / "new" / "metrics.json").read_text())["phases"] == phases
     with pytest.raises(InvalidParameterError, match=r"differs in \['dec_sizes'\] \(dec_sizes \[16\] -> \[24\]\)"):
         train(_tiny(dec_sizes=(24,)), tmp_path / "wide", events[:32], events[32:], 6, warm_start=tmp_path / "first")
+
+
+def test_each_training_session_is_recorded_with_its_machine_and_command(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    events = np.random.default_rng(0).integers(0, 90, (40, 32)).astype(np.int8)
+    kwargs = dict(eval_every=100, progress=False, eval_windows=8)
+    train(_tiny(), tmp_path / "run", events[:32], events[32:], steps=3, command="first", **kwargs)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    (only,) = metrics["sessions"]
+    assert only["steps"] == [0, 3] and only["command"] == "first" and only["bf16"] is False
+    assert only["hardware"].endswith(f"({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)")
+    assert "- Reproduce: `first`" in (tmp_path / "run" / "MODEL_CARD.md").read_text()
+    # A resume adds a session; a call that trains no step (the run is done) adds none and keeps the card's commands.
+    train(_tiny(), tmp_path / "run", events[:32], events[32:], steps=5, command="second", **kwargs)
+    train(_tiny(), tmp_path / "run", events[:32], events[32:], steps=5, command="finish only", **kwargs)
+    sessions = json.loads((tmp_path / "run" / "metrics.json").read_text())["sessions"]
+    assert [(s["steps"], s["command"]) for s in sessions] == [([0, 3], "first"), ([3, 5], "second")]
+    card = (tmp_path / "run" / "MODEL_CARD.md").read_text()
+    assert "5 steps (40 windows)" in card and "in 2 session(s); seed 0:" in card
+    assert "  - steps 0-3, 0 min: " in card and ": `first`" in card and ": `second`" in card
+    assert "finish only" not in card and "- Reproduce: the sessions' commands above, in order" in card
+    # A checkpoint written before sessions were recorded stands for its steps as one unrecorded session.
+    path = tmp_path / "run" / "checkpoint" / "model.safetensors"
+    with safe_open(str(path), "pt") as fh:
+        meta = fh.metadata()
+    state = json.loads(meta["state"])
+    del state["sessions"]
+    save_file(load_file(str(path)), str(path), metadata={**meta, "state": json.dumps(state)})
+    train(_tiny(), tmp_path / "run", events[:32], events[32:], steps=6, command="third", **kwargs)
+    sessions = json.loads((tmp_path / "run" / "metrics.json").read_text())["sessions"]
+    assert [(s["steps"], s["command"], s["hardware"]) for s in sessions[:1]] == [([0, 5], None, None)]
+    assert sessions[1]["steps"] == [5, 6] and sessions[1]["command"] == "third"
+    card = (tmp_path / "run" / "MODEL_CARD.md").read_text()
+    assert "  - steps 0-5, 0 min: machine and command not recorded" in card
+    assert "- Reproduce: not recorded in full" in card
 
 
 def test_a_hierarchical_run_can_start_from_a_flat_runs_encoder(tmp_path):

@@ -78,11 +78,11 @@ def _train(args):
 
     import torch
 
-    from .config import get_config
+    from .config import get_config, with_overrides
     from .train import train
     from .training_data import corpus_split, load_training_windows
 
-    config = _with_overrides(get_config(args.config), args.set)
+    config = with_overrides(get_config(args.config), args.set)
     if args.batch_size:
         config = config.replace(batch_size=args.batch_size)
     if args.threads:
@@ -129,26 +129,3 @@ def _step_list(text):
     if not steps or min(steps) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma list of positive step numbers")
     return steps
-
-
-def _with_overrides(config, pairs):
-    """``config`` with ``KEY=VALUE`` overrides parsed by the type of each field (tuples as comma lists)."""
-    from ..errors import InvalidParameterError
-
-    current = config.to_dict()
-    changes = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in current:
-            raise InvalidParameterError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {sorted(current)}.")
-        kind = type(current[key])
-        try:
-            if kind is list:
-                changes[key] = tuple(int(v) for v in value.split(",") if v)
-            elif kind is bool:
-                changes[key] = {"true": True, "false": False}[value.lower()]
-            else:
-                changes[key] = kind(value)
-        except (KeyError, ValueError) as exc:
-            raise InvalidParameterError(f"--set {pair!r}: {value!r} is not a valid {kind.__name__}.") from exc
-    return config.replace(**changes)

@@ -221,3 +221,24 @@ CONFIGS = {
 def get_config(name):
     """The registered :class:`ModelConfig` called ``name``."""
     return CONFIGS[check_choice("config", name, CONFIGS, "get_config")]
+
+
+def with_overrides(config, pairs):
+    """``config`` with ``KEY=VALUE`` overrides parsed by the type of each field (tuples as comma lists)."""
+    current = config.to_dict()
+    changes = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in current:
+            raise InvalidParameterError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {sorted(current)}.")
+        kind = type(current[key])
+        try:
+            if kind is list:
+                changes[key] = tuple(int(v) for v in value.split(",") if v)
+            elif kind is bool:
+                changes[key] = {"true": True, "false": False}[value.lower()]
+            else:
+                changes[key] = kind(value)
+        except (KeyError, ValueError) as exc:
+            raise InvalidParameterError(f"--set {pair!r}: {value!r} is not a valid {kind.__name__}.") from exc
+    return config.replace(**changes)

@@ -75,15 +75,44 @@ def _recipe(c, m):
         f"- Adam, learning rate {c.learning_rate:g} decaying by {c.decay_rate:g} a step to {c.min_learning_rate:g} "
         f"({learning_rate(c, step):.2e} at the end); global-norm clip {c.grad_clip:g}; batch {c.batch_size}; "
         f"±{c.transpose_range} semitone random transposition of each training window.",
-        f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time on "
-        f"{m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}.",
+        *_sessions(c, m),
         *(_phase_line(p, m.get("phases", [])) for p in m.get("phases", [])),
-        (
-            f"- Last command (it continued the warm start above; alone it does not retrain the model): `{m.get('command', '')}`"
-            if _warm_started(m)
-            else f"- Reproduce: `{m.get('command', '')}`"
-        ),
+        _reproduce(m),
     ]
+
+
+def _sessions(c, m):
+    """The card's lines on the training time, the machines and, when recorded, each session's command."""
+    step = m["steps"]
+    head = f"- {step:,} steps ({step * c.batch_size:,} windows), {m['wall_s'] / 60:.0f} min wall time"
+    if "sessions" not in m:  # metrics written before sessions were recorded: the last call's machine only
+        return [
+            f"{head} on {m.get('hardware', 'an unrecorded machine')}; bfloat16 autocast: {m['bf16']}; seed {m['seed']}."
+        ]
+    lines = [f"{head} in {len(m['sessions'])} session(s); seed {m['seed']}:"]
+    for s in m["sessions"]:
+        about = (
+            f"{s['hardware']}, bfloat16 autocast {s['bf16']}: `{s['command']}`"
+            if s["command"] is not None
+            else "machine and command not recorded (trained before the checkpoint recorded its sessions)"
+        )
+        lines.append(f"  - steps {s['steps'][0]:,}-{s['steps'][1]:,}, {s['minutes']:.0f} min: {about}")
+    return lines
+
+
+def _reproduce(m):
+    """The card's line on retraining the model: the one command that does, or what to run instead."""
+    sessions = m.get("sessions", [])
+    if _warm_started(m):
+        return (
+            "- Last command (it continued the warm start above; alone it does not retrain the model): "
+            f"`{m.get('command', '')}`"
+        )
+    if any(s["command"] is None for s in sessions):
+        return "- Reproduce: not recorded in full (some steps above predate the checkpoint's session records)."
+    if len(sessions) > 1:
+        return "- Reproduce: the sessions' commands above, in order (each resumes where the one before stopped)."
+    return f"- Reproduce: `{sessions[0]['command'] if sessions else m.get('command', '')}`"
 
 
 def _warm_started(m):
@@ -177,7 +206,7 @@ def _limits(c, m, acc):
             + (
                 "Retraining it takes each phase above in turn"
                 if _warm_started(m)
-                else "Its reproduce command retrains it"
+                else "Its reproduce line says how to retrain it"
             )
             + "; with more `--steps` in its run folder it trains on from the checkpoint."
         )

@@ -218,11 +218,12 @@ def adam_optimizer(model):
     return torch.optim.Adam(params, lr=model.config.learning_rate, betas=(0.9, 0.999), eps=1e-8)
 
 
-def _save_checkpoint(out, model, optimizer, step, wall_s, log, phases=()):
+def _save_checkpoint(out, model, optimizer, step, wall_s, log, phases=(), sessions=()):
     """Atomically replace the training state in ``out/checkpoint/`` (safetensors files, the rest as JSON metadata).
 
     ``model.safetensors`` holds the weights and, as the JSON metadata entry ``state``, the config, step, wall
-    time, Adam's parameter groups, the log rows and the recipe changes of a warm start (``phases``);
+    time, Adam's parameter groups, the log rows, the recipe changes of a warm start (``phases``) and the
+    sessions that trained the run (``sessions``: steps, minutes, hardware, bf16, command of each);
     ``adam_<slot>.safetensors`` hold Adam's state per slot, so
     that every file stays under 16 MB for a small model (commit- and transfer-friendly). The new state is
     written to ``checkpoint.tmp/`` and swapped in by renames; a crash in between leaves ``checkpoint.old/``,
@@ -236,6 +237,7 @@ def _save_checkpoint(out, model, optimizer, step, wall_s, log, phases=()):
         "log": log,
         "param_groups": opt["param_groups"],
         "phases": list(phases),
+        "sessions": list(sessions),
     }
     files = {"model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}}
     for index, slots in opt["state"].items():
@@ -265,11 +267,11 @@ def _write_log(path, log):
 
 
 def _resume(out, model, optimizer, warm_start=None):
-    """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer; returns (step, wall_s, log, phases).
+    """Load ``out/checkpoint/`` (or ``checkpoint.old/``) into model and optimizer.
 
-    Without a checkpoint in ``out``, ``warm_start`` (another run's directory) is loaded instead: the same
-    architecture is required, the training settings may differ, and the change is appended to ``phases`` as
-    ``{"step": step, "changes": {field: [old, new]}}``.
+    Returns (step, wall_s, log, phases, sessions). Without a checkpoint in ``out``, ``warm_start`` (another run's
+    directory) is loaded instead: the same architecture is required, the training settings may differ, and the
+    change is appended to ``phases`` as ``{"step": step, "changes": {field: [old, new]}}``; its sessions carry on.
     """
     if (out / LEGACY_CHECKPOINT).exists():
         print(
@@ -284,9 +286,10 @@ def _resume(out, model, optimizer, warm_start=None):
         if folder is None:
             raise ModelFileError(f"--warm-start {warm_start}: no training checkpoint there (no checkpoint/ folder).")
     if folder is None:
-        return 0, 0.0, [], []
+        return 0, 0.0, [], [], []
     state = _read_state(folder)
     phases = list(state.get("phases", []))
+    sessions = state.get("sessions") or [_unrecorded_session(int(state["step"]), float(state["wall_s"]))]
     if warm:
         phases.append({"step": int(state["step"]), "from": str(warm_start), **_recipe_change(state, model)})
     elif state["config"] != model.config.to_dict():
@@ -308,7 +311,19 @@ def _resume(out, model, optimizer, warm_start=None):
         optimizer.load_state_dict({"state": slots, "param_groups": state["param_groups"]})
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
         raise _unreadable(folder, exc) from exc
-    return int(state["step"]), float(state["wall_s"]), list(state["log"]), phases
+    return int(state["step"]), float(state["wall_s"]), list(state["log"]), phases, sessions
+
+
+def _unrecorded_session(step, wall_s):
+    """The sessions entry standing for steps trained before checkpoints recorded their sessions (7 Dec 2026)."""
+    return {"steps": [0, step], "minutes": round(wall_s / 60, 1), "hardware": None, "bf16": None, "command": None}
+
+
+def _with_session(sessions, first_step, step, minutes, about):
+    """``sessions`` plus this one (``about``: hardware, bf16, command) when it trained at least one step."""
+    if step == first_step:
+        return list(sessions)
+    return [*sessions, {"steps": [first_step, step], "minutes": round(minutes, 1), **about}]
 
 
 def _read_state(folder):
@@ -526,8 +541,10 @@ def train(
     model = MusicVAE(config).to(device)
     optimizer = adam_optimizer(model)
     fresh = _checkpoint_folder(out) is None
-    step, wall_s, log, phases = _resume(out, model, optimizer, warm_start)
+    step, wall_s, log, phases, sessions = _resume(out, model, optimizer, warm_start)
     phases += [_load_part(model, source, part) for part, source in borrowed.items() if fresh]
+    about = {"hardware": hardware(torch.device(device)), "bf16": bf16, "command": command}
+    first_step, session_started = step, time.time()
     eval_subset = heldout_events[np.random.default_rng(seed).permutation(len(heldout_events))[:eval_windows]]
     rng_aug = lambda s: np.random.default_rng([seed, s, 1])  # noqa: E731
     started, last_ckpt = time.time() - wall_s, time.time()
@@ -538,6 +555,11 @@ def train(
             f"{step:,}).",
             file=sys.stderr,
         )
+
+    def session():
+        """The run's sessions, this call's included: steps, minutes, hardware, bf16, command of each."""
+        return _with_session(sessions, first_step, step, (time.time() - session_started) / 60, about)
+
     bar = tqdm(total=steps, initial=step, disable=not progress, desc=config.name, smoothing=0.05)
     while step < steps and (max_minutes is None or time.time() - started < 60 * max_minutes):
         model.train()
@@ -565,10 +587,10 @@ def train(
             )
             log.append(row)
         if time.time() - last_ckpt >= checkpoint_secs:
-            _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases)
+            _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases, session())
             last_ckpt = time.time()
     bar.close()
-    _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases)
+    _save_checkpoint(out, model, optimizer, step, time.time() - started, log, phases, session())
     _finish(
         out,
         model,
@@ -582,8 +604,9 @@ def train(
             "n_train_windows": len(train_events),
             "command": command,
             "data": data,
-            "hardware": hardware(torch.device(device)),
+            "hardware": about["hardware"],
             "phases": phases,
+            "sessions": session(),
         },
     )
     return model.eval()
@@ -617,8 +640,8 @@ def hardware(device):
 def _finish(out, model, heldout_events, step, wall_s, log, run):
     """Final held-out evaluation, metrics.json, loss-curve figure, the saved model and its card.
 
-    ``run`` holds what the card states about the run: seed, bf16, n_train_windows, command, data, hardware,
-    phases (the recipe changes of warm starts).
+    ``run`` holds what the card states about the run: seed, bf16, n_train_windows, command, data, hardware (of
+    this call), phases (the recipe changes of warm starts) and sessions (every call that trained steps).
     """
     metrics = reconstruction_metrics(model, heldout_events)
     _, sigma = model.encode(heldout_events)
