@@ -26,7 +26,8 @@ set -euo pipefail
 run=$1 config=$2 windows=$3 minutes=$4
 shift 4
 out_dir="${OUT:?the device tool sets OUT}/$run"
-export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's package, no install
+src=$(cd "$(dirname "$0")/../src" && pwd)
+export PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's package, no install; runs/ is under the cwd
 python3 - "$config" "$@" <<'PY'  # refuse before training a state the device tool cannot bring back
 import sys
 from musicneurons.model import MusicVAE
