@@ -289,7 +289,7 @@ def _resume(out, model, optimizer, warm_start=None):
         return 0, 0.0, [], [], []
     state = _read_state(folder)
     phases = list(state.get("phases", []))
-    sessions = state.get("sessions") or [_unrecorded_session(int(state["step"]), float(state["wall_s"]))]
+    sessions = state["sessions"] if "sessions" in state else _unrecorded(int(state["step"]), float(state["wall_s"]))
     if warm:
         phases.append({"step": int(state["step"]), "from": str(warm_start), **_recipe_change(state, model)})
     elif state["config"] != model.config.to_dict():
@@ -314,9 +314,11 @@ def _resume(out, model, optimizer, warm_start=None):
     return int(state["step"]), float(state["wall_s"]), list(state["log"]), phases, sessions
 
 
-def _unrecorded_session(step, wall_s):
-    """The sessions entry standing for steps trained before checkpoints recorded their sessions (7 Dec 2026)."""
-    return {"steps": [0, step], "minutes": round(wall_s / 60, 1), "hardware": None, "bf16": None, "command": None}
+def _unrecorded(step, wall_s):
+    """The sessions of a checkpoint written before they were recorded (7 Dec 2026): one unknown, if it trained."""
+    if step == 0:
+        return []
+    return [{"steps": [0, step], "minutes": round(wall_s / 60, 1), "hardware": None, "bf16": None, "command": None}]
 
 
 def _with_session(sessions, first_step, step, minutes, about):
