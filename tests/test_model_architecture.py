@@ -301,8 +301,14 @@ def test_bad_inputs_raise_typed_errors(tmp_path):
         model.encode(np.zeros((2, 48), np.int8))
     with pytest.raises(InvalidParameterError, match=r"z must have shape \(n, 6\)"):
         model.decode(np.zeros((2, 5), np.float32))
-    with pytest.raises(ModelFileError, match="neither a shipped model"):
+    with pytest.raises(ModelFileError) as exc:
         load_model(tmp_path / "missing")
+    assert str(exc.value) == (
+        f"{tmp_path / 'missing'}: no such model or file. Models by name: mn-hierdec-mel_16bar, mn-mel_2bar "
+        "(shipped); cat-mel_2bar_big, hierdec-mel_16bar, cat-mel_2bar_small, mel_2bar_small, mel_16bar_small_q2 "
+        "(Magenta's, fetched with `musicneurons fetch-magenta NAME`). A path must be a folder with config.json "
+        "and weights.safetensors, a Magenta checkpoint or a .tar of one."
+    )
 
 
 def test_interpolate_ends_decode_the_two_mus():

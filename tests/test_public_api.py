@@ -60,7 +60,19 @@ LAZY_PACKAGES = [
     "musicneurons.interventions",
 ]
 HEAVY = {"torch", "scipy", "pandas", "pyarrow", "numpy", "music21", "matplotlib"}
-COMMANDS = ["run", "melodies", "random", "train", "encode", "features", "import-magenta", "analyse", "traverse"]
+COMMANDS = [
+    "run",
+    "melodies",
+    "random",
+    "train",
+    "encode",
+    "features",
+    "import-magenta",
+    "fetch-magenta",
+    "models",
+    "analyse",
+    "traverse",
+]
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "musicneurons.encode_command",
     "musicneurons.features.commands",
     "musicneurons.model.import_commands",
+    "musicneurons.model.fetch_commands",
     "musicneurons.analysis.commands",
     "musicneurons.interventions.commands",
 ]

@@ -12,6 +12,8 @@ __all__ = [
     "NoMelodiesError",
     "CheckpointError",
     "ModelFileError",
+    "ArchiveError",
+    "DownloadError",
     "OutputError",
     "RunLockedError",
     "DeviceError",
@@ -73,6 +75,15 @@ class CheckpointError(FileProblemError):
 
 class ModelFileError(MusicNeuronsError):
     """A model directory or name could not be loaded; the message names it and the reason."""
+
+
+class ArchiveError(FileProblemError):
+    """A checkpoint archive is unreadable, truncated, fails its checksum, or holds a member that must not be
+    unpacked (a path outside the target folder, a link, a device, a size over the limits)."""
+
+
+class DownloadError(MusicNeuronsError):
+    """A download could not be made or finished (no answer, an HTTP error, a connection that broke off)."""
 
 
 class OutputError(MusicNeuronsError):

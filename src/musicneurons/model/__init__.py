@@ -1,4 +1,4 @@
-"""MusicVAE in PyTorch: named configurations, the model, model references (locate, load, save), training."""
+"""MusicVAE in PyTorch: named configurations, the model, model references (locate, load, save, fetch), training."""
 
 from typing import TYPE_CHECKING
 
@@ -7,6 +7,7 @@ from ..lazy import lazy_exports
 if TYPE_CHECKING:
     from ..errors import ModelFileError
     from .config import CONFIGS, ModelConfig, get_config
+    from .fetch import MAGENTA_RELEASES, MagentaRelease, fetch_magenta
     from .io import (
         ModelRef,
         default_model,
@@ -38,6 +39,9 @@ __all__ = [
     "save_model",
     "shipped_models",
     "import_magenta",
+    "fetch_magenta",
+    "MAGENTA_RELEASES",
+    "MagentaRelease",
     "magenta_parameter_count",
 ]
 

@@ -1,8 +1,10 @@
 """Model references: locate, describe, load and save models, resolved once.
 
-A model is given as a shipped name (``mn-mel_2bar``), a folder written by :func:`save_model`
-(``config.json`` + ``weights.safetensors``), a TensorFlow V2 Magenta checkpoint (prefix, ``.index`` file
-or folder) or a magenta.js folder (``weights_manifest.json`` + shards). :func:`resolve_model` turns
+A model is given as a shipped name (``mn-mel_2bar``), the name of one of Magenta's released checkpoints
+once fetched into the cache (``cat-mel_2bar_big``, :mod:`musicneurons.model.fetch`), a folder written by
+:func:`save_model` (``config.json`` + ``weights.safetensors``), a TensorFlow V2 Magenta checkpoint (prefix,
+``.index`` file or folder), a magenta.js folder (``weights_manifest.json`` + shards) or a ``.tar``/``.tar.gz``
+archive of a checkpoint (unpacked safely into the cache once, :mod:`musicneurons.model.archive`). :func:`resolve_model` turns
 any of them into a :class:`ModelRef` (where it is, what kind, its configuration, its model card) once;
 everything else (the study, the ``encode`` command, the report) works from that reference.
 """
@@ -21,7 +23,9 @@ import torch
 from safetensors.torch import load_file
 
 from ..errors import InvalidParameterError, ModelFileError
-from .config import CONFIGS, ModelConfig
+from .archive import is_archive
+from .config import ModelConfig
+from .fetch import MAGENTA_RELEASES, archive_checkpoint, fetch_magenta, imported_model_path, imported_models
 from .magenta import infer_config, is_magenta_checkpoint, load_magenta_checkpoint, open_magenta_checkpoint
 from .musicvae import CONFIG_FILE, SHIPPED_DIR, WEIGHTS_FILE, MusicVAE, save_model
 from .tf_checkpoint import checkpoint_prefix
@@ -40,7 +44,7 @@ __all__ = [
 ]
 
 MODEL_CARD = "MODEL_CARD.md"
-KINDS = ("shipped", "folder", "magenta")
+KINDS = ("shipped", "imported", "folder", "magenta")
 
 
 def shipped_models() -> list[str]:
@@ -56,10 +60,12 @@ class ModelRef:
     ----------
     spec : str
         The name or path as given.
-    kind : {'shipped', 'folder', 'magenta'}
-        A shipped model, a saved-model folder, or a Magenta checkpoint (TensorFlow or magenta.js).
+    kind : {'shipped', 'imported', 'folder', 'magenta'}
+        A shipped model, one of Magenta's released models imported into the cache, a saved-model folder, or a
+        Magenta checkpoint (TensorFlow or magenta.js).
     path : Path
-        The folder (shipped, folder, magenta.js) or the checkpoint path as given (TensorFlow).
+        The folder (shipped, imported, folder, magenta.js), the checkpoint path as given (TensorFlow), or the
+        checkpoint unpacked from an archive.
     config : ModelConfig
         Read without loading the weights.
     card : str or None
@@ -135,14 +141,19 @@ def _card(folder: Path) -> str | None:
     return card.read_text(encoding="utf-8") if card.is_file() else None
 
 
-def resolve_model(spec: str | Path | ModelRef) -> ModelRef:
+def resolve_model(spec: str | Path | ModelRef, *, download: bool = False) -> ModelRef:
     """Locate a model and read its configuration (not its weights).
 
     Parameters
     ----------
     spec : str, Path or ModelRef
-        A name from :func:`shipped_models`, a folder written by :func:`save_model`, or a Magenta checkpoint
-        (TensorFlow prefix, ``.index`` file or folder; magenta.js folder). A ModelRef is returned as is.
+        A name from :func:`shipped_models`, the name of one of Magenta's released checkpoints
+        (:data:`~musicneurons.model.fetch.MAGENTA_RELEASES`) once fetched, a folder written by
+        :func:`save_model`, a Magenta checkpoint (TensorFlow prefix, ``.index`` file or folder; magenta.js
+        folder), or a ``.tar``/``.tar.gz`` archive of one. A path that exists is taken before a released
+        model's name. A ModelRef is returned as is.
+    download : bool, keyword-only
+        Fetch a released model that is not in the cache yet (:func:`~musicneurons.model.fetch.fetch_magenta`).
 
     Returns
     -------
@@ -151,7 +162,8 @@ def resolve_model(spec: str | Path | ModelRef) -> ModelRef:
     Raises
     ------
     ModelFileError
-        When ``spec`` is none of these; CheckpointError for a damaged checkpoint.
+        When ``spec`` is none of these, or names a released model not fetched (and ``download`` is False);
+        CheckpointError for a damaged checkpoint, ArchiveError for an archive that cannot be unpacked safely.
     """
     if isinstance(spec, ModelRef):
         return spec
@@ -159,6 +171,8 @@ def resolve_model(spec: str | Path | ModelRef) -> ModelRef:
     if str(spec) in shipped_models():
         folder = SHIPPED_DIR / str(spec)
         return ModelRef(str(spec), "shipped", folder, _read_config(folder), _card(folder))
+    if is_archive(path):
+        path = archive_checkpoint(path)
     if is_magenta_checkpoint(path):  # before config.json: magenta.js folders have one of their own
         card = _card(path) if path.is_dir() else None
         return ModelRef(str(spec), "magenta", path, infer_config(open_magenta_checkpoint(path)), card)
@@ -166,10 +180,21 @@ def resolve_model(spec: str | Path | ModelRef) -> ModelRef:
         return ModelRef(str(spec), "folder", path, _read_config(path), _card(path))
     if _looks_like_tf_prefix(path):
         checkpoint_prefix(path)  # raises CheckpointError naming the missing .index file
+    if str(spec) in MAGENTA_RELEASES:
+        if download:
+            fetch_magenta(str(spec))
+        if str(spec) in imported_models():
+            folder = imported_model_path(str(spec))
+            return ModelRef(str(spec), "imported", folder, _read_config(folder), _card(folder))
+        raise ModelFileError(
+            f"{spec}: Magenta's released model is not fetched yet; fetch it once with "
+            f"`musicneurons fetch-magenta {spec}` ({MAGENTA_RELEASES[str(spec)].megabytes:g} MB), "
+            f"or call load_model({str(spec)!r}, download=True)"
+        )
     raise ModelFileError(
-        f"{spec}: neither a shipped model ({', '.join(shipped_models()) or 'none installed'}) "
-        f"nor a directory with {CONFIG_FILE} and {WEIGHTS_FILE}, nor a Magenta checkpoint. "
-        f"Named configs without weights: {sorted(CONFIGS)}."
+        f"{spec}: no such model or file. Models by name: {', '.join(shipped_models()) or 'none'} (shipped); "
+        f"{', '.join(MAGENTA_RELEASES)} (Magenta's, fetched with `musicneurons fetch-magenta NAME`). "
+        f"A path must be a folder with {CONFIG_FILE} and {WEIGHTS_FILE}, a Magenta checkpoint or a .tar of one."
     )
 
 
@@ -188,24 +213,30 @@ def load_config(name_or_path: str | Path | ModelRef) -> ModelConfig:
     return resolve_model(name_or_path).config
 
 
-def load_model(name_or_path: str | Path | ModelRef, device: str | torch.device = "cpu") -> MusicVAE:
-    """Load a shipped model by name, a directory written by :func:`save_model` or a Magenta checkpoint.
+def load_model(
+    name_or_path: str | Path | ModelRef, device: str | torch.device = "cpu", *, download: bool = False
+) -> MusicVAE:
+    """Load a model by name (shipped, or one of Magenta's released ones), a saved folder or a Magenta checkpoint.
 
     Parameters
     ----------
     name_or_path : str, Path or ModelRef
-        A name from :func:`shipped_models`, a directory holding config.json and weights.safetensors, or
-        a Magenta checkpoint (TensorFlow prefix, .index file or folder; magenta.js folder), imported by
-        :func:`musicneurons.model.magenta.load_magenta_checkpoint`.
+        A name from :func:`shipped_models` or :data:`~musicneurons.model.fetch.MAGENTA_RELEASES`, a directory
+        holding config.json and weights.safetensors, a Magenta checkpoint (TensorFlow prefix, .index file or
+        folder; magenta.js folder) imported by :func:`musicneurons.model.magenta.load_magenta_checkpoint`, or
+        a .tar/.tar.gz archive of one (see :func:`resolve_model`).
     device : str or torch.device
         Where to put the model.
+    download : bool, keyword-only
+        Fetch one of Magenta's released models into the cache first if it is not there yet (once; later
+        calls load it from the cache).
 
     Returns
     -------
     MusicVAE
         In eval mode.
     """
-    return resolve_model(name_or_path).load(device)
+    return resolve_model(name_or_path, download=download).load(device)
 
 
 def default_model(bars: int) -> ModelRef:
@@ -266,7 +297,8 @@ def import_magenta(
     Parameters
     ----------
     path : str or os.PathLike
-        The Magenta checkpoint (see :func:`~musicneurons.model.magenta.open_magenta_checkpoint`).
+        The Magenta checkpoint (see :func:`~musicneurons.model.magenta.open_magenta_checkpoint`), or a
+        ``.tar``/``.tar.gz`` archive of one, unpacked safely into the cache.
     out_dir : str or os.PathLike
         Directory to write; :func:`load_model` reads it back.
     bars, name : optional
@@ -279,5 +311,5 @@ def import_magenta(
     out_dir : pathlib.Path
         The directory written.
     """
-    model = load_magenta_checkpoint(path, bars=bars, name=name)
+    model = load_magenta_checkpoint(archive_checkpoint(path) if is_archive(path) else path, bars=bars, name=name)
     return model, Path(save_model(model, out_dir))

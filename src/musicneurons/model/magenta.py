@@ -35,6 +35,7 @@ __all__ = [
     "infer_config",
     "parameter_map",
     "magenta_shapes",
+    "check_variables",
     "load_magenta_checkpoint",
 ]
 
@@ -346,9 +347,23 @@ def magenta_shapes(config):
     return shapes
 
 
-def _check_variables(reader, expected, where):
-    """Raise CheckpointError for a missing, misshapen or unplaceable variable, before anything is read."""
-    shapes = reader.shapes()
+def check_variables(reader, expected):
+    """Check that a checkpoint holds exactly the variables of a layout, of their shapes (nothing is read).
+
+    Parameters
+    ----------
+    reader : TFCheckpoint or TFJSCheckpoint
+        An opened checkpoint.
+    expected : dict of str to tuple of int
+        The layout's variables and shapes (:func:`magenta_shapes`). Adam's slots, ``beta*_power`` and
+        ``global_step`` may be there besides.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the checkpoint (and the variable) of the first one missing, misshapen or with no place in the layout.
+    """
+    shapes, where = reader.shapes(), _location(reader)
     for name, shape in expected.items():
         found = tuple(_require(shapes, name, where))
         if found != shape:
@@ -405,7 +420,7 @@ def load_magenta_checkpoint(path, bars=None, name=None):
     reader = open_magenta_checkpoint(path)
     where = _location(reader)
     config = infer_config(reader, bars=bars, name=name)
-    _check_variables(reader, magenta_shapes(config), where)
+    check_variables(reader, magenta_shapes(config))
     model = MusicVAE(config)
     params = model.state_dict()
     for key, var, kind in parameter_map(config):
