@@ -386,7 +386,8 @@ def test_traverse_command_on_a_midi_file(tmp_path, capsys):
                 str(out),
                 "--anchors",
                 "2",
-                "--grid=-2,2,5",
+                "--grid",  # a negative grid as a separate word (argparse alone reads it as an option)
+                "-2,2,5",
                 "--audio-seconds",
                 "0",
                 "--no-attributes",
@@ -402,7 +403,7 @@ def test_traverse_command_on_a_midi_file(tmp_path, capsys):
     assert trav.info["neurons"] and len(trav.info["neurons"]) == 3 and trav.info["grid"] == [-2, -1, 0, 1, 2]
     assert len(trav.traversal) == (3 + 1) * 2 * 5 and (out / "explorer.html").is_file()
     args = ["traverse", str(tmp_path / "tiny"), str(tmp_path / "tune.mid"), "--out", str(out), "--grid"]
-    assert main([*args, "3,1,5"]) == 1
-    assert "low < high" in capsys.readouterr().err
-    assert main([*args, "1:3"]) == 1
-    assert "--grid must be LOW,HIGH,STEPS" in capsys.readouterr().err
+    rule = "must be LOW,HIGH,STEPS with finite LOW < HIGH and an integer STEPS >= 2 (e.g. -3,3,13)"
+    for grid in ("3,1,5", "1:3", "-1,1,1", "-1,nan,5"):
+        assert main([*args, grid]) == 1
+        assert capsys.readouterr().err == f"musicneurons traverse: error: --grid {grid}: {rule}\n"

@@ -7,14 +7,16 @@ heavy dependencies inside the handlers and the subpackages import their names on
 """
 
 import argparse
+import difflib
 import importlib
+import re
 import sys
 
 from . import __version__
 from .errors import MusicNeuronsError
 from .interrupts import exit_status, sigterm_as_interrupt, stop_message
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "check_spelling"]
 
 COMMAND_MODULES = [
     "musicneurons.run_command",
@@ -42,6 +44,69 @@ def build_parser():
     return parser
 
 
+_NEGATIVE = re.compile(r"-\.?\d")  # a value such as -3,3,7 or -.5, not an option
+
+
+def _subparsers(parser):
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _suggestion(word, choices):
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def check_spelling(parser, argv):
+    """Check the command and option names of ``argv`` before argparse reads it; returns ``argv`` to parse.
+
+    A misspelt command or option stops with argparse's usage line and one line naming it and the nearest
+    valid name (``unrecognized option '--modle'; did you mean '--model'?``), exit status 2. An option that
+    takes a value is joined to a value that starts with a minus sign (``--grid -3,3,7`` becomes
+    ``--grid=-3,3,7``), which argparse would otherwise read as an unknown option.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        :func:`build_parser`'s parser.
+    argv : list of str
+        The command line after the program's name.
+
+    Returns
+    -------
+    list of str
+    """
+    commands = _subparsers(parser).choices
+    position = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if position is None:
+        return argv
+    if argv[position] not in commands:
+        hint = _suggestion(argv[position], list(commands))
+        if hint:
+            parser.error(f"unknown command {argv[position]!r}{hint}")
+        return argv
+    command = commands[argv[position]]
+    options = [o for a in command._actions for o in a.option_strings]
+    takes_value = {o for a in command._actions if a.nargs is None for o in a.option_strings if o.startswith("--")}
+    fixed = argv[: position + 1]
+    rest = iter(argv[position + 1 :])
+    for arg in rest:
+        if arg == "--":
+            fixed += [arg, *rest]
+            break
+        name = arg.split("=", 1)[0]
+        if arg.startswith("-") and not _NEGATIVE.match(arg) and not any(o.startswith(name) for o in options):
+            command.error(f"unrecognized option {name!r}{_suggestion(name, options)}")
+        if arg in takes_value:
+            value = next(rest, None)
+            if value is not None and _NEGATIVE.match(value):
+                arg = f"{arg}={value}"
+            elif value is not None:
+                fixed.append(arg)
+                arg = value
+        fixed.append(arg)
+    return fixed
+
+
 def main(argv=None):
     """Entry point: parse ``argv`` and run the chosen command; returns the exit status.
 
@@ -50,6 +115,7 @@ def main(argv=None):
     (:mod:`musicneurons.interrupts`; rerunning the same command resumes).
     """
     parser = build_parser()
+    argv = check_spelling(parser, sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

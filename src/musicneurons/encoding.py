@@ -180,6 +180,22 @@ def encode_windows(
     return result
 
 
+def _check_melody_table(path: str | Path, bars: int) -> None:
+    """InvalidParameterError naming the command that extracts windows when ``path`` is music, not a melody table."""
+    from .errors import InvalidParameterError
+    from .melody.sources import MIDI_SUFFIXES, SCORE_SUFFIXES
+
+    path = Path(path)
+    what = (
+        "a folder" if path.is_dir() else "a music file" if path.suffix.lower() in MIDI_SUFFIXES + SCORE_SUFFIXES else ""
+    )
+    if what:
+        raise InvalidParameterError(
+            f"{path}: {what}, not a melody table; extract its windows first with "
+            f"`musicneurons melodies {path} --bars {bars} --out {path.stem}.parquet`, then encode {path.stem}.parquet"
+        )
+
+
 def encode_file(
     melodies: str | Path,
     model: str | Path | ModelRef,
@@ -212,6 +228,7 @@ def encode_file(
 
     check_positive_int("chunk", chunk, "encode_file", allow_none=False)
     ref = resolve_model(model)
+    _check_melody_table(melodies, ref.bars)
     windows = Windows.load(melodies)
     if windows.events.shape[1] != 16 * ref.bars:
         raise InvalidParameterError(

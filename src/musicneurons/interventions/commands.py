@@ -1,11 +1,11 @@
 """The ``traverse`` command: sweep neurons of a model from anchor windows, measure, hear and explore."""
 
-__all__ = ["register", "parse_grid", "read_windows"]
+__all__ = ["register", "parse_grid", "parse_neurons", "read_windows"]
 
 _EXAMPLE = """examples:
   musicneurons traverse mn-mel_2bar corpus-2bar.parquet --out trav
   musicneurons traverse mn-mel_2bar tune.mid --neurons 166,445 --anchors 4 --out trav
-  musicneurons traverse models/cat-mel_2bar_big ~/midi --k 4 --grid=-2,2,9 --soundfont ~/GeneralUser.sf2 --out trav
+  musicneurons traverse cat-mel_2bar_big ~/midi --k 4 --grid -2,2,9 --soundfont ~/GeneralUser.sf2 --out trav
 
 Writes OUT/traversals.parquet (neuron, anchor, value, decoded events), OUT/midi/, the intervention tables and
 figures, OUT/audio/ (with FluidSynth and a SoundFont) and OUT/explorer.html."""
@@ -15,6 +15,7 @@ def register(sub):
     """Add ``traverse`` to the ``musicneurons`` subparsers."""
     import argparse
 
+    from ..preflight import positive_int
     from .defaults import DEFAULT_ANCHORS, DEFAULT_AUDIO_SECONDS, DEFAULT_K
 
     p = sub.add_parser(
@@ -33,13 +34,15 @@ def register(sub):
         help="melody table (Parquet with 'events', optional 'tempo'), or a MIDI / MusicXML / ABC / kern file or folder",
     )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--k", type=int, default=DEFAULT_K, help=f"first K music neurons (default {DEFAULT_K})")
+    p.add_argument("--k", type=positive_int, default=DEFAULT_K, help=f"first K music neurons (default {DEFAULT_K})")
     p.add_argument("--neurons", default=None, help="comma-separated neuron indices to sweep instead (e.g. 166,445)")
-    p.add_argument("--anchors", type=int, default=DEFAULT_ANCHORS, help=f"anchor windows (default {DEFAULT_ANCHORS})")
+    p.add_argument(
+        "--anchors", type=positive_int, default=DEFAULT_ANCHORS, help=f"anchor windows (default {DEFAULT_ANCHORS})"
+    )
     p.add_argument(
         "--grid",
         default="-3,3,13",
-        help="LOW,HIGH,STEPS of the swept value in prior sd, written --grid=-3,3,13 (the default)",
+        help="LOW,HIGH,STEPS of the swept value in prior sd (default -3,3,13)",
     )
     p.add_argument(
         "--no-attributes",
@@ -60,16 +63,50 @@ def register(sub):
 
 
 def parse_grid(text):
-    """``'LOW,HIGH,STEPS'`` -> the value grid (ndarray of shape (STEPS,), float64)."""
+    """``'LOW,HIGH,STEPS'`` -> the value grid (ndarray of shape (STEPS,), float64).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``--grid`` unless LOW < HIGH are finite numbers and STEPS an integer >= 2.
+    """
     from ..errors import InvalidParameterError
     from .traverse import value_grid
 
     try:
         low, high, steps = text.split(",")
-        low, high, steps = float(low), float(high), int(steps)
-    except ValueError as exc:
-        raise InvalidParameterError(f"--grid must be LOW,HIGH,STEPS (e.g. --grid=-3,3,13); got {text!r}.") from exc
-    return value_grid(low, high, steps)
+        return value_grid(float(low), float(high), int(steps))
+    except ValueError:  # InvalidParameterError included
+        raise InvalidParameterError(
+            f"--grid {text}: must be LOW,HIGH,STEPS with finite LOW < HIGH and an integer STEPS >= 2 (e.g. -3,3,13)"
+        ) from None
+
+
+def parse_neurons(text, z_size):
+    """``'166,445'`` -> [166, 445]: distinct neuron indices of a latent of ``z_size`` neurons.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``--neurons`` for a value that is not a comma list of integers, an index outside
+        ``0..z_size - 1`` or a repeated one; checked before any window is encoded.
+    """
+    from ..errors import InvalidParameterError
+
+    try:
+        neurons = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidParameterError(
+            f"--neurons {text}: must be a comma list of neuron indices (e.g. 166,445)"
+        ) from None
+    outside = [i for i in neurons if not 0 <= i < z_size]
+    if outside:
+        raise InvalidParameterError(
+            f"--neurons {text}: neuron {outside[0]} is outside the model's latent of {z_size} neurons (0..{z_size - 1})"
+        )
+    if len(set(neurons)) != len(neurons):
+        raise InvalidParameterError(f"--neurons {text}: a neuron is named twice")
+    return neurons
 
 
 def read_windows(source, bars, progress=True):
@@ -115,14 +152,20 @@ def read_windows(source, bars, progress=True):
 
 def _traverse(args):
     from ..features import compute_features
-    from ..model import load_model
+    from ..model import resolve_model
+    from ..preflight import check_device
+    from .audio import find_soundfont
     from .stage import choose_neurons, music_neuron_count, run_traversals
 
+    ref = resolve_model(args.model)
+    neurons = parse_neurons(args.neurons, ref.config.z_size) if args.neurons else None
     grid = parse_grid(args.grid)
-    model = load_model(args.model, device=args.device)
+    check_device(args.device)
+    if args.soundfont is not None:
+        find_soundfont(args.soundfont)
+    model = ref.load(args.device)
     events, qpm, sources = read_windows(args.melodies, model.config.bars, progress=not args.quiet)
     mu, sigma = model.encode(events)
-    neurons = [int(i) for i in args.neurons.split(",")] if args.neurons else None
     choice = choose_neurons(sigma, args.k, neurons=neurons, music_count=music_neuron_count(sigma))
     results = run_traversals(
         model.decode,
