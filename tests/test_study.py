@@ -15,7 +15,7 @@ import torch
 from midi_helpers import midi_bytes, quarters
 from offline_page import offline_page
 from musicneurons.cli import main
-from musicneurons.contracts import Latents, Windows
+from musicneurons.contracts import KEY_NUMBERS, Latents, Windows
 from musicneurons.encoding import encode_windows
 from musicneurons.model import MusicVAE, get_config, load_model, save_model
 from musicneurons.pipeline import run_study
@@ -110,6 +110,28 @@ def test_every_stage_and_the_summary(study):
     for b in (2, 16):
         assert study.results[b].analysis.neurons["music"].sum() == 4
         assert len(study.results[b].windows) == s["per_bars"][f"{b}-bar"]["windows_real"]
+
+
+def test_results_read_well_in_a_notebook(study):
+    two = study.results[2]
+    n = two.summary["windows_real"]
+    assert repr(two) == (
+        f"<BarsResult 2 bars, model {two.model!r}: {n:,} real windows, 4 music neurons; "
+        f".table(name) for {len(two.tables)} tables; {two.directory}>"
+    )
+    assert repr(study) == (
+        f"<StudyRun 2 bars: 4 music neurons; 16 bars: {study.results[16]._split()}; report {study.report}>"
+    )
+    html = two._repr_html_()
+    assert html.startswith(f"<h4>2 bars, model {two.model}: 4 music neurons</h4><table><tr><th>number</th>")
+    assert f"<tr><td>real windows</td><td>{n}</td></tr>" in html
+    verdicts = [c["verdict"] for c in two.summary["claims"]["claims"]]
+    assert html.count("<tr>") == 2 + len(KEY_NUMBERS) + len(verdicts) and verdicts
+    assert study._repr_html_().count("<h4>") == 2
+    assert two.tables[:3] == ["neurons", "split_counts", "kl"] and two.table("neurons") is two.analysis.neurons
+    with pytest.raises(KeyError) as exc:
+        two.table("nosuch")
+    assert exc.value.args[0] == f"no analysis table 'nosuch'; the tables are {', '.join(two.tables)}"
 
 
 def test_rerun_is_cached_and_identical(study, env):

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .contracts import KEY_NUMBERS, Features, Latents, Windows
+from .contracts import KEY_NUMBERS, Features, Latents, Windows, key_numbers
 from .encoding import ENCODE_CHUNK, ModelLoader, encode_windows, latents_key
 from .errors import InvalidParameterError, OutputError, StageError, check_positive_int
 from .execute import Executor, LocalExecutor, make_executor, rows_without
@@ -117,9 +117,45 @@ class BarsResult:
     keys: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
+    @property
+    def tables(self) -> list[str]:
+        """The names of the analysis tables, for :meth:`table`."""
+        return list(self.analysis.tables())
+
     def table(self, name: str) -> pd.DataFrame:
-        """An analysis table by name (e.g. ``'correlations'``, ``'neurons'``) as a DataFrame."""
-        return self.analysis.tables()[name]
+        """An analysis table by name (e.g. ``'correlations'``, ``'neurons'``) as a DataFrame.
+
+        Raises
+        ------
+        KeyError
+            Listing the table names, for a name that is none of them.
+        """
+        tables = self.analysis.tables()
+        if name not in tables:
+            raise KeyError(f"no analysis table {name!r}; the tables are {', '.join(tables)}")
+        return tables[name]
+
+    def _split(self) -> str:
+        music = self.summary.get("music_neurons")
+        return f"{music} music neurons" if self.summary.get("split_found") else "no clear music/noise split"
+
+    def __repr__(self) -> str:
+        return (
+            f"<BarsResult {self.bars} bars, model {self.model!r}: {self.summary.get('windows_real', 0):,} real "
+            f"windows, {self._split()}; .table(name) for {len(self.tables)} tables; {self.directory}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The key numbers and the paper's claims with our verdicts, as HTML tables (Jupyter shows them)."""
+        claims = (self.summary.get("claims") or {}).get("claims", [])
+        return (
+            f"<h4>{self.bars} bars, model {_escape(self.model)}: {_escape(self._split())}</h4>"
+            + _html_table(("number", "value"), key_numbers(self.summary))
+            + _html_table(
+                ("claim", "paper", "ours", "verdict"),
+                [(f"{c['claim']}. {c['title']}", c["paper"], c["ours"], c["verdict"]) for c in claims],
+            )
+        )
 
     def load(self, stage: str) -> tuple[pd.DataFrame, dict]:
         """A stage table (``'melodies'``, ``'latents_real'``, ``'features_random'``...) -> (df, metadata)."""
@@ -136,6 +172,29 @@ class StudyRun:
     results: dict
     summary: dict
     report: Path
+
+    def __repr__(self) -> str:
+        lengths = "; ".join(f"{bars} bars: {result._split()}" for bars, result in self.results.items())
+        return f"<StudyRun {lengths}; report {self.report}>"
+
+    def _repr_html_(self) -> str:
+        """Each length's key numbers and claims (:meth:`BarsResult._repr_html_`) under the report's path."""
+        return f"<p>Report: <code>{_escape(self.report)}</code></p>" + "".join(
+            result._repr_html_() for result in self.results.values()
+        )
+
+
+def _escape(value: Any) -> str:
+    import html
+
+    return html.escape(str(value))
+
+
+def _html_table(header: tuple[str, ...], rows: list) -> str:
+    """A small HTML table, every cell escaped (names come from the user's files)."""
+    head = "".join(f"<th>{_escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 @dataclass
