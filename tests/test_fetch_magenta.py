@@ -294,6 +294,20 @@ def test_a_magenta_js_checkpoint_is_fetched_file_by_file(server, cache, capsys):
     assert_reproduces_tensorflow(load_model("mel_16bar_small_q2"), "hierdec_js_q2")
 
 
+def test_magenta_js_files_of_another_layout_are_removed(server, cache, capsys):
+    release = MAGENTA_RELEASES["mel_2bar_small"]  # must have cat-mel_2bar_small's layout; the fixture is scaled down
+    for path in (FIXTURES / "mel_2bar_small_js").iterdir():
+        server.files[f"/{release.path}/{path.name}"] = path.read_bytes()
+    code, _, error = cli(["fetch-magenta", "mel_2bar_small", "--quiet"], capsys)
+    manifest = cache / "magenta" / "mel_2bar_small" / "weights_manifest.json"
+    assert (code, error) == (
+        1,
+        f"musicneurons fetch-magenta: error: {manifest}:encoder/cell_0/bidirectional_rnn/fw/multi_rnn_cell/cell_0/"
+        "lstm_cell/kernel: wrong shape: expected [602, 2048], found [106, 64]: not Magenta's mel_2bar_small",
+    )
+    assert sorted((cache / "magenta").iterdir()) == [] and not (cache / "models").exists()
+
+
 def test_load_model_downloads_when_asked(server, cache):
     release = MAGENTA_RELEASES["mel_16bar_small_q2"]
     for path in (FIXTURES / "hierdec_js_q2").iterdir():

@@ -7,8 +7,8 @@ mirror). :func:`fetch_magenta` downloads one into the cache (``$MUSICNEURONS_CAC
 checks it offline (the archive reads whole, an expected SHA-256 when one is given, every variable's name and
 shape against the release's configuration); unpacks it safely (:mod:`musicneurons.model.archive`); and
 imports it into ``models/NAME`` of the cache, which :func:`~musicneurons.model.io.resolve_model` then finds by
-name. The archive and the unpacked checkpoint are removed once imported; an archive that fails a check is
-removed too, so the next fetch downloads it anew.
+name. The archive and the unpacked checkpoint are removed once imported; an archive or magenta.js files that
+fail a check are removed too, so the next fetch downloads them anew.
 """
 
 from __future__ import annotations
@@ -438,8 +438,10 @@ def fetch_magenta(
     source = {"name": name, "url": url, "fetched": datetime.now(UTC).strftime("%Y-%m-%d")}
     if not release.is_archive:
         _download_tfjs(url, folder, progress=progress)
-        _import(release, folder, target, source)
-        shutil.rmtree(folder)
+        try:
+            _import(release, folder, target, source)
+        finally:  # imported, or its files fail a check: either way the next fetch starts afresh
+            shutil.rmtree(folder)
         return target
     archive = downloads / f"{name}.tar"
     if not archive.is_file():
