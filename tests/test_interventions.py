@@ -90,9 +90,9 @@ def test_choose_neurons_labels_the_split():
     sigma = np.concatenate([rng.uniform(0.05, 0.1, (50, 3)), rng.uniform(0.9, 1.0, (50, 5))], axis=1)
     sigma[:, 6] = 1.5
     order = np.argsort(sigma.mean(axis=0), kind="stable")
-    found = choose_neurons(sigma, k=8, music_count=3)
+    found = choose_neurons(sigma, k=8, music=order[:3])
     assert found.neurons == order[:3].tolist() and found.label == "music neurons" and found.control == 6
-    none = choose_neurons(sigma, k=4, music_count=None)
+    none = choose_neurons(sigma, k=4, music=None)
     assert none.neurons == order[:4].tolist() and none.label == NO_SPLIT_LABEL
     assert "not called music neurons" in none.label
     asked = choose_neurons(sigma, neurons=[6, 0])

@@ -359,8 +359,8 @@ class BarsStudy:
     def analysis(self, real: tuple, random: tuple, events: np.ndarray, upstream: tuple):
         """Every analysis of the paper, with the noise test's decoder ablation on the real ``events`` (n, T) int8
         -> StudyResults (computed, or read back when the folder verifies)."""
-        from .analysis import analyse_study, model_caveats, noise_ablation
-        from .analysis.ablation import ABLATION_TOKENS
+        from .analysis import analyse_study, model_caveats, noise_ablation, split_neurons
+        from .analysis.ablation import ABLATION_TOKENS, ablation_windows, decoder_curve
         from .analysis.study import StudyResults
         from .features import catalogue
 
@@ -373,14 +373,12 @@ class BarsStudy:
         (mu, sigma, feats), (rmu, rsigma, rfeats) = real, random
 
         def make():
-            ablation = noise_ablation(
-                self.model.decode,
-                mu,
-                sigma,
-                events,
-                max_windows=ABLATION_TOKENS // events.shape[1],
-                random_state=self.settings.seed,
-            )
+            seed = self.settings.seed
+            split = split_neurons(mu, sigma, random_state=seed)
+            decoded = ablation_windows(len(events), max_windows=ABLATION_TOKENS // events.shape[1], random_state=seed)
+            ablation = noise_ablation(self.model.decode, mu[decoded], events[decoded], split)
+            orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
+            curve = self._timed("decoder", lambda: decoder_curve(self.model.decode, mu[decoded], events[decoded], orders))
             return analyse_study(
                 mu,
                 sigma,
@@ -395,6 +393,8 @@ class BarsStudy:
                 binning=self.settings.binning,
                 ablation=ablation,
                 caveats=caveats,
+                split=split,
+                decoder=curve,
             )
 
         results = self._timed("analysis", make)
@@ -535,7 +535,6 @@ def real_windows(
 def write_example(model, bars: int, seed: int, folder: Path) -> dict:
     """Figs 2-3 of the example melody and its ``example.json`` under ``folder``; returns the JSON's content."""
     from .analysis.example import encode_example, plot_example_latents, plot_example_rolls
-    from .analysis.split import detect_split
     from .report.figures import save_figure
 
     ex = encode_example(model, bars=bars, seed=seed)
@@ -552,7 +551,7 @@ def write_example(model, bars: int, seed: int, folder: Path) -> dict:
         "reconstructs": ex.reconstructs,
         "step_accuracy": round(ex.step_accuracy, 4),
         "neurons_sigma_below_1": int((ex.sigma < 1).sum()),
-        "split": detect_split(ex.sigma).summary(),
+        "sigma": [round(float(v), 6) for v in np.ravel(ex.sigma)],
     }
     write_json(folder / "example.json", info)
     return info

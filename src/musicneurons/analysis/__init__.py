@@ -4,8 +4,9 @@ Every analysis is a function from plain arrays and tables (``mu``, ``sigma`` of 
 DataFrame with one column per feature id; a catalogue with ``id`` and ``category``) to a tidy table,
 with a figure function beside it that returns ``(fig, ax)``. :func:`analyse_study` runs them all: it finds
 the music/noise split from the data (or says there is none), tests that the noise neurons are noise, and
-judges the paper's claims one by one. The model enters only through results passed in (the decoder
-ablation of :func:`ablation_accuracies`).
+judges the paper's claims one by one, each with a bootstrap reading of how sure it is. The model enters
+only through results passed in (the decoder ablation of :func:`noise_ablation` and the decoder's proof of
+:func:`decoder_curve`).
 """
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .ablation import ablation_accuracies, model_ablation, noise_ablation
+    from .ablation import DecoderCurve, ablation_accuracies, decoder_curve, model_ablation, noise_ablation
     from .attributes import attribute_vectors, compare_attribute_vectors, plot_attribute_comparison
     from .claims import judge_claims, model_caveats
     from .contrast import (
@@ -45,12 +46,24 @@ if TYPE_CHECKING:
         phik_significance,
     )
     from .scatter import loess_curve, plot_scatter, scatter_selection
-    from .split import SplitDetection, counts_vs_cut, detect_split, plot_split_counts, window_overlap
+    from .split import (
+        NeuronProfile,
+        SplitDetection,
+        activity_counts,
+        count_band,
+        detect_split,
+        neuron_profile,
+        plot_split_counts,
+        window_overlap,
+        window_split,
+    )
     from .study import StudyResults, analyse_study, melody_candidates
-    from .synthetic import PlantedStudy, planted_study
+    from .synthetic import PlantedStudy, planted_latents, planted_study
 
 __all__ = [
+    "DecoderCurve",
     "ablation_accuracies",
+    "decoder_curve",
     "model_ablation",
     "noise_ablation",
     "attribute_vectors",
@@ -95,15 +108,20 @@ __all__ = [
     "loess_curve",
     "plot_scatter",
     "scatter_selection",
+    "NeuronProfile",
     "SplitDetection",
-    "counts_vs_cut",
+    "activity_counts",
+    "count_band",
     "detect_split",
+    "neuron_profile",
     "plot_split_counts",
     "window_overlap",
+    "window_split",
     "StudyResults",
     "analyse_study",
     "melody_candidates",
     "PlantedStudy",
+    "planted_latents",
     "planted_study",
 ]
 

@@ -2,14 +2,20 @@
 
 Each rule is a function of plain numbers (the *evidence* :func:`~musicneurons.analysis.study.analyse_study`
 gathers, see :func:`judge_claims`) returning one of :data:`VERDICTS`. Claims about music neurons presuppose
-that the model has them: without a clear music/noise split (:mod:`.split`) their verdict is "cannot tell",
-and the numbers shown are those of the first neurons by mean sigma, labelled so.
+that the model has them: without a music/noise split (:mod:`.split`) their verdict is "cannot tell", and the
+numbers shown are those of the first neurons by mean sigma, labelled so.
+
+Each verdict is judged again on bootstrap resamples of the windows (:mod:`.bootstrap`): a claim whose
+resamples reach more than one verdict is "unstable", with its readings; when the sample is too small for
+verdicts (:func:`~musicneurons.analysis.bootstrap.sample_verdict`) every verdict is "cannot tell" and says why.
 
 =====  =======================================================================================================
 claim  rule
 =====  =======================================================================================================
-(a)    holds: a corpus-level split and at least 90 % of windows split by the same gap rule on their own
-       sigma; does not hold: no corpus split and under 50 % of windows; partly otherwise
+(a)    one window has no activity, so each window is read against the pile's sigma band (below its 0.5th
+       percentile over all windows): a window shows the split when at least half the music neurons and at
+       most 5 % of the pile lie below the band. holds: a corpus split and at least 90 % of windows show it;
+       partly: a corpus split and at least 50 %; does not hold: fewer, or no corpus split
 (b)    (cannot tell without a split) median Jaccard overlap of two windows' k most specific neurons
        (k = music neurons): holds >= 0.8, partly >= 0.5, does not hold below
 (c)    (cannot tell without a split and >= 2 music neurons) |Pearson| of mu between music neurons: holds
@@ -31,12 +37,15 @@ claim  rule
 
 import re
 
+import numpy as np
+
 __all__ = [
     "FAILS",
     "HOLDS",
     "PARTLY",
     "RULES",
     "UNKNOWN",
+    "UNSTABLE",
     "VERDICTS",
     "claim_a",
     "claim_b",
@@ -50,14 +59,14 @@ __all__ = [
     "top_categories",
 ]
 
-HOLDS, PARTLY, FAILS, UNKNOWN = "holds", "partly", "does not hold", "cannot tell"
-VERDICTS = (HOLDS, PARTLY, FAILS, UNKNOWN)
+HOLDS, PARTLY, FAILS, UNKNOWN, UNSTABLE = "holds", "partly", "does not hold", "cannot tell", "unstable"
+VERDICTS = (HOLDS, PARTLY, FAILS, UNKNOWN, UNSTABLE)
 # The rules as written in the table above, one line each: the report shows them beside the verdicts.
 RULES = {
     m.group(1): " ".join(m.group(2).split())
     for m in re.finditer(r"^\((\w)\)\s+(.*(?:\n {7}\S.*)*)", __doc__, re.MULTILINE)
 }
-_NO_SPLIT = "no clear music/noise split: the numbers are those of the first {k} neurons by mean sigma"
+_NO_SPLIT = "no music/noise split: the numbers are those of the first {k} neurons by mean sigma"
 
 
 def _claim(letter, title, paper, ours, verdict, numbers):
@@ -83,37 +92,37 @@ def claim_a(split_found, group_size, neurons, window_share, window_median):
     Parameters
     ----------
     split_found : bool
-        Whether the corpus-level mean sigma has a clear split.
+        Whether the corpus shows a music/noise split.
     group_size, neurons : int
-        Neurons below the corpus split (or analysed without one), and all neurons.
-    window_share : float
-        Share of windows whose own sigma splits by the same rule.
+        Music neurons (or the neurons analysed without a split), and all neurons.
+    window_share : float or None
+        Share of windows that show the split against the pile's sigma band (None without a split).
     window_median : float or None
-        Median neurons below the split among those windows.
+        Median neurons below the band in those windows.
     """
     if split_found and window_share >= 0.9:
         verdict = HOLDS
-    elif not split_found and window_share < 0.5:
-        verdict = FAILS
-    else:
+    elif split_found and window_share >= 0.5:
         verdict = PARTLY
-    corpus = (
-        f"mean sigma splits at {group_size} of {neurons} neurons" if split_found else "mean sigma has no clear split"
-    )
-    per_window = f"{window_share:.0%} of windows split on their own"
-    if window_median is not None:
-        per_window += f" (median {window_median:g} neurons below)"
+    else:
+        verdict = FAILS
+    if split_found:
+        ours = f"{group_size} of {neurons} neurons are music neurons; {window_share:.0%} of windows show the split"
+        if window_median is not None:
+            ours += f" (median {window_median:g} neurons below the pile's sigma band)"
+    else:
+        ours = "the neurons show no music/noise split"
     return _claim(
         "a",
         "Per-window sigma split",
         '37 of 512 neurons have sigma < 1 for "Twinkle"; every track shows the same split (Figs. 3-4)',
-        f"{corpus}; {per_window}",
+        ours,
         verdict,
         {
             "split_found": bool(split_found),
             "group_size": int(group_size),
             "neurons": int(neurons),
-            "window_share": float(window_share),
+            "window_share": None if window_share is None else float(window_share),
             "window_median": window_median,
         },
     )
@@ -329,22 +338,8 @@ def top_categories(correlations, n=4):
     return categories, gaps
 
 
-def judge_claims(evidence):
-    """Claims (a)-(e) of one window length, and (f) as "cannot tell" until the study adds the other length.
-
-    Parameters
-    ----------
-    evidence : dict
-        ``split_found``, ``group_size``, ``neurons``, ``window_share``, ``window_median``, ``overlap``,
-        ``pearson_abs_median``, ``pearson_abs_q95``, ``categories``, ``nonlinear_gaps``, ``neuron_win_share``,
-        ``compared_features``, ``n_noise``, ``count_medians``, ``melody_ranks``.
-
-    Returns
-    -------
-    list of dict
-        One per claim: ``claim``, ``title``, ``paper``, ``ours``, ``verdict``, ``rule``, ``numbers``.
-    """
-    e = evidence
+def _judge_all(e):
+    """Claims (a)-(e) on one evidence dict, and (f) as "cannot tell"."""
     return [
         claim_a(e["split_found"], e["group_size"], e["neurons"], e["window_share"], e["window_median"]),
         claim_b(e["split_found"], e["overlap"]),
@@ -357,6 +352,72 @@ def judge_claims(evidence):
     ]
 
 
+def _settle(claim, verdicts, sample):
+    """Attach the resamples' readings to a claim; mark it unstable, or cannot tell when the sample is too small.
+
+    Parameters
+    ----------
+    claim : dict
+        From a claim function (updated in place and returned).
+    verdicts : sequence of str
+        The claim's verdict on each resample (empty without a bootstrap).
+    sample : dict or None
+        :func:`~musicneurons.analysis.bootstrap.sample_verdict`.
+    """
+    from .bootstrap import readings
+
+    claim["whole_sample"] = claim["verdict"]
+    claim["resamples"] = len(verdicts)
+    claim["readings"] = readings(verdicts) if len(verdicts) else None
+    if sample and sample["too_small"]:
+        claim["verdict"] = UNKNOWN
+        claim["ours"] = f"the sample is too small for verdicts ({sample['reason']}); {claim['ours']}"
+    elif claim["readings"] and len(claim["readings"]) > 1:
+        claim["verdict"] = UNSTABLE
+        both = " or ".join(f"{v} ({share:.0%})" for v, share in claim["readings"].items())
+        claim["ours"] = f"{claim['ours']}; unstable over resamples of the windows: {both}"
+    return claim
+
+
+def judge_claims(evidence, resampled=(), sample=None):
+    """Claims (a)-(e) of one window length, and (f) as "cannot tell" until the study adds the other length.
+
+    Parameters
+    ----------
+    evidence : dict
+        ``split_found``, ``group_size``, ``neurons``, ``window_share``, ``window_median``, ``overlap``,
+        ``pearson_abs_median``, ``pearson_abs_q95``, ``categories``, ``nonlinear_gaps``, ``neuron_win_share``,
+        ``compared_features``, ``n_noise``, ``count_medians``, ``melody_ranks``.
+    resampled : sequence of dict
+        Per bootstrap resample, the evidence numbers that change (:mod:`.bootstrap`); empty for none.
+    sample : dict, optional
+        :func:`~musicneurons.analysis.bootstrap.sample_verdict`: when ``too_small``, no verdict is given.
+
+    Returns
+    -------
+    list of dict
+        One per claim: ``claim``, ``title``, ``paper``, ``ours``, ``verdict``, ``rule``, ``numbers``,
+        ``whole_sample`` (the verdict on all windows), ``resamples`` and ``readings`` (verdict -> share of
+        the resamples, or None).
+    """
+    claims = _judge_all(evidence)
+    per_resample = [[c["verdict"] for c in _judge_all({**evidence, **r})] for r in resampled]
+    return [_settle(c, [v[i] for v in per_resample], sample) for i, c in enumerate(claims)]
+
+
+def _f_resampled(two_bar, sixteen_bar):
+    """Claim (f)'s verdict on each pair of resamples of the two lengths (their counts re-detected)."""
+    a, b = two_bar.get("bootstrap"), sixteen_bar.get("bootstrap")
+    if not a or not b:
+        return []
+    return [
+        claim_f({**two_bar, "split_found": fa, "group_size": ca}, {**sixteen_bar, "split_found": fb, "group_size": cb})[
+            "verdict"
+        ]
+        for fa, ca, fb, cb in zip(a["found"], a["counts"], b["found"], b["counts"])
+    ]
+
+
 def finish_claims(summaries, examples=None):
     """Complete each length's claims with what needs the whole study: claim (f) and the example melody.
 
@@ -364,10 +425,10 @@ def finish_claims(summaries, examples=None):
     ----------
     summaries : dict of int to dict
         Window length (2, 16) -> its analysis summary (``analyse_study(...).summary``, with
-        ``claims["evidence"]``); updated in place.
+        ``claims["evidence"]`` and ``claims["sample"]``); updated in place.
     examples : dict of int to dict, optional
-        Window length -> the example melody's ``split`` (:meth:`SplitDetection.summary` of its own sigma)
-        and ``title``; claim (a) then names how many of its neurons lie below its own gap.
+        Window length -> the example melody's ``sigma`` (list of z floats) and ``title``; claim (a) then says
+        how many of its neurons lie below the pile's sigma band, and how many of those are music neurons.
 
     Returns
     -------
@@ -375,20 +436,27 @@ def finish_claims(summaries, examples=None):
         ``summaries``.
     """
     evidence = {bars: s["claims"]["evidence"] for bars, s in summaries.items()}
+    samples = [s["claims"].get("sample") for s in summaries.values()]
+    too_small = next((x for x in samples if x and x["too_small"]), None)
     f = claim_f(evidence.get(2), evidence.get(16))
+    resampled = _f_resampled(evidence[2], evidence[16]) if {2, 16} <= set(evidence) else []
+    f = _settle(f, resampled, too_small)
     for bars, summary in summaries.items():
         claims = summary["claims"]["claims"]
-        claims[:] = [f if c["claim"] == "f" else c for c in claims]
-        example = (examples or {}).get(bars)
-        if example:
+        claims[:] = [dict(f) if c["claim"] == "f" else c for c in claims]
+        example, e = (examples or {}).get(bars), evidence[bars]
+        if example and e.get("band_from") is not None:
             a = next(c for c in claims if c["claim"] == "a")
-            split = example["split"]
+            sigma = np.asarray(example["sigma"], dtype=np.float64)
+            below = sigma < e["band_from"]
+            music = np.zeros(sigma.size, dtype=bool)
+            music[e["music"]] = True
             a["ours"] += (
-                f"; {example['title']}: {split['below_gap']} of {summary['neurons']} neurons below its own gap"
-                if split["found"]
-                else f"; {example['title']}: no split of its own sigma"
+                f"; {example['title']}: {int(below.sum())} of {sigma.size} neurons below the pile's sigma band, "
+                f"{int((below & music).sum())} of them music neurons"
             )
-            a["numbers"]["example_below"] = split["below_gap"] if split["found"] else None
+            a["numbers"]["example_below"] = int(below.sum())
+            a["numbers"]["example_music_below"] = int((below & music).sum())
     return summaries
 
 

@@ -41,7 +41,7 @@ def _run(args):
 
     from ..contracts import Features, Latents
     from ..features import catalogue
-    from .study import analyse_study
+    from .study import analyse_study, split_line
 
     real, random = Latents.load(args.real_latents), Latents.load(args.random_latents)
     real_mu, real_sigma, random_mu, random_sigma = real.mu, real.sigma, random.mu, random.sigma
@@ -67,11 +67,10 @@ def _run(args):
         binning=args.binning,
     )
     s = results.summary
-    split = s["split"]
+    print(f"split: {split_line(s)}")
     print(
-        f"split: {'found' if split['found'] else 'none'} (largest gap {split['gap']:.3f} in mean sigma, strength "
-        f"{split['strength']}); analysed: {s['group_size']} {s['group']}; {s['active_units']} active units; "
-        f"features kept {s['features_kept']}, dropped {s['features_dropped']}"
+        f"analysed: {s['group_size']} {s['group']}; {s['active_units']} active units; features kept "
+        f"{s['features_kept']}, dropped {s['features_dropped']}"
     )
     print("claims: " + ", ".join(f"({c['claim']}) {c['verdict']}" for c in s["claims"]["claims"]))
     print(f"contrast AUC: {json.dumps(s['contrast_auc'])}")

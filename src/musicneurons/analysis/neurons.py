@@ -1,12 +1,13 @@
 """Neuron statistics over a set of encodings: the order by mean sigma and the music/noise split.
 
-Symbols: ``n`` windows, ``z`` latent neurons. A *music neuron* is one the encoder pins down for
-real windows; a *noise neuron* echoes the prior N(0, 1) whatever the input (paper §3).
+Symbols: ``n`` windows, ``z`` latent neurons. A *music neuron* is one the encoder uses for real windows; a
+*noise neuron* sits in the pile at the prior N(0, 1) whatever the input (paper §3).
 
 The group analysed downstream comes from one of three rules (``NeuronSplit.rule``):
 
-- ``"gap"`` (the default when the data show a split): the neurons below the music/noise boundary that
-  :func:`~musicneurons.analysis.split.detect_split` finds in the mean sigma; they are the music neurons;
+- ``"split"`` (the default when the data show one): the used neurons that
+  :func:`~musicneurons.analysis.split.detect_split` separates from the pile at the prior; they are the music
+  neurons, ordered by mean sigma;
 - ``"no split"`` (the default when they do not): the first neurons by mean sigma, those below
   ``FALLBACK_SIGMA`` = 0.5 (a posterior on average at most half as wide as the prior), so that the tables
   still compute; they are labelled as such and never called music neurons;
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 from .inputs import check_latents
-from .split import SplitDetection, detect_split
+from .split import NeuronProfile, SplitDetection, count_band, detect_split, neuron_profile
 
 __all__ = [
     "NeuronSplit",
@@ -55,46 +56,49 @@ def order_by_sigma(sigma):
 
 @dataclass(frozen=True)
 class NeuronSplit:
-    """The order of the neurons, the group analysed downstream and the detected music/noise boundary.
+    """The order of the neurons, the group analysed downstream and the detected music/noise split.
 
     Attributes
     ----------
     order : ndarray of shape (z,), dtype=int64
         Neuron indices by increasing mean sigma.
     music : ndarray of shape (z,), dtype=bool
-        The analysed group (music neurons when ``rule == "gap"``), indexed by neuron; a prefix of ``order``.
+        The analysed group (music neurons when ``rule == "split"``), indexed by neuron.
     active : ndarray of shape (z,), dtype=bool
         Active units (variance of mu above ``active_threshold``), indexed by neuron.
-    sigma_threshold : float
-        The cut on mean sigma that gives ``music`` (the middle of the gap, the fallback or the given one).
+    sigma_threshold : float or None
+        The cut on mean sigma that gives ``music`` under the rules "no split" and "threshold"; None under "split".
     active_threshold : float
+    profile : NeuronProfile
+        Mean sigma, activity and KL of each neuron.
     detection : SplitDetection
-        The gap rule's answer on the mean sigma.
-    rule : {"gap", "no split", "threshold"}
+        The split rule's answer on the profile.
+    rule : {"split", "no split", "threshold"}
         Which rule chose ``music`` (module docstring).
     """
 
     order: np.ndarray
     music: np.ndarray
     active: np.ndarray
-    sigma_threshold: float
+    sigma_threshold: float | None
     active_threshold: float
+    profile: NeuronProfile
     detection: SplitDetection
     rule: str
 
     @property
     def is_split(self):
         """Whether the group is a detected set of music neurons (bool)."""
-        return self.rule == "gap"
+        return self.rule == "split"
 
     @property
     def group_label(self):
         """What to call the analysed group in tables and reports (str)."""
         k = int(self.music.sum())
-        if self.rule == "gap":
+        if self.rule == "split":
             return "music neurons"
         if self.rule == "no split":
-            return f"first {k} neurons by mean sigma (no clear split)"
+            return f"first {k} neurons by mean sigma (no split)"
         return f"neurons with mean sigma < {self.sigma_threshold:g} (threshold set by hand)"
 
     @property
@@ -113,12 +117,13 @@ class NeuronSplit:
         return self.order[~self.music[self.order]]
 
     def summary(self):
-        """The split, the group and the active-unit rule, as a JSON-able dict."""
+        """The split, the count's band, the group and the active-unit rule, as a JSON-able dict."""
         k = int(self.music.sum())
         return {
             "neurons": int(self.music.size),
             "split_found": self.is_split,
             "split": self.detection.summary(),
+            "count_band": count_band(self.profile, self.detection),
             "group_rule": self.rule,
             "group": self.group_label,
             "group_size": k,
@@ -131,7 +136,7 @@ class NeuronSplit:
         }
 
 
-def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRESHOLD):
+def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRESHOLD, *, random_state=0):
     """Order the neurons by mean sigma, detect the music/noise split and choose the group to analyse.
 
     Parameters
@@ -143,6 +148,8 @@ def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRES
         else the fallback (module docstring).
     active_threshold : float
         A neuron whose mu has variance (ddof=0) strictly above it is an active unit.
+    random_state : int
+        Seed of the split rule's mixtures.
 
     Returns
     -------
@@ -153,24 +160,25 @@ def split_neurons(mu, sigma, sigma_threshold=None, active_threshold=ACTIVE_THRES
         raise InvalidParameterError(
             f"The 'sigma_threshold' parameter of split_neurons must be > 0 or None. Got {sigma_threshold!r}."
         )
-    mean = sigma.mean(axis=0)
+    if mu.shape[1] < 3:
+        raise InvalidParameterError(f"split_neurons needs a latent space of at least 3 neurons. Got {mu.shape[1]}.")
+    profile = neuron_profile(mu, sigma)
     order = order_by_sigma(sigma)
-    detection = detect_split(mean) if mean.size >= 2 else SplitDetection(False, 0, np.nan, np.nan, np.nan)
+    detection = detect_split(profile, random_state=random_state)
     if sigma_threshold is not None:
-        rule, music = "threshold", mean < sigma_threshold
+        rule, music = "threshold", profile.mean_sigma < sigma_threshold
     elif detection.found:
-        rule, sigma_threshold = "gap", detection.cut
-        music = np.zeros(mean.size, dtype=bool)
-        music[order[: detection.below]] = True
+        rule, music = "split", detection.used.copy()
     else:
         rule, sigma_threshold = "no split", FALLBACK_SIGMA
-        music = mean < sigma_threshold
+        music = profile.mean_sigma < sigma_threshold
     return NeuronSplit(
         order=order,
         music=music,
-        active=mu.var(axis=0) > active_threshold,
-        sigma_threshold=float(sigma_threshold),
+        active=profile.activity > active_threshold,
+        sigma_threshold=None if sigma_threshold is None else float(sigma_threshold),
         active_threshold=float(active_threshold),
+        profile=profile,
         detection=detection,
         rule=rule,
     )
@@ -189,8 +197,9 @@ def neuron_statistics(mu, sigma, split=None):
     -------
     DataFrame of z rows
         ``rank`` (0 = most specific), ``neuron`` (index in the latent vector), ``sigma_mean``,
-        ``sigma_std``, ``sigma_q25``, ``sigma_median``, ``sigma_q75``, ``mu_mean``, ``mu_std``, ``mu_var``,
-        ``mu_q25``, ``mu_median``, ``mu_q75``, ``music`` (the analysed group: music neurons when a split was
+        ``sigma_std``, ``sigma_q25``, ``sigma_median``, ``sigma_q75``, ``mu_mean``, ``mu_std``,
+        ``mu_q25``, ``mu_median``, ``mu_q75``, ``activity`` (variance of mu), ``kl`` (mean KL from the prior,
+        nats), ``music`` (the analysed group: music neurons when a split was
         found), ``active`` (active-unit rule).
     """
     mu, sigma = check_latents(mu, sigma, "neuron_statistics")
@@ -208,7 +217,8 @@ def neuron_statistics(mu, sigma, split=None):
                 f"{name}_q75": q75,
             }
         )
-    table["mu_var"] = mu[:, order].var(axis=0)
+    table["activity"] = split.profile.activity[order]
+    table["kl"] = split.profile.kl[order]
     table["music"] = split.music[order]
     table["active"] = split.active[order]
     return pd.DataFrame(table)
@@ -223,8 +233,8 @@ def _box_stats(values):
 def plot_neuron_boxplots(mu, sigma, split=None, n_neurons=100, title="Spread of sigma and mu per neuron"):
     """Paper Fig 4: box plots of sigma (top) and mu (bottom) of the first neurons in order.
 
-    Boxes span the quartiles, whiskers the 1st to 99th percentiles; a dashed red line marks the end
-    of the analysed group (the music neurons when a split was found).
+    Boxes span the quartiles, whiskers the 1st to 99th percentiles; the analysed group's neurons (the music
+    neurons when a split was found) are shaded red.
 
     Parameters
     ----------
@@ -257,8 +267,10 @@ def plot_neuron_boxplots(mu, sigma, split=None, n_neurons=100, title="Spread of 
             capprops={"linewidth": 0.6},
         )
         axis.set_ylabel(label)
-        axis.axvline(split.music[shown].sum() + 0.5, color="red", linestyle="--", linewidth=1)
-    ax[0].axhline(split.sigma_threshold, color="grey", linestyle=":", linewidth=0.8)
+        for position in np.flatnonzero(split.music[shown]) + 1:
+            axis.axvspan(position - 0.5, position + 0.5, color="tab:red", alpha=0.12, linewidth=0)
+    if split.sigma_threshold is not None:
+        ax[0].axhline(split.sigma_threshold, color="grey", linestyle=":", linewidth=0.8)
     ticks = np.arange(0, shown.size, 10)
     ax[1].set_xticks(ticks + 1, [str(t + 1) for t in ticks])
     ax[1].set_xlabel("neuron rank by mean sigma")

@@ -10,7 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .ablation import DECODER_TOLERANCES, plot_decoder_curve
 from .attributes import compare_attribute_vectors, plot_attribute_comparison
+from .bootstrap import (
+    N_BOOT,
+    interval,
+    resample_indices,
+    resampled_means,
+    resampled_medians,
+    resampled_profiles,
+    sample_verdict,
+)
 from .claims import judge_claims, top_categories
 from .contrast import (
     CONTRAST_NOTE,
@@ -23,14 +33,14 @@ from .contrast import (
 from .correlation import correlate, pearson_matrix, plot_cross_correlation, plot_matrix
 from .disentanglement import disentanglement_scores
 from .inputs import check_features, check_latents, feature_categories, select_features
-from .kl import kl_table, neuron_kl, plot_neuron_kl
+from .kl import kl_table, plot_neuron_kl
 from .neurons import neuron_statistics, plot_neuron_boxplots, split_neurons
 from .noise import noise_statistics, noise_test
 from .phik_cross import phik_cross_matrix
 from .scatter import plot_scatter, scatter_selection
-from .split import counts_vs_cut, gap_rule, plot_split_counts, window_overlap
+from .split import activity_counts, plot_split_counts, resampled_splits, window_overlap, window_split
 
-__all__ = ["StudyResults", "analyse_study", "melody_candidates"]
+__all__ = ["StudyResults", "analyse_study", "melody_candidates", "split_line"]
 
 N_SHOWN = 100  # neurons in the box plots and the Pearson matrix (paper Figs 4-5)
 
@@ -51,7 +61,7 @@ class StudyResults:
     neurons : DataFrame
         :func:`~musicneurons.analysis.neurons.neuron_statistics`, one row per neuron in order, with ``kl``.
     split_counts : DataFrame
-        :func:`~musicneurons.analysis.split.counts_vs_cut`: neurons below each cut on mean sigma, 0..1.
+        :func:`~musicneurons.analysis.split.activity_counts`: neurons above each threshold on activity.
     kl : DataFrame
         :func:`~musicneurons.analysis.kl.kl_table`: per-neuron KL from the prior in the order by mean sigma.
     pearson : DataFrame
@@ -81,6 +91,9 @@ class StudyResults:
         Per-feature scores on the deduplicated features.
     ablation : DataFrame or None
         The decoder ablation passed in (:func:`~musicneurons.analysis.ablation.ablation_accuracies`).
+    decoder : DataFrame or None
+        The decoder's proof passed in (:meth:`~musicneurons.analysis.ablation.DecoderCurve.table`): accuracy
+        keeping the first k neurons of each order.
     figures : dict of str to list of Path
         Written figure files by name (empty without ``out_dir``).
     """
@@ -100,6 +113,7 @@ class StudyResults:
     melody_candidates: pd.DataFrame
     disentanglement: pd.DataFrame
     ablation: pd.DataFrame = None
+    decoder: pd.DataFrame = None
     figures: dict = field(default_factory=dict)
 
     def tables(self):
@@ -119,6 +133,7 @@ class StudyResults:
             "melody_candidates",
             "disentanglement",
             "ablation",
+            "decoder",
         ]
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
@@ -155,6 +170,26 @@ def _json_value(value):
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+def split_line(summary):
+    """The split of one analysis summary in one line of plain words (str)."""
+    split = summary["split"]
+    if not split["found"]:
+        return f"none: {split['reason']}"
+    low, high = summary.get("count_interval") or [None, None]
+    band = summary["count_band"]
+    line = f"{split['count']} music neurons"
+    if low is not None:
+        line += f" (bootstrap interval {low:g}-{high:g})"
+    line += (
+        f"; the paper's reading (mean sigma < {band['paper_sigma']:g}) {band['paper_reading']}, active units at "
+        + " / ".join(f"{k}: {v}" for k, v in band["active_units"].items())
+    )
+    sample = summary.get("sample")
+    if sample and sample["too_small"]:
+        line += f"; the sample is too small for verdicts ({sample['reason']})"
+    return line
 
 
 def melody_candidates(correlations, categories):
@@ -195,7 +230,7 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
     n_group, n_other = int(split.music.sum()), int((~split.music).sum())
     figures = {
         "split_counts": plot_split_counts(
-            real_sigma.mean(axis=0), split.detection, title=f"Neurons below a cut on mean sigma ({label})"
+            split.profile, split.detection, title=f"Neurons above a threshold on activity ({label})"
         )[0],
         "fig4_neuron_boxplots": plot_neuron_boxplots(
             real_mu, real_sigma, split, N_SHOWN, title=f"Spread of sigma and mu per neuron ({label})"
@@ -241,6 +276,12 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
             kinds=kinds,
         )[0],
     }
+    if results.decoder is not None:
+        marks = {"music neurons": int(split.music.sum())} if split.is_split else {}
+        marks.update({f"within {t:g}": k for t, k in results.summary["decoder"]["fewest_k"].items()})
+        figures["decoder_curve"] = plot_decoder_curve(
+            results.decoder, marks, title=f"How many neurons does the decoder need? ({label})"
+        )[0]
     if not results.correlations["phik"].dropna().empty:
         neuron, chosen = scatter_selection(results.correlations, categories)
         for category, fids in chosen.items():
@@ -276,20 +317,24 @@ def _count_medians(activation):
 
 
 def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state):
-    """The numbers behind the claims (:func:`~musicneurons.analysis.claims.judge_claims`)."""
+    """The numbers behind the claims (:func:`~musicneurons.analysis.claims.judge_claims`) and their per-window
+    ingredients (for the bootstrap): ``(evidence, windows)``."""
     music = split.music_neurons
-    below, _, _, found = gap_rule(np.sort(real_sigma, axis=1))
+    shows = window_split(real_sigma, split.detection) if split.is_split else None
     r = np.abs(pearson_matrix(real_mu[:, music])[np.triu_indices(music.size, 1)]) if music.size >= 2 else None
     top, gaps = top_categories(correlations) if len(correlations) else ([], [])
     compared = attributes[attributes["feature_id"].map(categories).isin(["pitch", "rhythm"])]
-    return {
+    overlap = window_overlap(real_sigma, split.music, random_state=random_state) if music.size else None
+    evidence = {
         "split_found": split.is_split,
         "group_size": int(music.size),
+        "music": [int(i) for i in music],
         "neurons": int(split.music.size),
         "n_noise": int((~split.music).sum()),
-        "window_share": float(found.mean()),
-        "window_median": float(np.median(below[found])) if found.any() else None,
-        "overlap": window_overlap(real_sigma, split.music, random_state=random_state) if music.size else None,
+        "window_share": None if shows is None else float(shows["shows_split"].mean()),
+        "window_median": None if shows is None else float(shows.loc[shows["shows_split"], "below_band"].median()),
+        "band_from": None if shows is None else shows.attrs["band_from"],
+        "overlap": None if overlap is None else {k: v for k, v in overlap.items() if k != "pairwise"},
         "pearson_abs_median": None if r is None else float(np.nanmedian(r)),
         "pearson_abs_q95": None if r is None else float(np.nanquantile(r, 0.95)),
         "categories": top,
@@ -299,6 +344,112 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
         "count_medians": _count_medians(activation),
         "melody_ranks": [int(x) for x in candidates.get("rank", [])],
     }
+    windows = {"shows": shows, "pairwise": None if overlap is None else overlap["pairwise"]}
+    return evidence, windows
+
+
+def _pair_correlations(values, indices, *, max_pairs=1000, random_state=0):
+    """|Pearson r| of pairs of columns of ``values`` (n, k) on each resample -> (B, pairs) float64.
+
+    All pairs when there are at most ``max_pairs``, else a seeded sample of that many.
+    """
+    i, j = np.triu_indices(values.shape[1], 1)
+    if i.size > max_pairs:
+        pick = np.sort(np.random.default_rng(random_state).choice(i.size, max_pairs, replace=False))
+        i, j = i[pick], j[pick]
+    centred = values - values.mean(axis=0)
+    first = resampled_means(centred, indices)  # (B, k)
+    second = resampled_means(centred[:, i] * centred[:, j], indices)  # (B, pairs)
+    squares = resampled_means(centred * centred, indices)
+    var = np.maximum(squares - first**2, 1e-300)
+    cov = second - first[:, i] * first[:, j]
+    return np.abs(cov / np.sqrt(var[:, i] * var[:, j]))
+
+
+def _resampled_evidence(evidence, windows, real_mu, split, activation, indices, random_indices, random_state):
+    """Per resample, the evidence numbers that come from windows (list of B dicts), the split held fixed."""
+    n_boot = len(indices)
+    out = [{} for _ in range(n_boot)]
+    if windows["shows"] is not None:
+        for o, share in zip(out, resampled_means(windows["shows"]["shows_split"].to_numpy(), indices)):
+            o["window_share"] = float(share)
+    if windows["pairwise"] is not None:
+        pairs = windows["pairwise"]
+        pick = np.random.default_rng(random_state + 1).integers(0, len(pairs), size=(n_boot, len(pairs)))
+        for o, median in zip(out, np.median(pairs[pick], axis=1)):
+            o["overlap"] = {**evidence["overlap"], "pairwise_median": float(median)}
+    music = split.music_neurons
+    if music.size >= 2:
+        r = _pair_correlations(real_mu[:, music], indices, random_state=random_state)
+        for o, median, q95 in zip(out, np.median(r, axis=1), np.quantile(r, 0.95, axis=1)):
+            o["pearson_abs_median"], o["pearson_abs_q95"] = float(median), float(q95)
+    medians = {}
+    for name, rows in (("real", indices), ("random", random_indices)):
+        part = activation[activation["set"] == name]
+        for column in ("music_active", "noise_active"):
+            medians[f"{column.replace('_active', '')}_{name}"] = resampled_medians(part[column].to_numpy(), rows)
+    for b, o in enumerate(out):
+        o["count_medians"] = {**evidence["count_medians"], **{k: float(v[b]) for k, v in medians.items()}}
+    return out
+
+
+def _decoder_summary(curve, split, count_interval, random_state, n_boot):
+    """The decoder's proof: fewest k by mean sigma and by activity, bootstrap intervals, agreement with the count."""
+    m = len(curve.full)
+    rows = resample_indices(m, n_boot=n_boot, random_state=random_state + 2)
+    fewest, intervals, by_activity = {}, {}, {}
+    for t in DECODER_TOLERANCES:
+        fewest[f"{t:g}"] = curve.fewest_k("mean sigma", t)
+        intervals[f"{t:g}"] = interval([curve.fewest_k("mean sigma", t, r) for r in rows])
+        if "activity" in curve.orders:
+            by_activity[f"{t:g}"] = curve.fewest_k("activity", t)
+    low, high = intervals[f"{max(DECODER_TOLERANCES):g}"][0], intervals[f"{min(DECODER_TOLERANCES):g}"][1]
+    out = {
+        "windows": m,
+        "full_accuracy": float(curve.full.mean()),
+        "fewest_k": fewest,
+        "fewest_k_interval": intervals,
+        "fewest_k_by_activity": by_activity,
+        "band": [low, high],
+        "rule": (
+            f"the decoder's band runs from the low end of the fewest k within {max(DECODER_TOLERANCES):g} to the "
+            f"high end of the fewest k within {min(DECODER_TOLERANCES):g} of the full latent (first k by mean "
+            "sigma kept, the rest mu = 0; 2.5-97.5 % over resampled decoded windows); the split's count agrees "
+            "when its interval meets the band"
+        ),
+    }
+    if split.is_split:
+        count_low, count_high = count_interval
+        agree = count_high >= low and count_low <= high
+        out["count_interval"] = list(count_interval)
+        out["agrees"] = bool(agree)
+        out["reading"] = (
+            f"the split's {int(split.music.sum())} music neurons (interval {count_low:g}-{count_high:g}) and the "
+            f"decoder's band {low:g}-{high:g} agree"
+            if agree
+            else f"the split counts {int(split.music.sum())} music neurons (interval {count_low:g}-{count_high:g}), "
+            f"{'more' if count_low > high else 'fewer'} than the decoder's band {low:g}-{high:g}"
+        )
+    return out
+
+
+def _bootstrap_split(real_mu, real_sigma, split, indices, bins, random_state):
+    """The split rule on each resample: ``(summary, counts, found)``, the summary from
+    :func:`~musicneurons.analysis.bootstrap.sample_verdict` with the resamples' counts and found shares."""
+    profiles = resampled_profiles(real_mu, real_sigma, indices)
+    resampled = resampled_splits([split.profile, *profiles], random_state=random_state)
+    found = np.array([d.found for d in resampled], dtype=bool)
+    counts = np.array([d.count for d in resampled], dtype=np.int64)
+    detection = split.detection
+    sample = sample_verdict(
+        n_windows=len(real_mu),
+        bins=bins,
+        found=detection.found,
+        count=detection.count if detection.found else None,
+        resampled_found=found,
+        resampled_counts=counts,
+    )
+    return {**sample, "resamples": len(indices)}, counts, found
 
 
 def analyse_study(
@@ -318,6 +469,10 @@ def analyse_study(
     binning="quantile",
     ablation=None,
     caveats=(),
+    *,
+    split=None,
+    decoder=None,
+    n_boot=N_BOOT,
 ):
     """Run every analysis of the paper (Figs 4-12), judge its claims, and the extra analyses on one model.
 
@@ -350,11 +505,19 @@ def analyse_study(
         phik's bins: quantile bins, or phik's own default equal-width bins; recorded in the summary.
     ablation : DataFrame, optional
         The decoder ablation of the model on real windows
-        (:func:`~musicneurons.analysis.ablation.ablation_accuracies` with the conditions of
-        :mod:`~musicneurons.analysis.noise`); without it the noise test cannot tell.
+        (:func:`~musicneurons.analysis.ablation.noise_ablation`); without it the noise test cannot tell.
     caveats : sequence of str
         What the model card says about the training (:func:`~musicneurons.analysis.claims.model_caveats`),
         put before the claims.
+    split : NeuronSplit, optional
+        The split of these real windows when the caller has it already (it must come from ``real_mu``,
+        ``real_sigma``, ``sigma_threshold`` and ``random_state``).
+    decoder : DecoderCurve, optional
+        The decoder's proof (:func:`~musicneurons.analysis.ablation.decoder_curve` with the orders
+        ``"mean sigma"`` and ``"activity"``); without it the study reports no decoder's k.
+    n_boot : int
+        Bootstrap resamples of the windows (:mod:`~musicneurons.analysis.bootstrap`); 0 for none, which also
+        skips the sample-size check.
 
     Returns
     -------
@@ -363,7 +526,7 @@ def analyse_study(
     real_mu, real_sigma = check_latents(real_mu, real_sigma, "analyse_study (real)")
     random_mu, random_sigma = check_latents(random_mu, random_sigma, "analyse_study (random)")
     real_features = check_features(real_features, len(real_mu), catalogue, "analyse_study")
-    split = split_neurons(real_mu, real_sigma, sigma_threshold)
+    split = split or split_neurons(real_mu, real_sigma, sigma_threshold, random_state=random_state)
     music = split.music_neurons
     kept, dropped = select_features(real_features, catalogue)
     categories = dict(zip(kept.columns, feature_categories(kept.columns, catalogue)))
@@ -405,40 +568,60 @@ def analyse_study(
         else (pd.DataFrame(), {})
     )
     contrast = contrast_auc(real_mu, random_mu, split.music, random_state=random_state)
-    kl = kl_table(neuron_kl(real_mu, real_sigma), split.order, split.music)
+    kl = kl_table(split.profile.kl, split.order, split.music)
     attributes = compare_attribute_vectors(
         real_mu, kept, candidates=music if music.size else None, random_state=random_state
     )
     candidates = melody_candidates(correlations, categories)
-    evidence = _evidence(
+    evidence, windows = _evidence(
         real_sigma, real_mu, split, correlations, attributes, activation, candidates, categories, random_state
     )
+    resampled, sample = [], None
+    count_interval = [split.detection.count] * 2
+    if n_boot:
+        indices = resample_indices(len(real_mu), n_boot=n_boot, random_state=random_state)
+        random_indices = resample_indices(len(random_mu), n_boot=n_boot, random_state=random_state + 3)
+        sample, counts, found = _bootstrap_split(real_mu, real_sigma, split, indices, bins, random_state)
+        count_interval = sample["count_interval"]
+        evidence["bootstrap"] = {"counts": counts.tolist(), "found": found.tolist()}
+        resampled = _resampled_evidence(
+            evidence, windows, real_mu, split, activation, indices, random_indices, random_state
+        )
     noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation, split_found=split.is_split)
     total_kl = float(kl["kl"].sum())
-    results = StudyResults(
-        summary={
-            "label": label,
-            "windows_real": len(real_mu),
-            "windows_random": len(random_mu),
-            **split.summary(),
-            "features_kept": int(kept.shape[1]),
-            "features_dropped": len(dropped),
-            "noise_floor": corr.noise_floor,
-            "correlation_tests": corr.summary(),
-            "kl": {
-                "total": total_kl,
-                "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl if total_kl > 0 else None,
-                "unit": "nats per window (sum over neurons)",
-            },
-            "noise_test": noise,
-            "claims": {"caveats": list(caveats), "claims": judge_claims(evidence), "evidence": evidence},
-            "activation_medians": evidence["count_medians"],
-            "contrast_auc": dict(zip(contrast["input"], contrast["auc_mean"].round(4))),
-            "contrast_note": CONTRAST_NOTE,
-            "disentanglement": scores,
+    summary = {
+        "label": label,
+        "windows_real": len(real_mu),
+        "windows_random": len(random_mu),
+        **split.summary(),
+        "count_interval": count_interval if split.is_split else None,
+        "sample": sample,
+        "features_kept": int(kept.shape[1]),
+        "features_dropped": len(dropped),
+        "noise_floor": corr.noise_floor,
+        "correlation_tests": corr.summary(),
+        "kl": {
+            "total": total_kl,
+            "group_share": float(kl.loc[kl["group"], "kl"].sum()) / total_kl if total_kl > 0 else None,
+            "unit": "nats per window (sum over neurons)",
         },
-        neurons=neuron_statistics(real_mu, real_sigma, split).assign(kl=kl["kl"].to_numpy()),
-        split_counts=counts_vs_cut(real_sigma.mean(axis=0)),
+        "noise_test": noise,
+        "decoder": None if decoder is None else _decoder_summary(decoder, split, count_interval, random_state, n_boot),
+        "claims": {
+            "caveats": list(caveats),
+            "claims": judge_claims(evidence, resampled, sample),
+            "evidence": evidence,
+            "sample": sample,
+        },
+        "activation_medians": evidence["count_medians"],
+        "contrast_auc": dict(zip(contrast["input"], contrast["auc_mean"].round(4))),
+        "contrast_note": CONTRAST_NOTE,
+        "disentanglement": scores,
+    }
+    results = StudyResults(
+        summary=summary,
+        neurons=neuron_statistics(real_mu, real_sigma, split),
+        split_counts=activity_counts(split.profile.activity),
         kl=kl,
         pearson=pd.DataFrame(pearson_matrix(real_mu[:, shown]), index=shown, columns=shown),
         features_dropped=dropped,
@@ -453,6 +636,7 @@ def analyse_study(
         melody_candidates=candidates,
         disentanglement=per_feature,
         ablation=ablation,
+        decoder=None if decoder is None else decoder.table(),
     )
     if out_dir is not None:
         results.figures = _figures(

@@ -1,7 +1,8 @@
 """Synthetic encodings and features with planted structure, to check and demonstrate the analyses.
 
 A :class:`PlantedStudy` knows its answers: which neurons are music neurons and in which order, and
-which feature depends on which neuron and how. Symbols: ``n`` windows, ``z`` neurons, ``b`` features.
+which feature depends on which neuron and how. :func:`planted_latents` makes latent tables of the shapes
+the split rule must tell apart (:data:`PROFILES`). Symbols: ``n`` windows, ``z`` neurons, ``b`` features.
 """
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["PlantedStudy", "planted_study", "KINDS"]
+__all__ = ["PlantedStudy", "planted_study", "planted_latents", "KINDS", "PROFILES"]
 
 # How a planted feature depends on its neuron's mu m (plus Gaussian noise of 0.2 unless stated).
 KINDS = {
@@ -152,3 +153,62 @@ def planted_study(
         music_order=music_order,
         planted=planted,
     )
+
+
+#: The latent profiles of :func:`planted_latents` and what the split rule must answer on each.
+PROFILES = {
+    "graded": "a pile at the prior under a graded tail of k used neurons: k music neurons",
+    "sharp": "a pile at the prior under k neurons well below it: k music neurons",
+    "ramp": "mean sigma rising evenly from 0.05 to 0.999 over every neuron, no pile: no split",
+    "all_used": "every neuron used, mean sigma spread geometrically from 0.05 to 0.95: no split",
+    "all_prior": "every neuron in the pile at the prior: no split",
+}
+
+
+def planted_latents(profile, *, k=40, z=512, n=2000, pile_activity=1e-3, jitter=0.05, seed=0):
+    """Encodings of ``n`` windows with a planted latent profile (:data:`PROFILES`); the used neurons first.
+
+    Each neuron j has a mean sigma ``s_j`` and an activity ``A_j``, tied by the variance law
+    ``A_j = 1 - s_j^2``: ``mu`` is drawn N(0, A_j) per window and ``sigma = s_j * exp(N(0, jitter^2))`` per
+    window (the per-window jitter). Used neurons: ``"graded"`` spreads their mean sigma geometrically from 0.05
+    to 0.95 (activity 0.9975 down to 0.0975), ``"sharp"`` evenly from 0.05 to 0.3. The pile: activity
+    ``pile_activity * 10^N(0, 0.2^2)`` per neuron (a tight pile on the log scale), mean sigma from the law.
+
+    Parameters
+    ----------
+    profile : {"graded", "sharp", "ramp", "all_used", "all_prior"}
+    k : int
+        Used neurons of ``"graded"`` and ``"sharp"`` (1 <= k < z).
+    z, n : int
+    pile_activity : float
+        Median activity of the pile.
+    jitter : float
+        Per-window spread of log sigma.
+    seed : int
+
+    Returns
+    -------
+    mu, sigma : ndarray of shape (n, z), dtype=float64
+    used : ndarray of shape (z,), dtype=bool
+        The planted used neurons (the first k for "graded" and "sharp", all for "all_used" and "ramp").
+    """
+    rng = np.random.default_rng(seed)
+    pile = pile_activity * 10.0 ** rng.normal(0.0, 0.2, z)
+    used = np.zeros(z, dtype=bool)
+    if profile in ("graded", "sharp"):
+        activity = pile.copy()
+        low = 0.95 if profile == "graded" else 0.3
+        s = 0.05 * (low / 0.05) ** (np.arange(k) / max(k - 1, 1)) if profile == "graded" else np.linspace(0.05, low, k)
+        activity[:k], used[:k] = 1.0 - s**2, True
+    elif profile == "ramp":
+        activity, used[:] = 1.0 - np.linspace(0.05, 0.999, z) ** 2, True
+    elif profile == "all_used":
+        activity, used[:] = 1.0 - (0.05 * 19.0 ** (np.arange(z) / (z - 1))) ** 2, True
+    elif profile == "all_prior":
+        activity = pile
+    else:
+        raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
+    mean_sigma = np.sqrt(1.0 - activity)
+    mu = rng.normal(0.0, 1.0, (n, z)) * np.sqrt(activity)
+    sigma = mean_sigma * np.exp(rng.normal(0.0, jitter, (n, z)))
+    return mu, sigma, used

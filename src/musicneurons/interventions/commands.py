@@ -155,7 +155,7 @@ def _traverse(args):
     from ..model import resolve_model
     from ..preflight import check_device
     from .audio import find_soundfont
-    from .stage import choose_neurons, music_neuron_count, run_traversals
+    from .stage import choose_neurons, music_neurons, run_traversals
 
     ref = resolve_model(args.model)
     neurons = parse_neurons(args.neurons, ref.config.z_size) if args.neurons else None
@@ -166,7 +166,7 @@ def _traverse(args):
     model = ref.load(args.device)
     events, qpm, sources = read_windows(args.melodies, model.config.bars, progress=not args.quiet)
     mu, sigma = model.encode(events)
-    choice = choose_neurons(sigma, args.k, neurons=neurons, music_count=music_neuron_count(sigma))
+    choice = choose_neurons(sigma, args.k, neurons=neurons, music=music_neurons(mu, sigma))
     results = run_traversals(
         model.decode,
         events,

@@ -42,7 +42,7 @@ from .traverse import attribute_directions, choose_anchors, neuron_directions, t
 
 __all__ = [
     "NeuronChoice",
-    "music_neuron_count",
+    "music_neurons",
     "choose_neurons",
     "audio_plan",
     "run_traversals",
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 MUSIC_LABEL = "music neurons"
-NO_SPLIT_LABEL = "first neurons by mean sigma (no clear music/noise split: not called music neurons)"
+NO_SPLIT_LABEL = "first neurons by mean sigma (no music/noise split: not called music neurons)"
 REQUESTED_LABEL = "requested neurons"
 _STRIDES = (1, 2, 3, 4, 6, 12)
 
@@ -79,24 +79,25 @@ class NeuronChoice:
     control: object = None
 
 
-def music_neuron_count(sigma):
-    """Music neurons by the analysis's split rule: their number, or None when there is no clear split.
+def music_neurons(mu, sigma):
+    """Music neurons by the analysis's split rule, in the order by mean sigma, or None when there is no split.
 
     Parameters
     ----------
-    sigma : ndarray of shape (n, z)
+    mu, sigma : ndarray of shape (n, z)
+        Encodings of the real windows.
 
     Returns
     -------
-    int or None
+    ndarray of shape (k,), dtype=int64, or None
     """
-    from ..analysis.split import detect_split
+    from ..analysis.neurons import split_neurons
 
-    detection = detect_split(np.asarray(sigma, dtype=np.float64).mean(axis=0))
-    return detection.below if detection.found else None
+    split = split_neurons(mu, sigma)
+    return split.music_neurons if split.is_split else None
 
 
-def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music_count=None, control=True):
+def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music=None, control=True):
     """The first ``k`` music neurons, or the requested ones.
 
     Parameters
@@ -106,9 +107,9 @@ def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music_count=None, control=T
     k : int
     neurons : sequence of int, optional
         Sweep exactly these (labelled ``'requested neurons'``).
-    music_count : int or None
-        Music neurons found by the split (the first ``music_count`` by mean sigma); None when the
-        split found no clear boundary: the first ``k`` by mean sigma are then taken and labelled so.
+    music : sequence of int or None
+        Music neurons found by the split, in the order by mean sigma (:func:`music_neurons`); None when the
+        split found none: the first ``k`` by mean sigma are then taken and labelled so.
     control : bool
         Add the neuron of largest mean sigma as a control (unless it is already swept).
 
@@ -121,10 +122,10 @@ def choose_neurons(sigma, k=DEFAULT_K, neurons=None, music_count=None, control=T
     order = order_by_sigma(sigma)
     if neurons is not None:
         chosen, label = [int(i) for i in neurons], REQUESTED_LABEL
-    elif music_count is None:
+    elif music is None:
         chosen, label = order[:k].tolist(), NO_SPLIT_LABEL
-    elif music_count > 0:
-        chosen, label = order[: min(k, music_count)].tolist(), MUSIC_LABEL
+    elif len(music) > 0:
+        chosen, label = [int(i) for i in music[:k]], MUSIC_LABEL
     else:
         raise InvalidParameterError("The split found no music neuron; name the neurons to sweep (--neurons).")
     last = int(order[-1])

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import __version__
 from .audio import audio_status
-from .stage import DEFAULT_K, TraversalResults, choose_neurons, music_neuron_count, run_traversals
+from .stage import DEFAULT_K, TraversalResults, choose_neurons, music_neurons, run_traversals
 
 __all__ = ["study_traversals", "traversal_report", "STUDY_K", "STUDY_ANCHORS", "STUDY_AUDIO_SECONDS"]
 
@@ -57,7 +57,7 @@ def study_traversals(study, result):
 
     def traverse_into(path):
         windows, latents = result.windows, result.latents
-        choice = choose_neurons(latents.sigma, STUDY_K, music_count=music_neuron_count(latents.sigma))
+        choice = choose_neurons(latents.sigma, STUDY_K, music=music_neurons(latents.mu, latents.sigma))
         qpm = windows.tempo if windows.tempo is not None else np.full(len(windows), 120.0)
         run_traversals(
             study.model.decode,
