@@ -11,6 +11,7 @@ from musicneurons.analysis.ablation import (
     MUSIC_ZEROED,
     NOISE_ZEROED,
     ablation_accuracies,
+    ablation_windows,
     model_ablation,
     noise_ablation,
 )
@@ -93,7 +94,7 @@ def test_noise_test_rule_edges(clean):
     assert out["verdict"] == "cannot tell" and "barely uses the latent code" in out["note"]
     assert noise_test(stats, table.assign(accuracy_drop=[0.0, 0.01, 0.0101]))["verdict"] == "noise neurons are unused"
     no_split = noise_test(stats, table.assign(accuracy_drop=[0.0, 0.0, 0.3]), split_found=False)
-    assert no_split["verdict"] == "cannot tell" and no_split["note"].startswith("The model shows no clear")
+    assert no_split["verdict"] == "cannot tell" and no_split["note"].startswith("The model shows no music/noise")
     assert (
         noise_test(stats, table.assign(accuracy_drop=[0.0, 0.0101, 0.3]))["verdict"]
         == "noise neurons are used by the decoder"
@@ -105,25 +106,33 @@ def test_noise_test_rule_edges(clean):
     )
 
 
-def test_the_study_takes_the_ablation_in(leaky):
-    split, table = ablation_of(leaky, reads_noise=True)
+def test_the_study_takes_the_ablation_in(clean, leaky):
+    # a decoder that reads 8 neurons of the pile at the prior: the detected pile is used
+    split, table = ablation_of(clean, reads_noise=True)
     decode = sign_decoder(np.r_[split.music_neurons[:8], split.noise_neurons[:8]])
-    pd.testing.assert_frame_equal(noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu)), table)
-    subset = noise_ablation(decode, leaky.real_mu, leaky.real_sigma, decode(leaky.real_mu), max_windows=100)
-    assert subset["windows"].tolist() == [100] * 3
+    pd.testing.assert_frame_equal(noise_ablation(decode, clean.real_mu, decode(clean.real_mu), split), table)
+    rows = ablation_windows(1000, max_windows=100, random_state=0)
+    assert rows.tolist() == sorted(np.random.default_rng(0).choice(1000, 100, replace=False).tolist())
+    assert ablation_windows(50, max_windows=100).tolist() == list(range(50))
     results = analyse_study(
-        leaky.real_mu,
-        leaky.real_sigma,
-        leaky.real_features,
-        leaky.random_mu,
-        leaky.random_sigma,
+        clean.real_mu,
+        clean.real_sigma,
+        clean.real_features,
+        clean.random_mu,
+        clean.random_sigma,
         None,
-        leaky.catalogue,
+        clean.catalogue,
         ablation=table,
+        n_boot=0,
     )
     assert results.summary["noise_test"]["verdict"] == "noise neurons are used by the decoder"
     pd.testing.assert_frame_equal(results.ablation, table)
     assert results.summary["noise_test"]["ablation"][1]["condition"] == NOISE_ZEROED
+    # a noise block whose mu spreads with sd 0.5 is no pile at the prior: no split, so no noise neurons to test
+    split, table = ablation_of(leaky, reads_noise=True)
+    assert not split.is_split and split.detection.reason.startswith("every neuron is used: no pile at the prior")
+    stats = noise_statistics(leaky.real_mu, leaky.real_sigma, ~split.music)
+    assert noise_test(stats, table, split_found=split.is_split)["verdict"] == "cannot tell"
 
 
 def test_model_ablation_decodes_a_real_model():

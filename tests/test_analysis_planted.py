@@ -39,7 +39,7 @@ def test_split_and_order_are_exact(study, results):
     np.testing.assert_array_equal(split.order[:8], study.music_order)
     np.testing.assert_array_equal(split.active, split.music)
     assert results.summary["music_neurons"] == 8 and results.summary["active_units"] == 8
-    assert results.summary["split"]["found"] and results.summary["split"]["below_gap"] == 8
+    assert results.summary["split"]["found"] and results.summary["split"]["count"] == 8
     assert results.summary["agreement"] == 1.0
     ranks = results.correlations.groupby("neuron")["rank"].first()
     assert ranks.sort_values().index.tolist() == study.music_order.tolist() and ranks.max() == 7
@@ -50,7 +50,7 @@ def test_neuron_statistics_are_the_column_statistics(study, results):
     assert table["neuron"].tolist()[:8] == study.music_order.tolist()
     first = study.music_order[0]
     assert table.loc[0, "sigma_mean"] == pytest.approx(study.real_sigma[:, first].astype(float).mean())
-    assert table.loc[0, "mu_var"] == pytest.approx(study.real_mu[:, first].astype(float).var())
+    assert table.loc[0, "activity"] == pytest.approx(study.real_mu[:, first].astype(float).var())
     assert table["sigma_mean"].is_monotonic_increasing
     assert table["music"].tolist() == [True] * 8 + [False] * 56
 

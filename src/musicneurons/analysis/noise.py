@@ -5,8 +5,9 @@ Arrays in, a verdict out: the decoder's part comes in as the table of
 Rule (:data:`RULE`, with ``{max_drop}``): "noise neurons are unused" only when setting their mu to 0 costs at most
 ``MAX_DROP`` = 0.01 token accuracy and the control, setting the music neurons' mu to 0, costs more (when the
 control costs as little, the decoder barely uses the latent code at all and the ablation cannot show anything
-about the noise neurons); a larger cost says the decoder uses them; without an ablation, without a clear
-music/noise split, or without noise neurons, the test cannot tell.
+about the noise neurons); a larger cost says the decoder uses them; without an ablation, without a music/noise
+split (the noise neurons are the detected pile at the prior, :mod:`.split`), or without noise neurons, the test
+cannot tell.
 Symbols: ``n`` windows, ``z`` neurons.
 """
 
@@ -21,7 +22,7 @@ MAX_DROP = 0.01
 RULE = (
     "noise neurons are unused when setting their mu to 0 costs at most {max_drop} token accuracy while setting "
     "the music neurons' mu to 0 costs more; used when it costs more; cannot tell without a decoder ablation, "
-    "without a clear split, or when zeroing the music neurons costs at most {max_drop} too"
+    "without a split, or when zeroing the music neurons costs at most {max_drop} too"
 )
 
 
@@ -86,8 +87,8 @@ def noise_test(statistics, ablation=None, max_drop=MAX_DROP, split_found=True):
     elif not split_found:
         verdict = "cannot tell"
         note = (
-            "The model shows no clear music/noise split, so there are no noise neurons to test; the numbers "
-            "below are those of the neurons after the analysed group."
+            "The model shows no music/noise split (no pile at the prior), so there are no noise neurons to test; "
+            "the numbers below are those of the neurons outside the analysed group."
         )
     elif noise_drop is None:
         verdict, note = "cannot tell", "No decoder ablation was run (the study needs the model's decoder)."
