@@ -46,6 +46,10 @@ class FileProblemError(MusicNeuronsError, ValueError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):
+        """Pickle as ``(path, reason)``, so the error crosses from a worker process whole."""
+        return type(self), (self.path, self.reason)
+
 
 class MelodyError(FileProblemError):
     """A melody source could not be turned into events; carries the path and the reason."""

@@ -52,6 +52,7 @@ __all__ = [
     "content_key",
     "folder_key",
     "file_key",
+    "sha256_file",
     "write_json",
     "write_text",
     "read_json",
@@ -109,10 +110,11 @@ def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None) -> str
 
 def file_key(path: str | Path) -> str:
     """Content key of one input file: its SHA-256 (so a copy or a touch keeps the key)."""
-    return content_key("file", _sha256(Path(path)))
+    return content_key("file", sha256_file(Path(path)))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as 64 hex digits (read in 1 MiB blocks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_HASH_BLOCK):
@@ -222,7 +224,7 @@ class Entry:
                 return f"{rel} is missing"
             if p.stat().st_size != size:
                 return f"{rel} has {p.stat().st_size} bytes, {size} when written"
-            if _sha256(p) != digest:
+            if sha256_file(p) != digest:
                 return f"{rel} fails its checksum"
         return None
 
@@ -243,7 +245,7 @@ class Entry:
         """
         folder = self.path.is_dir()
         base = self.path if folder else self.path.parent
-        files = {p.relative_to(base).as_posix(): [p.stat().st_size, _sha256(p)] for p in self.files()}
+        files = {p.relative_to(base).as_posix(): [p.stat().st_size, sha256_file(p)] for p in self.files()}
         if not files:
             raise OutputError(f"{self.name}: the stage wrote no output at {self.path}")
         record = {"key": self.key, "rows": rows, "folder": folder, "files": files, "written": time.time(), **info}
