@@ -7,6 +7,7 @@ heavy dependencies inside the handlers and the subpackages import their names on
 """
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -54,7 +55,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), _output_lock(args):
             return args.handler(args) or 0
     except MusicNeuronsError as exc:
         print(f"musicneurons {args.command}: error: {exc}", file=sys.stderr)
@@ -65,6 +66,16 @@ def main(argv=None):
             file=sys.stderr,
         )
         return exit_status(exc)
+
+
+def _output_lock(args):
+    """The lock of the run directory the command's ``--out`` lies in (``run`` takes its own lock itself)."""
+    out = getattr(args, "out", None)
+    if out is None or args.command == "run":
+        return contextlib.nullcontext()
+    from .rundir import output_lock  # imports numpy: not at the top, which --help imports
+
+    return output_lock(out)
 
 
 if __name__ == "__main__":

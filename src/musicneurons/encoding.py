@@ -20,7 +20,7 @@ import numpy as np
 from .contracts import Latents, Windows
 from .errors import ModelFileError
 from .execute import Executor, LocalExecutor, chunk_ranges, fill_store, read_chunks
-from .rundir import ChunkStore, Entry, content_key, file_key
+from .rundir import ChunkStore, Entry, check_marker, content_key, file_key
 from .tables import row_count
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def encode_file(
 
     check_positive_int("chunk", chunk, "encode_file", allow_none=False)
     ref = resolve_model(model)
-    windows = Windows.load(melodies)
+    windows = Windows.load(check_marker(melodies))
     if windows.events.shape[1] != 16 * ref.bars:
         raise InvalidParameterError(
             f"{melodies}: windows of {windows.events.shape[1] // 16} bars; model {ref.spec!r} is a {ref.bars}-bar model"

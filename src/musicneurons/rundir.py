@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OutputError, RunLockedError
+from .errors import OutputError, RunLockedError, TableError
 
 __all__ = [
     "RunDirectory",
@@ -59,6 +59,9 @@ __all__ = [
     "atomic_path",
     "notice",
     "check_writable_folder",
+    "check_marker",
+    "enclosing_run",
+    "output_lock",
     "PARTIAL_SUFFIX",
     "MARKER_SUFFIX",
 ]
@@ -301,6 +304,27 @@ class Entry:
         return ChunkStore(self.path.with_name(self.path.name + ".parts") / self.key, self.name)
 
 
+def check_marker(path: str | Path) -> Path:
+    """Check an input table against the completion marker beside it, when it has one.
+
+    A table that a run or a command wrote has ``NAME.done.json`` beside it with its size and SHA-256;
+    one given by hand to a command is checked against it, so a damaged or edited table is refused rather
+    than analysed. A table without a (readable) marker is not checked.
+
+    Raises
+    ------
+    TableError
+        Naming the table: its bytes differ from those its marker records.
+    """
+    entry = Entry(Path(path), "")
+    record = read_json(entry.marker)
+    if isinstance(record, dict) and entry.path.is_file():
+        problem = entry._problem(record)
+        if problem:
+            raise TableError(path, f"{problem} against {entry.marker.name} (damaged or changed after it was written)")
+    return entry.path
+
+
 class ChunkStore:
     """Finished chunks of a chunked stage, one ``.npz`` file each, written atomically.
 
@@ -419,6 +443,56 @@ class RunDirectory:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def enclosing_run(path: str | Path) -> Path | None:
+    """The run directory that ``path`` lies in (or is), or None.
+
+    A run directory is the nearest folder at or above ``path`` with a ``.lock`` file that a run wrote: it
+    holds ``bars2/``, ``bars16/`` or ``summary.json``, or the lock names a live or stopped run.
+    """
+    path = Path(path).resolve()
+    for folder in (path, *path.parents):
+        lock = folder / LOCK_NAME
+        if lock.is_file() and (
+            any((folder / name).exists() for name in ("bars2", "bars16", "summary.json")) or _names_a_run(lock)
+        ):
+            return folder
+    return None
+
+
+def _names_a_run(lock: Path) -> bool:
+    """True when a lock file holds what :meth:`RunDirectory.lock` writes (a pid)."""
+    try:
+        info = json.loads(lock.read_text(encoding="utf-8")[:4096] or "null")
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and "pid" in info
+
+
+@contextmanager
+def output_lock(path: str | Path) -> Iterator[Path | None]:
+    """Hold the lock of the run directory ``path`` lies in while a command writes there.
+
+    Every command that writes a file or folder (``--out``) takes it, so nothing is written into a run
+    directory while a run uses it; outside a run directory nothing is locked.
+
+    Yields
+    ------
+    Path or None
+        The run directory whose lock is held, or None.
+
+    Raises
+    ------
+    RunLockedError
+        When a live run (or another command) holds that lock.
+    """
+    root = enclosing_run(path)
+    if root is None:
+        yield None
+        return
+    with RunDirectory(root).lock():
+        yield root
 
 
 def _lock_holder(fd: int) -> str:

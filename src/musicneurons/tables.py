@@ -3,7 +3,9 @@
 Every stage of the study reads and writes one of these. Array columns (``events``, ``mu``, ``sigma``)
 are Arrow fixed-size lists, so a column of n rows of width w loads as ``ndarray of shape (n, w)``
 without a Python loop. Table metadata (a JSON dict under the schema key ``musicneurons``) records
-settings, seeds and the package version. :func:`save_table` writes a whole table at once;
+settings, seeds and the package version, and for the study's tables their ``kind`` (``windows``,
+``latents``, ``features``) and ``schema`` version (:func:`kind_metadata`), which every reader checks
+(:func:`check_kind`): a table of another kind is refused with one line naming it. :func:`save_table` writes a whole table at once;
 :class:`TableWriter` writes one row group at a time, for tables larger than memory.
 """
 
@@ -29,10 +31,53 @@ __all__ = [
     "load_metadata",
     "array_column",
     "array_column_from_arrow",
+    "kind_metadata",
+    "check_kind",
+    "SCHEMA_VERSION",
     "PARTIAL_SUFFIX",
 ]
 
 _META_KEY = b"musicneurons"
+SCHEMA_VERSION = 1  # of the windows, latents and features tables; raised when their columns change meaning
+
+
+def kind_metadata(kind, metadata=None):
+    """``metadata`` plus the table's ``kind`` and :data:`SCHEMA_VERSION` (a new dict).
+
+    Parameters
+    ----------
+    kind : {'windows', 'latents', 'features'}
+    metadata : dict, optional
+
+    Returns
+    -------
+    dict
+    """
+    return {**(metadata or {}), "kind": kind, "schema": SCHEMA_VERSION}
+
+
+def check_kind(path, metadata, kind):
+    """Raise TableError naming ``path`` unless its metadata says it is a ``kind`` table this version reads.
+
+    A table without a ``kind`` (written before tables carried one) passes; its reader checks its columns.
+
+    Parameters
+    ----------
+    path : str or Path
+    metadata : dict
+        The table's metadata (:func:`read_table`'s third value).
+    kind : {'windows', 'latents', 'features'}
+    """
+    found = metadata.get("kind")
+    if found is None:
+        return
+    if found != kind:
+        raise TableError(path, f"a {found} table where a {kind} table is needed")
+    schema = metadata.get("schema")
+    if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
+        raise TableError(
+            path, f"{kind} table of schema {schema!r}; this musicneurons reads schema 1 to {SCHEMA_VERSION}"
+        )
 
 
 def _to_arrow(df, array_columns, metadata):
