@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from . import __version__
-from .errors import MusicNeuronsError
+from .errors import MusicNeuronsError, printable
 from .interrupts import exit_status, sigterm_as_interrupt, stop_message
 
 __all__ = ["main", "build_parser"]
@@ -58,7 +58,7 @@ def main(argv=None):
         with sigterm_as_interrupt(), _output_lock(args):
             return args.handler(args) or 0
     except MusicNeuronsError as exc:
-        print(f"musicneurons {args.command}: error: {exc}", file=sys.stderr)
+        print(f"musicneurons {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
         print(

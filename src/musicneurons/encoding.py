@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .contracts import Latents, Windows
-from .errors import ModelFileError
+from .errors import ModelFileError, printable
 from .execute import Executor, LocalExecutor, chunk_ranges, fill_store, read_chunks
 from .rundir import ChunkStore, Entry, check_marker, content_key, file_key
 from .tables import row_count
@@ -242,6 +242,6 @@ def encode_file(
         device=device,
         chunk=chunk,
         progress=progress,
-        desc=f"encoding {Path(melodies).name}",
+        desc=f"encoding {printable(Path(melodies).name)}",
         metadata={"model": ref.spec},
     )

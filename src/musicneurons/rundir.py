@@ -8,8 +8,9 @@ anything else is recomputed, with a one-line notice when an output was there but
 a marker is written last, so a kill at any moment leaves either a complete output or none.
 
 Keys are built from content: :func:`content_key` of settings and upstream keys, :func:`folder_key`
-of a data folder (every file's relative path, size and modification time), :func:`file_key` of a
-single input file. A change of input therefore recomputes exactly what depends on it.
+of a data folder (every file's relative path, size and SHA-256, hashed again only when its size or
+times change), :func:`file_key` of a single input file. A change of input therefore recomputes exactly
+what depends on it, and a ``touch`` recomputes nothing.
 
 A run directory is used by one process at a time: :meth:`RunDirectory.lock` takes ``OUT/.lock``
 (an advisory ``flock`` held for the run, released by the kernel when the process dies, so a lock file
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OutputError, RunLockedError, TableError
+from .errors import OutputError, RunLockedError, TableError, printable
 
 __all__ = [
     "RunDirectory",
@@ -73,8 +74,8 @@ _HASH_BLOCK = 1 << 20
 
 
 def notice(message: str) -> None:
-    """Print a one-line notice to stderr (e.g. ``recomputing bars2/latents_real.parquet: ...``)."""
-    print(f"musicneurons: {message}", file=sys.stderr, flush=True)
+    """Print a one-line notice to stderr (e.g. ``recomputing bars2/latents_real.parquet: ...``), control characters escaped."""
+    print(f"musicneurons: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def content_key(*parts: Any) -> str:
@@ -83,8 +84,8 @@ def content_key(*parts: Any) -> str:
     return hashlib.sha1(blob).hexdigest()[:16]
 
 
-def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None) -> str:
-    """Content key of a data folder (or a single file): every file's relative path, size and mtime.
+def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None, *, hashes: str | Path | None = None) -> str:
+    """Content key of a data folder (or a single file): every file's relative path, size and SHA-256.
 
     Parameters
     ----------
@@ -93,21 +94,35 @@ def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None) -> str
     suffixes : tuple of str, optional
         Only files whose lower-cased suffix is one of these count (e.g. the readable music formats);
         default every file.
+    hashes : str or Path, optional
+        A JSON file that remembers each file's SHA-256 with the size, modification time, change time and
+        inode it was computed at; a file is hashed again only when one of them differs. Default: every
+        file is hashed.
 
     Returns
     -------
     str
-        16 hex digits; adding, removing, resizing or touching a counted file changes it.
+        16 hex digits; adding, removing, renaming or editing a counted file changes it (an edit that keeps
+        the size and restores the modification time too: the change time still moves), a ``touch`` does not.
     """
     root = Path(root)
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     base = root.parent if root.is_file() else root
-    rows = []
+    known = read_json(hashes) if hashes is not None else None
+    known = known if isinstance(known, dict) else {}
+    seen, rows = {}, []
     for p in paths:
         if suffixes is not None and p.suffix.lower() not in suffixes:
             continue
         stat = p.stat()
-        rows.append((p.relative_to(base).as_posix(), stat.st_size, stat.st_mtime_ns))
+        name = str(p.resolve())
+        state = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        record = known.get(name)
+        digest = record[1] if isinstance(record, list) and len(record) == 2 and record[0] == state else sha256_file(p)
+        seen[name] = [state, digest]
+        rows.append((p.relative_to(base).as_posix(), stat.st_size, digest))
+    if hashes is not None and seen != known:
+        write_json(hashes, seen)
     return content_key("folder", rows)
 
 
