@@ -186,12 +186,19 @@ class TableWriter:
             self._writer.close()
 
 
+def _unreadable(path, exc):
+    """The TableError of a table that failed to open: missing, or not readable Parquet (with the reader's words)."""
+    if isinstance(exc, FileNotFoundError) or not Path(path).exists():
+        return TableError(path, "not a readable Parquet table (no such file)")
+    return TableError(path, f"not a readable Parquet table ({exc})")
+
+
 def _arrow(path, columns=None):
     """The Arrow table at ``path``; TableError naming the file when it is missing or not readable Parquet."""
     try:
         return pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
 
 
 def load_metadata(path):
@@ -199,7 +206,7 @@ def load_metadata(path):
     try:
         raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
     return json.loads(raw) if raw else {}
 
 
@@ -241,7 +248,7 @@ def row_count(path):
     try:
         return pq.ParquetFile(path).metadata.num_rows
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
 
 
 def read_rows(path, start, stop, columns=None):
@@ -271,7 +278,7 @@ def read_rows(path, start, stop, columns=None):
             offset += n
         table = parquet.read_row_groups(groups, columns=columns) if groups else parquet.schema_arrow.empty_table()
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
     return _split(table.slice(max(start - first, 0), stop - start))
 
 
