@@ -47,7 +47,8 @@ def main(argv=None):
 
     0 on success, 1 for a :class:`~musicneurons.errors.MusicNeuronsError` (one line naming the problem),
     2 for a mistake in the options (argparse), 130 after Ctrl-C (SIGINT) and 143 after SIGTERM
-    (:mod:`musicneurons.interrupts`; rerunning the same command resumes).
+    (:mod:`musicneurons.interrupts`; rerunning the same command resumes). A command whose ``--out`` lies in
+    a run directory holds that directory's lock while it runs (:func:`musicneurons.rundir.output_lock`).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
