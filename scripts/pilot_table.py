@@ -11,13 +11,14 @@ import csv
 import json
 from pathlib import Path
 
-from musicneurons.model.config import ModelConfig, get_config
+from musicneurons.model.config import get_config
+from musicneurons.model.io import read_folder_config
 from musicneurons.model.model_card import PILOT_FIELDS
 
 
 def pilot_row(folder, base):
     """One pilot-table row (dict of str) for a finished run folder, settings relative to config ``base``."""
-    config = ModelConfig.from_dict(json.loads((folder / "config.json").read_text())).to_dict()
+    config = read_folder_config(folder)[0].to_dict()
     metrics = json.loads((folder / "metrics.json").read_text())
     acc, ref = metrics["acceptance"], base.to_dict()
     settings = "; ".join(f"{k}={v}" for k, v in config.items() if k != "name" and v != ref[k]) or "base"

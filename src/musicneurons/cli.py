@@ -7,13 +7,14 @@ heavy dependencies inside the handlers and the subpackages import their names on
 """
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import re
 import sys
 
 from . import __version__
-from .errors import MusicNeuronsError
+from .errors import MusicNeuronsError, printable
 from .interrupts import exit_status, sigterm_as_interrupt, stop_message
 
 __all__ = ["main", "build_parser", "check_spelling"]
@@ -112,7 +113,8 @@ def main(argv=None):
 
     0 on success, 1 for a :class:`~musicneurons.errors.MusicNeuronsError` (one line naming the problem),
     2 for a mistake in the options (argparse), 130 after Ctrl-C (SIGINT) and 143 after SIGTERM
-    (:mod:`musicneurons.interrupts`; rerunning the same command resumes).
+    (:mod:`musicneurons.interrupts`; rerunning the same command resumes). A command whose ``--out`` lies in
+    a run directory holds that directory's lock while it runs (:func:`musicneurons.rundir.output_lock`).
     """
     parser = build_parser()
     argv = check_spelling(parser, sys.argv[1:] if argv is None else list(argv))
@@ -121,10 +123,10 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), _output_lock(args):
             return args.handler(args) or 0
     except MusicNeuronsError as exc:
-        print(f"musicneurons {args.command}: error: {exc}", file=sys.stderr)
+        print(f"musicneurons {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
         print(
@@ -132,6 +134,16 @@ def main(argv=None):
             file=sys.stderr,
         )
         return exit_status(exc)
+
+
+def _output_lock(args):
+    """The lock of the run directory the command's ``--out`` lies in (``run`` takes its own lock itself)."""
+    out = getattr(args, "out", None)
+    if out is None or args.command == "run":
+        return contextlib.nullcontext()
+    from .rundir import output_lock  # imports numpy: not at the top, which --help imports
+
+    return output_lock(out)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidParameterError, TableError
-from .tables import read_rows, read_table, save_table
+from .tables import check_kind, kind_metadata, read_rows, read_table, save_table
 
 __all__ = ["Windows", "Latents", "Features", "PROVENANCE", "KEY_NUMBERS", "key_numbers"]
 
@@ -123,16 +123,17 @@ class Windows:
         return Windows(self.events[rows], self.meta.iloc[rows])
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the windows table atomically; returns its path."""
-        return save_table(path, self.meta, {"events": self.events}, metadata)
+        """Write the windows table (kind ``windows``) atomically; returns its path."""
+        return save_table(path, self.meta, {"events": self.events}, kind_metadata("windows", metadata))
 
     @classmethod
     def load(cls, path: str | Path, rows: tuple[int, int] | None = None, columns: list[str] | None = None) -> Windows:
-        """Read a windows table (any table with an ``events`` array column), or its rows ``start:stop``.
+        """Read a windows table, or its rows ``start:stop``; TableError for a table of another kind.
 
         ``columns`` reads only those columns (``events`` among them), e.g. ``['events', 'tempo']``.
         """
-        scalars, arrays, _ = read_table(path, columns) if rows is None else read_rows(path, *rows, columns)
+        scalars, arrays, meta = read_table(path, columns) if rows is None else read_rows(path, *rows, columns)
+        check_kind(path, meta, "windows")
         _require(Path(path), arrays, ("events",), "melody")
         return cls(arrays["events"], scalars)
 
@@ -171,14 +172,15 @@ class Latents:
         return cls(np.concatenate([p.mu for p in parts]), np.concatenate([p.sigma for p in parts]))
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the latent table atomically; returns its path."""
+        """Write the latent table (kind ``latents``) atomically; returns its path."""
         rows = pd.DataFrame({"row": np.arange(len(self), dtype=np.int64)})
-        return save_table(path, rows, {"mu": self.mu, "sigma": self.sigma}, metadata)
+        return save_table(path, rows, {"mu": self.mu, "sigma": self.sigma}, kind_metadata("latents", metadata))
 
     @classmethod
     def load(cls, path: str | Path) -> Latents:
-        """Read a latent table (``mu`` and ``sigma`` array columns)."""
-        _, arrays, _ = read_table(path)
+        """Read a latent table (``mu`` and ``sigma`` array columns); TableError for a table of another kind."""
+        _, arrays, meta = read_table(path)
+        check_kind(path, meta, "latents")
         _require(Path(path), arrays, ("mu", "sigma"), "latent")
         return cls(arrays["mu"], arrays["sigma"])
 
@@ -223,12 +225,25 @@ class Features:
         table = self.values.copy()
         table.insert(0, "row", np.arange(len(table), dtype=np.int64))
         table["nan_reasons"] = self.nan_reasons.astype(str)
-        return save_table(path, table, metadata=metadata)
+        return save_table(path, table, metadata=kind_metadata("features", metadata))
 
     @classmethod
     def load(cls, path: str | Path) -> Features:
-        """Read a feature table: every numeric column but ``row`` is a feature."""
-        scalars, _, _ = read_table(path)
+        """Read a feature table: every numeric column but ``row`` is a feature.
+
+        Raises
+        ------
+        TableError
+            For a table of another kind, or one with array columns (a melody or latent table).
+        """
+        scalars, arrays, meta = read_table(path)
+        check_kind(path, meta, "features")
+        if arrays:
+            raise TableError(
+                path,
+                f"not a feature table: it has the array columns {', '.join(map(repr, arrays))} "
+                f"of a {'melody' if 'events' in arrays else 'latent'} table",
+            )
         reasons = (
             scalars["nan_reasons"].to_numpy(object)
             if "nan_reasons" in scalars

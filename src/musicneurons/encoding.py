@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .contracts import Latents, Windows
+from .errors import ModelFileError, printable
 from .execute import Executor, LocalExecutor, chunk_ranges, fill_store, read_chunks
-from .rundir import ChunkStore, Entry, content_key, file_key
+from .rundir import ChunkStore, Entry, check_marker, content_key, file_key
 from .tables import row_count
 
 if TYPE_CHECKING:
@@ -52,9 +53,21 @@ def encode_chunk(model: MusicVAE, events: np.ndarray, device: str = "cpu") -> La
     Returns
     -------
     Latents
-        mu and sigma, ndarray of shape (n, z), dtype=float32.
+        mu and sigma, ndarray of shape (n, z), dtype=float32, every value finite.
+
+    Raises
+    ------
+    ModelFileError
+        When the model gives a non-finite mu or sigma (its weights overflow): the model's fault, so the
+        stage stops rather than writing the rows.
     """
     mu, sigma = model.encode(events, device=device)
+    bad = int((~np.isfinite(mu).all(axis=1) | ~np.isfinite(sigma).all(axis=1)).sum())
+    if bad:
+        raise ModelFileError(
+            f"model {model.config.name!r} gives non-finite latents (NaN or infinity) for {bad} of {len(mu)} "
+            "windows; its weights are damaged or it diverged in training"
+        )
     return Latents(mu, sigma)
 
 
@@ -229,29 +242,23 @@ def encode_file(
     check_positive_int("chunk", chunk, "encode_file", allow_none=False)
     ref = resolve_model(model)
     _check_melody_table(melodies, ref.bars)
-    windows = Windows.load(melodies)
+    windows = Windows.load(check_marker(melodies))
     if windows.events.shape[1] != 16 * ref.bars:
         raise InvalidParameterError(
             f"{melodies}: windows of {windows.events.shape[1] // 16} bars; model {ref.spec!r} is a {ref.bars}-bar model"
         )
-    loaded: list[MusicVAE] = []
-
-    def get_model() -> MusicVAE:
-        if not loaded:
-            loaded.append(ref.load(device))
-        return loaded[0]
-
     entry = Entry(Path(out), latents_key(file_key(melodies), ref))
     if entry.verified():
         return Latents.load(entry.path)
+    loaded = ref.load(device)  # whole or not at all, before any chunk: a damaged model stops the command here
     return encode_windows(
         entry,
         windows.events,
-        get_model,
+        lambda: loaded,
         ref.config.z_size,
         device=device,
         chunk=chunk,
         progress=progress,
-        desc=f"encoding {Path(melodies).name}",
+        desc=f"encoding {printable(Path(melodies).name)}",
         metadata={"model": ref.spec},
     )

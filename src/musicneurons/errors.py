@@ -21,6 +21,7 @@ __all__ = [
     "TableError",
     "check_choice",
     "check_positive_int",
+    "printable",
 ]
 
 
@@ -47,6 +48,10 @@ class FileProblemError(MusicNeuronsError, ValueError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):
+        """Pickle as ``(path, reason)``, so the error crosses from a worker process whole."""
+        return type(self), (self.path, self.reason)
 
 
 class MelodyError(FileProblemError):
@@ -124,3 +129,20 @@ def check_positive_int(name, value, where, allow_none=True):
             f"The {name!r} parameter of {where} must be a positive integer. Got {value!r} instead."
         )
     return int(value)
+
+
+def printable(text):
+    """``text`` with every control or other non-printable character escaped (``\\x1b``, ``\\n``, ``\\u2028``).
+
+    File names and text read from input files pass through it before they reach the terminal, so a name
+    holding an escape sequence is shown, never obeyed, and a one-line message stays one line.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))

@@ -61,7 +61,8 @@ EXTRA_STAGES: list[str] = [
     "musicneurons.melody.failures:study_stage",
     "musicneurons.interventions.study_stage:study_traversals",
 ]
-RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock", "errors.parquet")
+DATA_HASHES = "data_hashes.json"  # each --data file's SHA-256 with the stat it was computed at (folder_key)
+RUN_FILES = ("summary.json", "timings.json", "index.html", ".lock", "errors.parquet", DATA_HASHES)
 TABLES = {"real": "melodies.parquet", "random": "random.parquet"}  # the windows each latents/features stage reads
 
 
@@ -273,7 +274,8 @@ class BarsStudy:
             ]
         from .melody.sources import MIDI_SUFFIXES, SCORE_SUFFIXES
 
-        return ["files", str(Path(data).resolve()), folder_key(data, MIDI_SUFFIXES + SCORE_SUFFIXES)]
+        hashes = self.run_dir.root / DATA_HASHES
+        return ["files", str(Path(data).resolve()), folder_key(data, MIDI_SUFFIXES + SCORE_SUFFIXES, hashes=hashes)]
 
     def melodies(self) -> tuple[Windows, pd.DataFrame, str]:
         """Real windows -> (windows, errors table, key)."""
@@ -378,7 +380,9 @@ class BarsStudy:
             decoded = ablation_windows(len(events), max_windows=ABLATION_TOKENS // events.shape[1], random_state=seed)
             ablation = noise_ablation(self.model.decode, mu[decoded], events[decoded], split)
             orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
-            curve = self._timed("decoder", lambda: decoder_curve(self.model.decode, mu[decoded], events[decoded], orders))
+            curve = self._timed(
+                "decoder", lambda: decoder_curve(self.model.decode, mu[decoded], events[decoded], orders)
+            )
             return analyse_study(
                 mu,
                 sigma,

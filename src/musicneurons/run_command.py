@@ -2,6 +2,7 @@
 
 import argparse
 
+from .errors import printable
 from .preflight import positive_int
 
 __all__ = ["register", "closing_table"]
@@ -116,7 +117,10 @@ def no_window_lines(summary):
         info = per.get("no_window") or {}
         if info.get("count"):
             lines.append(f"\n{name}: {info['count']} files/tunes gave no window:")
-            lines += [f"  {r['count']:6d}  {r['reason']}  (e.g. {', '.join(r['first'])})" for r in info["by_reason"]]
+            lines += [
+                printable(f"  {r['count']:6d}  {r['reason']}  (e.g. {', '.join(r['first'])})")
+                for r in info["by_reason"]
+            ]
     return "\n".join(lines)
 
 
@@ -126,7 +130,9 @@ def failed_chunk_lines(summary):
     if not failed:
         return ""
     lines = [f"\n{len(failed)} chunks failed on every try (OUT/errors.parquet; rerun the command to retry them):"]
-    return "\n".join(lines + [f"  {f['stage']} chunk {f['chunk']} ({f['rows']} rows): {f['reason']}" for f in failed])
+    return "\n".join(
+        lines + [printable(f"  {f['stage']} chunk {f['chunk']} ({f['rows']} rows): {f['reason']}") for f in failed]
+    )
 
 
 def closing_table(summary):

@@ -8,8 +8,9 @@ anything else is recomputed, with a one-line notice when an output was there but
 a marker is written last, so a kill at any moment leaves either a complete output or none.
 
 Keys are built from content: :func:`content_key` of settings and upstream keys, :func:`folder_key`
-of a data folder (every file's relative path, size and modification time), :func:`file_key` of a
-single input file. A change of input therefore recomputes exactly what depends on it.
+of a data folder (every file's relative path, size and SHA-256, hashed again only when its size or
+times change), :func:`file_key` of a single input file. A change of input therefore recomputes exactly
+what depends on it, and a ``touch`` recomputes nothing.
 
 A run directory is used by one process at a time: :meth:`RunDirectory.lock` takes ``OUT/.lock``
 (an advisory ``flock`` held for the run, released by the kernel when the process dies, so a lock file
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OutputError, RunLockedError
+from .errors import OutputError, RunLockedError, TableError, printable
 
 __all__ = [
     "RunDirectory",
@@ -52,12 +53,16 @@ __all__ = [
     "content_key",
     "folder_key",
     "file_key",
+    "sha256_file",
     "write_json",
     "write_text",
     "read_json",
     "atomic_path",
     "notice",
     "check_writable_folder",
+    "check_marker",
+    "enclosing_run",
+    "output_lock",
     "PARTIAL_SUFFIX",
     "MARKER_SUFFIX",
 ]
@@ -69,8 +74,8 @@ _HASH_BLOCK = 1 << 20
 
 
 def notice(message: str) -> None:
-    """Print a one-line notice to stderr (e.g. ``recomputing bars2/latents_real.parquet: ...``)."""
-    print(f"musicneurons: {message}", file=sys.stderr, flush=True)
+    """Print a one-line notice to stderr (e.g. ``recomputing bars2/latents_real.parquet: ...``), control characters escaped."""
+    print(f"musicneurons: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def content_key(*parts: Any) -> str:
@@ -79,8 +84,8 @@ def content_key(*parts: Any) -> str:
     return hashlib.sha1(blob).hexdigest()[:16]
 
 
-def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None) -> str:
-    """Content key of a data folder (or a single file): every file's relative path, size and mtime.
+def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None, *, hashes: str | Path | None = None) -> str:
+    """Content key of a data folder (or a single file): every file's relative path, size and SHA-256.
 
     Parameters
     ----------
@@ -89,30 +94,45 @@ def folder_key(root: str | Path, suffixes: tuple[str, ...] | None = None) -> str
     suffixes : tuple of str, optional
         Only files whose lower-cased suffix is one of these count (e.g. the readable music formats);
         default every file.
+    hashes : str or Path, optional
+        A JSON file that remembers each file's SHA-256 with the size, modification time, change time and
+        inode it was computed at; a file is hashed again only when one of them differs. Default: every
+        file is hashed.
 
     Returns
     -------
     str
-        16 hex digits; adding, removing, resizing or touching a counted file changes it.
+        16 hex digits; adding, removing, renaming or editing a counted file changes it (an edit that keeps
+        the size and restores the modification time too: the change time still moves), a ``touch`` does not.
     """
     root = Path(root)
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     base = root.parent if root.is_file() else root
-    rows = []
+    known = read_json(hashes) if hashes is not None else None
+    known = known if isinstance(known, dict) else {}
+    seen, rows = {}, []
     for p in paths:
         if suffixes is not None and p.suffix.lower() not in suffixes:
             continue
         stat = p.stat()
-        rows.append((p.relative_to(base).as_posix(), stat.st_size, stat.st_mtime_ns))
+        name = str(p.resolve())
+        state = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        record = known.get(name)
+        digest = record[1] if isinstance(record, list) and len(record) == 2 and record[0] == state else sha256_file(p)
+        seen[name] = [state, digest]
+        rows.append((p.relative_to(base).as_posix(), stat.st_size, digest))
+    if hashes is not None and seen != known:
+        write_json(hashes, seen)
     return content_key("folder", rows)
 
 
 def file_key(path: str | Path) -> str:
     """Content key of one input file: its SHA-256 (so a copy or a touch keeps the key)."""
-    return content_key("file", _sha256(Path(path)))
+    return content_key("file", sha256_file(Path(path)))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as 64 hex digits (read in 1 MiB blocks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_HASH_BLOCK):
@@ -222,7 +242,7 @@ class Entry:
                 return f"{rel} is missing"
             if p.stat().st_size != size:
                 return f"{rel} has {p.stat().st_size} bytes, {size} when written"
-            if _sha256(p) != digest:
+            if sha256_file(p) != digest:
                 return f"{rel} fails its checksum"
         return None
 
@@ -243,7 +263,7 @@ class Entry:
         """
         folder = self.path.is_dir()
         base = self.path if folder else self.path.parent
-        files = {p.relative_to(base).as_posix(): [p.stat().st_size, _sha256(p)] for p in self.files()}
+        files = {p.relative_to(base).as_posix(): [p.stat().st_size, sha256_file(p)] for p in self.files()}
         if not files:
             raise OutputError(f"{self.name}: the stage wrote no output at {self.path}")
         record = {"key": self.key, "rows": rows, "folder": folder, "files": files, "written": time.time(), **info}
@@ -297,6 +317,27 @@ class Entry:
     def chunks(self) -> ChunkStore:
         """The chunk store of this output (``NAME.parts/KEY/``), for stages that resume chunk by chunk."""
         return ChunkStore(self.path.with_name(self.path.name + ".parts") / self.key, self.name)
+
+
+def check_marker(path: str | Path) -> Path:
+    """Check an input table against the completion marker beside it, when it has one.
+
+    A table that a run or a command wrote has ``NAME.done.json`` beside it with its size and SHA-256;
+    one given by hand to a command is checked against it, so a damaged or edited table is refused rather
+    than analysed. A table without a (readable) marker is not checked.
+
+    Raises
+    ------
+    TableError
+        Naming the table: its bytes differ from those its marker records.
+    """
+    entry = Entry(Path(path), "")
+    record = read_json(entry.marker)
+    if isinstance(record, dict) and entry.path.is_file():
+        problem = entry._problem(record)
+        if problem:
+            raise TableError(path, f"{problem} against {entry.marker.name} (damaged or changed after it was written)")
+    return entry.path
 
 
 class ChunkStore:
@@ -417,6 +458,56 @@ class RunDirectory:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def enclosing_run(path: str | Path) -> Path | None:
+    """The run directory that ``path`` lies in (or is), or None.
+
+    A run directory is the nearest folder at or above ``path`` with a ``.lock`` file that a run wrote: it
+    holds ``bars2/``, ``bars16/`` or ``summary.json``, or the lock names a live or stopped run.
+    """
+    path = Path(path).resolve()
+    for folder in (path, *path.parents):
+        lock = folder / LOCK_NAME
+        if lock.is_file() and (
+            any((folder / name).exists() for name in ("bars2", "bars16", "summary.json")) or _names_a_run(lock)
+        ):
+            return folder
+    return None
+
+
+def _names_a_run(lock: Path) -> bool:
+    """True when a lock file holds what :meth:`RunDirectory.lock` writes (a pid)."""
+    try:
+        info = json.loads(lock.read_text(encoding="utf-8")[:4096] or "null")
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and "pid" in info
+
+
+@contextmanager
+def output_lock(path: str | Path) -> Iterator[Path | None]:
+    """Hold the lock of the run directory ``path`` lies in while a command writes there.
+
+    Every command that writes a file or folder (``--out``) takes it, so nothing is written into a run
+    directory while a run uses it; outside a run directory nothing is locked.
+
+    Yields
+    ------
+    Path or None
+        The run directory whose lock is held, or None.
+
+    Raises
+    ------
+    RunLockedError
+        When a live run (or another command) holds that lock.
+    """
+    root = enclosing_run(path)
+    if root is None:
+        yield None
+        return
+    with RunDirectory(root).lock():
+        yield root
 
 
 def _lock_holder(fd: int) -> str:

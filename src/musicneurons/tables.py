@@ -3,7 +3,9 @@
 Every stage of the study reads and writes one of these. Array columns (``events``, ``mu``, ``sigma``)
 are Arrow fixed-size lists, so a column of n rows of width w loads as ``ndarray of shape (n, w)``
 without a Python loop. Table metadata (a JSON dict under the schema key ``musicneurons``) records
-settings, seeds and the package version. :func:`save_table` writes a whole table at once;
+settings, seeds and the package version, and for the study's tables their ``kind`` (``windows``,
+``latents``, ``features``) and ``schema`` version (:func:`kind_metadata`), which every reader checks
+(:func:`check_kind`): a table of another kind is refused with one line naming it. :func:`save_table` writes a whole table at once;
 :class:`TableWriter` writes one row group at a time, for tables larger than memory.
 """
 
@@ -29,10 +31,53 @@ __all__ = [
     "load_metadata",
     "array_column",
     "array_column_from_arrow",
+    "kind_metadata",
+    "check_kind",
+    "SCHEMA_VERSION",
     "PARTIAL_SUFFIX",
 ]
 
 _META_KEY = b"musicneurons"
+SCHEMA_VERSION = 1  # of the windows, latents and features tables; raised when their columns change meaning
+
+
+def kind_metadata(kind, metadata=None):
+    """``metadata`` plus the table's ``kind`` and :data:`SCHEMA_VERSION` (a new dict).
+
+    Parameters
+    ----------
+    kind : {'windows', 'latents', 'features'}
+    metadata : dict, optional
+
+    Returns
+    -------
+    dict
+    """
+    return {**(metadata or {}), "kind": kind, "schema": SCHEMA_VERSION}
+
+
+def check_kind(path, metadata, kind):
+    """Raise TableError naming ``path`` unless its metadata says it is a ``kind`` table this version reads.
+
+    A table without a ``kind`` (written before tables carried one) passes; its reader checks its columns.
+
+    Parameters
+    ----------
+    path : str or Path
+    metadata : dict
+        The table's metadata (:func:`read_table`'s third value).
+    kind : {'windows', 'latents', 'features'}
+    """
+    found = metadata.get("kind")
+    if found is None:
+        return
+    if found != kind:
+        raise TableError(path, f"a {found} table where a {kind} table is needed")
+    schema = metadata.get("schema")
+    if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
+        raise TableError(
+            path, f"{kind} table of schema {schema!r}; this musicneurons reads schema 1 to {SCHEMA_VERSION}"
+        )
 
 
 def _to_arrow(df, array_columns, metadata):
@@ -141,12 +186,19 @@ class TableWriter:
             self._writer.close()
 
 
+def _unreadable(path, exc):
+    """The TableError of a table that failed to open: missing, or not readable Parquet (with the reader's words)."""
+    if isinstance(exc, FileNotFoundError) or not Path(path).exists():
+        return TableError(path, "not a readable Parquet table (no such file)")
+    return TableError(path, f"not a readable Parquet table ({exc})")
+
+
 def _arrow(path, columns=None):
     """The Arrow table at ``path``; TableError naming the file when it is missing or not readable Parquet."""
     try:
         return pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
 
 
 def load_metadata(path):
@@ -154,7 +206,7 @@ def load_metadata(path):
     try:
         raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
     return json.loads(raw) if raw else {}
 
 
@@ -196,7 +248,7 @@ def row_count(path):
     try:
         return pq.ParquetFile(path).metadata.num_rows
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
 
 
 def read_rows(path, start, stop, columns=None):
@@ -226,7 +278,7 @@ def read_rows(path, start, stop, columns=None):
             offset += n
         table = parquet.read_row_groups(groups, columns=columns) if groups else parquet.schema_arrow.empty_table()
     except (OSError, pa.ArrowException) as exc:
-        raise TableError(path, f"not a readable Parquet table ({exc})") from None
+        raise _unreadable(path, exc) from None
     return _split(table.slice(max(start - first, 0), stop - start))
 
 

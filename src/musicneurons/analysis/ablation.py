@@ -115,7 +115,9 @@ def noise_ablation(decode, mu, events, split):
     DataFrame
         :func:`ablation_accuracies` with the conditions :data:`AS_IS`, :data:`NOISE_ZEROED`, :data:`MUSIC_ZEROED`.
     """
-    return ablation_accuracies(decode, mu, events, {NOISE_ZEROED: split.noise_neurons, MUSIC_ZEROED: split.music_neurons})
+    return ablation_accuracies(
+        decode, mu, events, {NOISE_ZEROED: split.noise_neurons, MUSIC_ZEROED: split.music_neurons}
+    )
 
 
 def keep_grid(z):

@@ -41,8 +41,13 @@ def _run(args):
 
     from ..contracts import Features, Latents
     from ..features import catalogue
+    from ..rundir import check_marker, check_writable_folder
     from .study import analyse_study, split_line
 
+    check_writable_folder(args.out, "--out")  # before the analysis, not after it
+    for table in (args.real_latents, args.real_features, args.random_latents, args.random_features):
+        if table is not None:
+            check_marker(table)
     real, random = Latents.load(args.real_latents), Latents.load(args.random_latents)
     real_mu, real_sigma, random_mu, random_sigma = real.mu, real.sigma, random.mu, random.sigma
     real_features = Features.load(args.real_features).values

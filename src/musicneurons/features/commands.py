@@ -226,8 +226,9 @@ def write_features(melodies, out, engine="numpy", chunk=20000, progress=True):
         ``out``.
     """
     from ..contracts import Windows
+    from ..rundir import check_marker
 
-    windows = Windows.load(melodies)
+    windows = Windows.load(check_marker(melodies))
     features = features_of(windows.events, windows.tempo, engine=engine, chunk=chunk, progress=progress)
     features.save(out, {"stage": "features", "engine": engine, "source": str(melodies), "n_windows": len(windows)})
     return out

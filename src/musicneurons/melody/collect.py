@@ -392,9 +392,9 @@ def collect_windows(
 
 
 def _notice(message):
-    import sys
+    from ..rundir import notice
 
-    print(f"musicneurons: {message}", file=sys.stderr)
+    notice(message)
 
 
 def _batch_task(reader, work_dir, time_limit, batch):

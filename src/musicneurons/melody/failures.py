@@ -6,6 +6,8 @@ A reason's *kind* is its text before any parenthesised detail, so "unreadable MI
 
 from collections import Counter
 
+from ..errors import printable
+
 __all__ = ["FailureTally", "reason_kind", "study_stage", "report_section"]
 
 
@@ -46,7 +48,7 @@ class FailureTally:
 
     def lines(self, indent="  "):
         """The summary as text lines: ``count  reason  (e.g. a.mid, b.mid)``."""
-        return [f"{indent}{n:6d}  {kind}  (e.g. {', '.join(first)})" for kind, n, first in self.rows()]
+        return [printable(f"{indent}{n:6d}  {kind}  (e.g. {', '.join(first)})") for kind, n, first in self.rows()]
 
 
 def study_stage(study, result):

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..tables import TableWriter, array_column, load_table, save_table
+from ..tables import TableWriter, array_column, kind_metadata, load_table, save_table
 from .collect import WINDOW_COLUMNS
 from .failures import FailureTally
 from .random_notes import random_windows
@@ -22,7 +22,7 @@ def errors_path(path):
 def save_melodies(path, windows, errors=None, metadata=None):
     """Write a melody table (and its errors table beside it) atomically; returns the path."""
     events = array_column(windows, "events").astype(np.int8) if len(windows) else np.zeros((0, 32), np.int8)
-    save_table(path, windows.drop(columns="events"), {"events": events}, metadata)
+    save_table(path, windows.drop(columns="events"), {"events": events}, kind_metadata("windows", metadata))
     if errors is not None:
         save_table(errors_path(path), errors, metadata=metadata)
     return Path(path)
@@ -45,7 +45,10 @@ def write_melodies(path, batches, metadata=None):
     """
     n_windows = n_pieces = 0
     failures = FailureTally()
-    with TableWriter(path, metadata) as windows, TableWriter(errors_path(path), metadata) as errors_table:
+    with (
+        TableWriter(path, kind_metadata("windows", metadata)) as windows,
+        TableWriter(errors_path(path), metadata) as errors_table,
+    ):
         for scalars, events, errors in batches:
             windows.write(scalars, {"events": events})
             errors_table.write(errors)

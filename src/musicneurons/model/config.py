@@ -137,16 +137,53 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data):
-        """Inverse of :meth:`to_dict`; unknown keys raise InvalidParameterError."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        """Inverse of :meth:`to_dict`; InvalidParameterError for unknown or missing keys and values of another type.
+
+        A value must have its field's type: an integer (not a bool) for an int field, a finite number for a
+        float field, a list of integers for a tuple field, true/false for a bool field, a string for a
+        str field.
+        """
+        if not isinstance(data, dict):
+            raise InvalidParameterError(f"A ModelConfig is a JSON object of settings; got {type(data).__name__}.")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(fields))
         if unknown:
-            raise InvalidParameterError(f"Unknown ModelConfig keys {unknown}; known keys are {sorted(known)}.")
+            raise InvalidParameterError(f"Unknown ModelConfig keys {unknown}; known keys are {sorted(fields)}.")
+        missing = sorted(n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING)
+        if missing:
+            raise InvalidParameterError(f"ModelConfig keys {missing} are missing.")
+        for key, value in data.items():
+            if not _has_type(value, fields[key].type):
+                raise InvalidParameterError(
+                    f"ModelConfig key {key!r} must be {_TYPE_WORDS[fields[key].type]}; got {value!r:.80}."
+                )
         return cls(**data)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+_TYPE_WORDS = {
+    str: "a string",
+    int: "an integer",
+    float: "a finite number",
+    bool: "true or false",
+    tuple: "a list of integers",
+}
+
+
+def _has_type(value, kind):
+    """True when a JSON value fits a ModelConfig field of type ``kind`` (bools are not numbers)."""
+    if kind is bool or kind is str:
+        return isinstance(value, kind)
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int)
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
 
 
 _MAGENTA_2BAR: dict[str, Any] = dict(

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
+from safetensors import SafetensorError, safe_open
 
 from ..errors import InvalidParameterError, ModelFileError
+from ..rundir import sha256_file
 from .archive import is_archive
 from .config import ModelConfig
 from .fetch import MAGENTA_RELEASES, archive_checkpoint, fetch_magenta, imported_model_path, imported_models
+from .integrity import WEIGHTS_HASH_KEY, check_finite, check_sha256_text, parameter_shapes, read_json_file
 from .magenta import infer_config, is_magenta_checkpoint, load_magenta_checkpoint, open_magenta_checkpoint
 from .musicvae import CONFIG_FILE, SHIPPED_DIR, WEIGHTS_FILE, MusicVAE, save_model
 from .tf_checkpoint import checkpoint_prefix
@@ -37,6 +39,7 @@ __all__ = [
     "models_by_bars",
     "load_model",
     "load_config",
+    "read_folder_config",
     "save_model",
     "shipped_models",
     "import_magenta",
@@ -70,6 +73,9 @@ class ModelRef:
         Read without loading the weights.
     card : str or None
         The folder's ``MODEL_CARD.md``, when it has one.
+    weights_sha256 : str or None
+        The SHA-256 of ``weights.safetensors`` that the folder's ``config.json`` records (checked on load);
+        None for a folder written before musicneurons recorded it, and for a Magenta checkpoint.
     """
 
     spec: str
@@ -77,6 +83,7 @@ class ModelRef:
     path: Path
     config: ModelConfig
     card: str | None = None
+    weights_sha256: str | None = None
     _key: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
@@ -88,7 +95,7 @@ class ModelRef:
         """The model, in eval mode, on ``device``."""
         if self.kind == "magenta":
             return load_magenta_checkpoint(self.path).to(device)
-        return _load_folder(self.path, self.config).to(device)
+        return _load_folder(self.path, self.config, self.weights_sha256).to(device)
 
     def files(self) -> list[Path]:
         """The files the model is made of (configuration and weights), in a fixed order."""
@@ -112,28 +119,119 @@ class ModelRef:
         return self.card if self.card is not None else json.dumps(self.config.to_dict(), indent=2)
 
 
-def _read_config(directory: Path) -> ModelConfig:
-    """The ModelConfig of a saved-model directory (its config.json)."""
-    try:
-        return ModelConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{directory / CONFIG_FILE}: not a readable model configuration ({exc}).") from exc
+MAX_CONFIG_BYTES = 1 << 20  # a config.json has about 600 bytes
 
 
-def _load_folder(directory: Path, config: ModelConfig) -> MusicVAE:
-    """The MusicVAE of a saved-model folder (weights checked against ``config``)."""
+def read_folder_config(directory: str | Path) -> tuple[ModelConfig, str | None]:
+    """The configuration of a saved-model folder and the weights' SHA-256 its ``config.json`` records.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A folder written by :func:`save_model`.
+
+    Returns
+    -------
+    config : ModelConfig
+        Checked to build a model of at most :data:`~musicneurons.model.integrity.MAX_PARAMETERS` parameters.
+    weights_sha256 : str or None
+        64 hex digits; None when the file records none (a folder written before it was recorded).
+
+    Raises
+    ------
+    ModelFileError
+        Naming ``config.json`` and the problem: missing, larger than 1 MiB, not JSON, an unknown or
+        mistyped key, a malformed digest, or sizes beyond the limit (refused before anything is allocated).
+    """
+    path = Path(directory) / CONFIG_FILE
+
+    def error(reason: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {reason}")
+
+    data = read_json_file(path, error=error, max_bytes=MAX_CONFIG_BYTES)
+    if not isinstance(data, dict):
+        raise error(f"not a model configuration: a JSON object is expected, not {type(data).__name__}")
+    data = dict(data)
+    digest = data.pop(WEIGHTS_HASH_KEY, None)
+    if digest is not None:
+        check_sha256_text(digest, error=error)
     try:
-        tensors = load_file(str(directory / WEIGHTS_FILE))
-    except (OSError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{directory / WEIGHTS_FILE}: not readable safetensors weights ({exc}).") from exc
+        config = ModelConfig.from_dict(data)
+    except InvalidParameterError as exc:
+        raise error(f"not a usable model configuration ({exc})") from None
+    parameter_shapes(config, error=error)
+    return config, digest
+
+
+def _folder_ref(spec: str, kind: str, folder: Path) -> ModelRef:
+    """The ModelRef of a saved-model folder: its configuration read and checked, its weights file present."""
+    config, digest = read_folder_config(folder)
+    _require_weights(folder)
+    return ModelRef(spec, kind, folder, config, _card(folder), digest)
+
+
+def _require_weights(folder: Path) -> Path:
+    """``folder/weights.safetensors``; ModelFileError naming it when it is not a file."""
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelFileError(f"{weights}: missing; a saved-model folder holds {CONFIG_FILE} and {WEIGHTS_FILE}")
+    return weights
+
+
+def _load_folder(directory: Path, config: ModelConfig, digest: str | None) -> MusicVAE:
+    """The MusicVAE of a saved-model folder, after checking its weights file whole.
+
+    Checked in this order, before any weight is used: the file is safetensors whose header is complete and
+    covers the file; it holds exactly the tensors of ``config`` with their shapes, in a float dtype; its
+    SHA-256 is ``digest`` (when given); every value is finite.
+    """
+    expected = parameter_shapes(config, error=lambda reason: ModelFileError(f"{directory / CONFIG_FILE}: {reason}"))
+    weights = _require_weights(directory)
+
+    def error(reason: str) -> ModelFileError:
+        return ModelFileError(f"{weights}: {reason}")
+
+    try:
+        with safe_open(str(weights), framework="pt") as fh:
+            _check_header(fh, expected, config, error)
+            if digest is not None and sha256_file(weights) != digest:
+                raise error(
+                    f"fails its SHA-256 check: the file is not the one {CONFIG_FILE} was written with "
+                    "(damaged or replaced)"
+                )
+            tensors = {name: fh.get_tensor(name) for name in expected}
+    except (SafetensorError, OSError) as exc:
+        raise error(f"not readable safetensors weights ({exc})") from None
+    for name, tensor in tensors.items():
+        check_finite(name, tensor, error=error)
     model = MusicVAE(config)
-    try:
-        model.load_state_dict({k: v.float() for k, v in tensors.items()})
-    except RuntimeError as exc:
-        raise ModelFileError(
-            f"{directory / WEIGHTS_FILE}: weights do not match config {config.name!r} ({exc})."
-        ) from exc
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
     return model.eval()
+
+
+_FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
+
+
+def _check_header(fh, expected: dict[str, tuple[int, ...]], config: ModelConfig, error) -> None:
+    """Raise ``error(reason)`` unless an opened safetensors file holds exactly ``expected`` in float dtypes."""
+    names = set(fh.keys())
+    missing, extra = sorted(set(expected) - names), sorted(names - set(expected))
+    if missing or extra:
+        listed = "; ".join(
+            f"{what} {items[:3]}{' ...' if len(items) > 3 else ''}"
+            for what, items in (("lacks", missing), ("has unexpected", extra))
+            if items
+        )
+        raise error(f"the weights do not match config {config.name!r}: {listed}")
+    for name, shape in expected.items():
+        tensor = fh.get_slice(name)
+        found = tuple(tensor.get_shape())
+        if found != shape:
+            raise error(f"weight {name!r} has shape {list(found)}; config {config.name!r} needs {list(shape)}")
+        if tensor.get_dtype() not in _FLOAT_DTYPES:
+            raise error(
+                f"weight {name!r} is {tensor.get_dtype()}; a model weight is a float ({', '.join(_FLOAT_DTYPES)})"
+            )
 
 
 def _card(folder: Path) -> str | None:
@@ -162,22 +260,22 @@ def resolve_model(spec: str | Path | ModelRef, *, download: bool = False) -> Mod
     Raises
     ------
     ModelFileError
-        When ``spec`` is none of these, or names a released model not fetched (and ``download`` is False);
+        When ``spec`` is none of these, names a released model not fetched (and ``download`` is False), or
+        is a folder whose configuration is unusable or too large, or that lacks its weights file;
         CheckpointError for a damaged checkpoint, ArchiveError for an archive that cannot be unpacked safely.
     """
     if isinstance(spec, ModelRef):
         return spec
     path = Path(spec)
     if str(spec) in shipped_models():
-        folder = SHIPPED_DIR / str(spec)
-        return ModelRef(str(spec), "shipped", folder, _read_config(folder), _card(folder))
+        return _folder_ref(str(spec), "shipped", SHIPPED_DIR / str(spec))
     if is_archive(path):
         path = archive_checkpoint(path)
     if is_magenta_checkpoint(path):  # before config.json: magenta.js folders have one of their own
         card = _card(path) if path.is_dir() else None
         return ModelRef(str(spec), "magenta", path, infer_config(open_magenta_checkpoint(path)), card)
     if (path / CONFIG_FILE).is_file():
-        return ModelRef(str(spec), "folder", path, _read_config(path), _card(path))
+        return _folder_ref(str(spec), "folder", path)
     if _looks_like_tf_prefix(path):
         checkpoint_prefix(path)  # raises CheckpointError naming the missing .index file
     if str(spec) in MAGENTA_RELEASES:
@@ -185,7 +283,7 @@ def resolve_model(spec: str | Path | ModelRef, *, download: bool = False) -> Mod
             fetch_magenta(str(spec))
         if str(spec) in imported_models():
             folder = imported_model_path(str(spec))
-            return ModelRef(str(spec), "imported", folder, _read_config(folder), _card(folder))
+            return _folder_ref(str(spec), "imported", folder)
         raise ModelFileError(
             f"{spec}: Magenta's released model is not fetched yet; fetch it once with "
             f"`musicneurons fetch-magenta {spec}` ({MAGENTA_RELEASES[str(spec)].megabytes:g} MB), "

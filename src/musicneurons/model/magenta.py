@@ -15,18 +15,17 @@ else 16 for a hierarchical decoder and 2 for a flat one. A layout equal to one o
 configurations takes that configuration (name and training hyper-parameters).
 """
 
-import json
 import os
 import re
 
 import numpy as np
 import torch
 
-from ..errors import InvalidParameterError
+from ..errors import CheckpointError, InvalidParameterError
 from .config import CONFIGS, ModelConfig
+from .integrity import check_finite, parameter_shapes, read_json_file
 from .musicvae import MusicVAE
-from ..errors import CheckpointError
-from .tf_checkpoint import TFCheckpoint
+from .tf_checkpoint import TFCheckpoint, path_inside
 from .tfjs import MANIFEST, TFJSCheckpoint
 
 __all__ = [
@@ -114,12 +113,19 @@ def _require(shapes, name, where):
 def _bars_hint(reader, hierarchical):
     """Bars per window from magenta.js ``config.json``, else the checkpoint's name, else the decoder type."""
     if isinstance(reader, TFJSCheckpoint):
-        config = os.path.join(os.path.dirname(reader.manifest), "config.json")
-        if os.path.isfile(config):
-            with open(config, encoding="utf-8") as fh:
-                steps = json.load(fh).get("dataConverter", {}).get("args", {}).get("numSteps")
-            if steps:
-                return int(steps) // 16
+        folder = os.path.dirname(reader.manifest)
+        if os.path.isfile(os.path.join(folder, "config.json")):
+            config = path_inside(folder, "config.json", reader.manifest, "the magenta.js config.json")
+            data = read_json_file(config, error=lambda reason: CheckpointError(config, reason))
+            converter = data.get("dataConverter") if isinstance(data, dict) else None
+            args = converter.get("args") if isinstance(converter, dict) else None
+            steps = args.get("numSteps") if isinstance(args, dict) else None
+            if steps is not None:
+                if isinstance(steps, bool) or not isinstance(steps, int) or steps < 16:
+                    raise CheckpointError(
+                        config, f"dataConverter.args.numSteps must be an integer >= 16; got {steps!r:.80}"
+                    )
+                return steps // 16
     match = re.search(r"(\d+)bar", _source_name(reader))
     if match:
         return int(match.group(1))
@@ -156,7 +162,8 @@ def infer_config(reader, bars=None, name=None):
     Raises
     ------
     CheckpointError
-        If a variable the layout needs is missing, or the vocabulary is not 90 classes.
+        If a variable the layout needs is missing, the vocabulary is not 90 classes, or the layout has more
+        parameters than :data:`~musicneurons.model.integrity.MAX_PARAMETERS` (refused before any allocation).
     """
     shapes, where = reader.shapes(), _location(reader)
     z_size = _require(shapes, "encoder/mu/bias", where)[0]
@@ -191,9 +198,11 @@ def infer_config(reader, bars=None, name=None):
             return CONFIGS[known]
     name = name or _source_name(reader)
     try:
-        return ModelConfig(name=f"{name}-imported" if name in CONFIGS else name, **arch)
+        config = ModelConfig(name=f"{name}-imported" if name in CONFIGS else name, **arch)
     except InvalidParameterError as exc:
         raise CheckpointError(where, f"unsupported layout: {exc}") from exc
+    parameter_shapes(config, error=lambda reason: CheckpointError(where, reason))  # the size limit
+    return config
 
 
 def _encoder_levels(shapes):
@@ -378,13 +387,15 @@ def check_variables(reader, expected):
 
 
 def _read_float(reader, name, where):
-    """A model variable as float32; CheckpointError for a non-float dtype."""
+    """A model variable as float32; CheckpointError for a non-float dtype or a non-finite value."""
     value = reader.read(name)
     if not np.issubdtype(value.dtype, np.floating):
         raise CheckpointError(
             f"{where}:{name}", f"unsupported dtype {value.dtype.name} for a model weight; expected a float type"
         )
-    return value.astype(np.float32, copy=False)
+    value = value.astype(np.float32, copy=False)
+    check_finite(name, value, error=lambda reason: CheckpointError(where, reason))
+    return value
 
 
 @torch.no_grad()
@@ -408,8 +419,8 @@ def load_magenta_checkpoint(path, bars=None, name=None):
     Raises
     ------
     CheckpointError
-        Missing or corrupt files, a missing variable, a wrong shape, an unsupported dtype or layout;
-        the message names the file or the variable.
+        Missing or corrupt files, a missing variable, a wrong shape, an unsupported dtype or layout, a
+        layout beyond the size limit, a NaN or infinite weight; the message names the file or the variable.
 
     Examples
     --------

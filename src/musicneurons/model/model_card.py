@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..analysis.split import detect_split
-from .config import ModelConfig
+from .io import read_folder_config
 from .metrics import ACCEPTANCE
 from .schedules import beta, learning_rate, sampling_probability
 
@@ -256,7 +256,7 @@ def _band(c, m, acc):
 def write_model_card(directory):
     """Render ``directory/MODEL_CARD.md`` from the folder's config.json, metrics.json and pilots.csv."""
     directory = Path(directory)
-    c = ModelConfig.from_dict(json.loads((directory / "config.json").read_text()))
+    c, _ = read_folder_config(directory)
     m = json.loads((directory / "metrics.json").read_text())
     acc = m["acceptance"]
     profile = m["mean_sigma_sorted"]

@@ -503,10 +503,18 @@ def magenta_parameter_count(model):
 
 
 def save_model(model, directory, dtype=torch.float32):
-    """Write ``config.json`` and ``weights.safetensors`` (tensors cast to ``dtype``) to ``directory``."""
+    """Write ``weights.safetensors`` (tensors cast to ``dtype``), then ``config.json`` to ``directory``.
+
+    ``config.json`` holds the configuration and, under ``weights_sha256``, the SHA-256 of the weights file,
+    which every load checks (:mod:`musicneurons.model.integrity`).
+    """
+    from ..rundir import sha256_file
+    from .integrity import WEIGHTS_HASH_KEY
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2) + "\n")
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "musicneurons-musicvae"})
+    config = {**model.config.to_dict(), WEIGHTS_HASH_KEY: sha256_file(directory / WEIGHTS_FILE)}
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     return directory

@@ -23,6 +23,7 @@ from ..errors import CheckpointError
 __all__ = [
     "CheckpointError",
     "CheckpointReader",
+    "MAX_INDEX_BYTES",
     "TensorEntry",
     "TFCheckpoint",
     "checkpoint_prefix",
@@ -30,6 +31,7 @@ __all__ = [
     "path_inside",
 ]
 
+MAX_INDEX_BYTES = 64 << 20  # read whole; the index of Magenta's largest melody model has about 40 kB
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48
 _BLOCK_TRAILER_SIZE = 5
@@ -351,8 +353,8 @@ class TFCheckpoint(CheckpointReader):
     Raises
     ------
     CheckpointError
-        If the index is unreadable, corrupt (checksum, bounds, magic number), big-endian, or names a data
-        shard that does not exist.
+        If the index is unreadable, larger than :data:`MAX_INDEX_BYTES`, corrupt (checksum, bounds, magic
+        number), big-endian, or names a data shard that does not exist.
 
     Examples
     --------
@@ -366,6 +368,11 @@ class TFCheckpoint(CheckpointReader):
         index_path = self.prefix + ".index"
         folder = os.path.dirname(os.path.abspath(self.prefix))
         path_inside(folder, os.path.basename(index_path), index_path, "the index file")
+        size = os.path.getsize(index_path)
+        if size > MAX_INDEX_BYTES:
+            raise CheckpointError(
+                index_path, f"{size:,} bytes, more than the {MAX_INDEX_BYTES:,} a checkpoint index may have"
+            )
         with open(index_path, "rb") as fh:
             data = fh.read()
         try:

@@ -7,13 +7,13 @@ weights one after another in manifest order, row-major little-endian. A quantise
 ``float16`` quantisation stores half floats.
 """
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import CheckpointError
+from .integrity import read_json_file
 from .tf_checkpoint import CheckpointReader, path_inside
 
 __all__ = ["MANIFEST", "TFJSCheckpoint", "TFJSWeight"]
@@ -61,11 +61,15 @@ class TFJSWeight:
 
 
 def _manifest_path(path):
-    """``path`` itself if it is a manifest file, else ``path/weights_manifest.json``."""
+    """``path`` itself if it is a manifest file, else ``path/weights_manifest.json``; checked to lie in its folder.
+
+    A manifest that is a symlink to a file outside its folder is refused, as a shard would be.
+    """
     path = os.fspath(path)
     manifest = os.path.join(path, MANIFEST) if os.path.isdir(path) else path
     if not os.path.isfile(manifest):
         raise CheckpointError(path, f"no magenta.js {MANIFEST} found")
+    path_inside(os.path.dirname(os.path.abspath(manifest)), os.path.basename(manifest), manifest, "the manifest")
     return manifest
 
 
@@ -128,11 +132,9 @@ def _weight(spec, group, offset, manifest, where):
 
 def _groups(manifest):
     """The manifest's weight groups, checked to be a list of ``{"paths": [...], "weights": [...]}``."""
-    try:
-        with open(manifest, encoding="utf-8") as fh:
-            groups = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(manifest, f"malformed magenta.js manifest: {exc!r}") from exc
+    groups = read_json_file(
+        manifest, error=lambda reason: CheckpointError(manifest, f"malformed magenta.js manifest: {reason}")
+    )
     if not isinstance(groups, list):
         raise CheckpointError(
             manifest, f"malformed magenta.js manifest: expected a list of weight groups, got {type(groups).__name__}"
@@ -163,7 +165,8 @@ class TFJSCheckpoint(CheckpointReader):
     Raises
     ------
     CheckpointError
-        Naming the manifest and the field: the manifest is missing or malformed; a shard path is absolute or
+        Naming the manifest and the field: the manifest is missing, malformed (or nested too deeply), or a
+        symlink that leads outside its folder; a shard path is absolute or
         leads outside the folder (symlinks resolved); a name is missing or repeated; a shape is not a list
         of non-negative integers; a dtype or quantisation is unsupported or its scale/min not a finite
         number; or the shards are missing or do not hold exactly the bytes the weights need.
