@@ -90,7 +90,7 @@ def test_claim_f_rule():
     assert claim_f(two, {**sixteen, "group_size": 100})["verdict"] == PARTLY  # 2.7x
     worse = {**sixteen, "group_size": 37, "categories": ["rhythm"], "melody_ranks": [2]}
     assert claim_f(two, worse)["verdict"] == FAILS
-    assert claim_f(two, {**sixteen, "split_found": False})["ours"] == "no clear music/noise split in the 16-bar model"
+    assert claim_f(two, {**sixteen, "split_found": False})["ours"] == "no music/noise split in the 16-bar model"
     assert claim_f(two, {**sixteen, "group_size": 55})["numbers"]["parts"][0] is False  # 1.49x
     assert claim_f(two, {**sixteen, "group_size": 56})["numbers"]["parts"][0] is True  # 1.51x
     assert claim_f(two, {**sixteen, "group_size": 92})["numbers"]["parts"][0] is True  # 2.49x

@@ -50,6 +50,7 @@ KEY_NUMBERS = [
     ("windows_real", "real windows"),
     ("windows_random", "random windows"),
     ("music_neurons", "music neurons (detected split)"),
+    ("decoder_k", "neurons the decoder needs (within 0.01)"),
     ("group_size", "neurons analysed"),
     ("active_units", "active units (var mu > 0.01)"),
     ("agreement", "agreement with the active-unit rule"),
@@ -58,14 +59,29 @@ KEY_NUMBERS = [
 
 
 def key_numbers(summary: dict) -> list[tuple[str, Any]]:
-    """(label, value) of each of :data:`KEY_NUMBERS` in one length's summary; no split reads "none: no clear split"."""
-    values = [(label, summary.get(name)) for name, label in KEY_NUMBERS]
+    """(label, value) of each of :data:`KEY_NUMBERS` in one length's summary; no split reads "none: no split".
+
+    The music neurons carry their bootstrap interval ("38 (34-39)"), the decoder's k its own.
+    """
+    decoder = summary.get("decoder") or {}
+    numbers = {
+        **summary,
+        "decoder_k": _with_interval(
+            decoder.get("fewest_k", {}).get("0.01"), decoder.get("fewest_k_interval", {}).get("0.01")
+        ),
+    }
     if summary.get("split_found") is False:
-        values = [
-            (label, "none: no clear split" if name == "music_neurons" else v)
-            for (name, label), (_, v) in zip(KEY_NUMBERS, values)
-        ]
-    return values
+        numbers["music_neurons"] = "none: no split"
+    elif summary.get("music_neurons") is not None:
+        numbers["music_neurons"] = _with_interval(summary["music_neurons"], summary.get("count_interval"))
+    return [(label, numbers.get(name)) for name, label in KEY_NUMBERS]
+
+
+def _with_interval(value: Any, interval: Any) -> Any:
+    """``value`` as "v (low-high)" when an interval is known, else as it is."""
+    if value is None or not interval or interval[0] is None:
+        return value
+    return f"{value} ({interval[0]:g}-{interval[1]:g})"
 
 
 def _require(table: Path, columns: dict[str, np.ndarray], names: tuple[str, ...], what: str) -> None:

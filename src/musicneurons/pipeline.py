@@ -138,7 +138,7 @@ class BarsResult:
 
     def _split(self) -> str:
         music = self.summary.get("music_neurons")
-        return f"{music} music neurons" if self.summary.get("split_found") else "no clear music/noise split"
+        return f"{music} music neurons" if self.summary.get("split_found") else "no music/noise split"
 
     def __repr__(self) -> str:
         return (

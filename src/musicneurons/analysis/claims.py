@@ -294,7 +294,7 @@ def claim_f(two_bar=None, sixteen_bar=None):
         missing = " and ".join(
             name for name, e in (("2-bar", two_bar), ("16-bar", sixteen_bar)) if not e["split_found"]
         )
-        return _claim("f", "The 16-bar model", paper, f"no clear music/noise split in the {missing} model", UNKNOWN, {})
+        return _claim("f", "The 16-bar model", paper, f"no music/noise split in the {missing} model", UNKNOWN, {})
     ratio = sixteen_bar["group_size"] / two_bar["group_size"]
     cats = list(sixteen_bar["categories"][:4]) + [None] * (4 - len(sixteen_bar["categories"][:4]))
     lower = sorted(r for r in sixteen_bar["melody_ranks"] if r >= 4)

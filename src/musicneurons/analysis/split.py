@@ -312,6 +312,9 @@ def _judge(profile, points, used, components, delta_bic):
     """The split's conditions (module docstring, step 3) on the used neurons above the boundary."""
     z = profile.size
     pile = ~used
+    if not used.any() or not pile.any():
+        reason = "the clearest boundary leaves every neuron on one side"
+        return SplitDetection(False, used, reason, components, delta_bic, *[np.nan] * 6)
     numbers = {
         "delta_bic": delta_bic,
         "pile_share": float(pile.mean()),

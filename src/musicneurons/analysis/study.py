@@ -278,7 +278,7 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
     }
     if results.decoder is not None:
         marks = {"music neurons": int(split.music.sum())} if split.is_split else {}
-        marks.update({f"within {t:g}": k for t, k in results.summary["decoder"]["fewest_k"].items()})
+        marks.update({f"within {t}": k for t, k in results.summary["decoder"]["fewest_k"].items()})
         figures["decoder_curve"] = plot_decoder_curve(
             results.decoder, marks, title=f"How many neurons does the decoder need? ({label})"
         )[0]

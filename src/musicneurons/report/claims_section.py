@@ -8,12 +8,12 @@ card says about its training) before the verdicts.
 
 from html import escape
 
-__all__ = ["STYLE", "claims_section", "contrast_note", "noise_section", "split_section"]
+__all__ = ["STYLE", "claims_section", "contrast_note", "decoder_section", "noise_section", "split_section"]
 
 STYLE = """
 .claims td{text-align:left;vertical-align:top}.claims td.verdict{font-weight:600;white-space:nowrap}
 .v-holds{background:#e3f4e1}.v-partly{background:#fff4d6}.v-does-not-hold{background:#fbe0de}
-.v-cannot-tell{background:#eceff3}.caveat{background:#fff4d6;border-left:4px solid #e0a800;padding:.5em .8em}
+.v-cannot-tell{background:#eceff3}.v-unstable{background:#f3e6fa}.caveat{background:#fff4d6;border-left:4px solid #e0a800;padding:.5em .8em}
 .rule{color:#555;font-size:.85em}
 """
 
@@ -47,6 +47,14 @@ def claims_section(summary, anchor):
     claims = summary.get("claims") or {"caveats": [], "claims": []}
     parts = [f'<section class="claims" id="{escape(anchor)}"><h3>The paper, claim by claim</h3>']
     parts += [f'<p class="caveat">{escape(text)}</p>' for text in claims["caveats"]]
+    sample = claims.get("sample")
+    if sample and sample["too_small"]:
+        parts.append(f'<p class="caveat">The sample is too small for verdicts: {escape(sample["reason"])}.</p>')
+    elif sample:
+        parts.append(
+            f'<p class="rule">Each verdict is judged again on {sample["resamples"]} bootstrap resamples of the '
+            'windows; "unstable" names the verdicts that at least 5 % of them reach.</p>'
+        )
     rows = "".join(
         f'<tr class="{_verdict_class(c["verdict"])}"><td>({escape(c["claim"])}) {escape(c["title"])}</td>'
         f'<td>{escape(c["paper"])}</td><td>{escape(c["ours"])}</td><td class="verdict">{escape(c["verdict"])}</td>'
@@ -61,20 +69,33 @@ def claims_section(summary, anchor):
 
 
 def split_section(summary):
-    """The music/noise split: found or not, where, how strong, by which rule; the KL and its share."""
+    """The music/noise split: found or not, the count with its interval and band, by which rule; the KL."""
     split = summary["split"]
+    band = summary.get("count_band") or {}
     if split["found"]:
-        head = (
-            f"Split found: {split['below_gap']} music neurons below a gap in mean sigma from "
-            f"{split['gap_from']:.3f} to {split['gap_to']:.3f} (cut {split['cut']:.3f}), strength "
-            f"{_num(split['strength'])}."
-        )
+        low, high = summary.get("count_interval") or [None, None]
+        interval = f" (bootstrap interval {low:g}-{high:g})" if low is not None else ""
+        head = f"Split found: {split['count']} music neurons{interval}. {split['reason']}."
     else:
         head = (
-            f"No clear split: the largest gap in mean sigma runs from {split['gap_from']:.3f} to "
-            f"{split['gap_to']:.3f} (strength {_num(split['strength'])}). The tables below are computed on "
-            f"the {summary['group']}; none of them are music neurons."
+            f"No split: {split['reason']}. The tables below are computed on the {summary['group']}; none of them "
+            "are music neurons."
         )
+    readings = ""
+    if band:
+        active = ", ".join(f"{n} above {t}" for t, n in band["active_units"].items())
+        plateau = band.get("plateau")
+        readings = (
+            f"Other readings of the same neurons: the paper's (mean sigma below {band['paper_sigma']:g}) "
+            f"{band['paper_reading']}; active units {active}; {band['kl_95']} and {band['kl_99']} neurons hold 95 % "
+            "and 99 % of the KL"
+        )
+        if plateau:
+            readings += (
+                f"; the count stays within 20 % ({plateau['count_low']}-{plateau['count_high']}) for activity "
+                f"thresholds from {plateau['from_activity']:.2g} to {plateau['to_activity']:.2g}"
+            )
+        readings += "."
     kl = summary.get("kl") or {}
     share = kl.get("group_share")
     kl_text = (
@@ -83,8 +104,31 @@ def split_section(summary):
         else ""
     )
     return (
-        f"<h3>Music and noise neurons</h3><p>{escape(head)} {escape(kl_text)}</p>"
+        f"<h3>Music and noise neurons</h3><p>{escape(head)}</p><p>{escape(readings)} {escape(kl_text)}</p>"
         f'<p class="rule">Rule: {escape(split["rule"])}.</p>'
+    )
+
+
+def decoder_section(summary):
+    """The decoder's proof: how many neurons the decoder needs, and whether the split's count agrees."""
+    decoder = summary.get("decoder")
+    if not decoder:
+        return ""
+    fewest = "; ".join(
+        f"within {t} of the full latent ({decoder['full_accuracy']:.3f}): {k} neurons (interval "
+        f"{_num(decoder['fewest_k_interval'][t][0])}-{_num(decoder['fewest_k_interval'][t][1])})"
+        for t, k in decoder["fewest_k"].items()
+    )
+    by_activity = ", ".join(f"{k} within {t}" for t, k in decoder.get("fewest_k_by_activity", {}).items())
+    text = f"Keeping only the first k neurons by mean sigma (the rest at mu = 0), on {decoder['windows']} windows: {fewest}."
+    if by_activity:
+        text += f" By activity instead: {by_activity}."
+    reading = decoder.get("reading")
+    return (
+        "<h3>How many neurons does the decoder need?</h3>"
+        f"<p>{escape(text)}</p>"
+        + (f"<p><b>{escape(reading[0].upper() + reading[1:])}.</b></p>" if reading else "")
+        + f'<p class="rule">Rule: {escape(decoder["rule"])}.</p>'
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..rundir import write_text
 from .claims_section import STYLE as CLAIMS_STYLE
-from .claims_section import claims_section, contrast_note, noise_section, split_section
+from .claims_section import claims_section, contrast_note, decoder_section, noise_section, split_section
 
 __all__ = ["write_report", "CAPTIONS", "figure_order", "EXTRA_SECTIONS"]
 
@@ -29,10 +29,14 @@ EXTRA_SECTIONS: list[str] = [
 CAPTIONS = {
     "fig2_example_rolls": "Fig. 2: the example melody, the argmax decoding of its mu and of one posterior sample.",
     "fig3_example_latents": "Fig. 3: the example's sigma, mu and one posterior sample, neurons by increasing sigma.",
-    "split_counts": "Neurons with mean sigma below a cut, against the cut: a plateau is a music/noise split "
-    "(the shaded gap is the one the rule judged), a ramp is its absence.",
+    "split_counts": "Neurons whose activity (the variance of mu over the windows) lies above a threshold, against "
+    "the threshold on a log scale: the pile at the prior is shaded grey, the music neurons' count is the dashed "
+    "line, and the green band is where the count stays within 20 %.",
+    "decoder_curve": "How many neurons does the decoder need? Token accuracy when only the first k neurons (by mean "
+    "sigma, and by activity) keep their mu and the rest are set to 0; the green band lies within 0.01 of the "
+    "full latent.",
     "fig4_neuron_boxplots": "Fig. 4: sigma and mu per neuron over the real windows, neurons by mean sigma; "
-    "the dashed line ends the analysed group (the music neurons when a split was found).",
+    "the analysed group's neurons (the music neurons when a split was found) are shaded red.",
     "neuron_kl": "Mean KL(N(mu, sigma^2) || N(0, 1)) per neuron, neurons by mean sigma: what each neuron costs.",
     "fig5_pearson_mu": "Fig. 5: Pearson correlation of mu between the first 100 neurons in order.",
     "fig6_feature_phik": "Fig. 6: phik among the jSymbolic features (constants and duplicates dropped).",
@@ -49,6 +53,7 @@ _ORDER = [
     "fig2_example_rolls",
     "fig3_example_latents",
     "split_counts",
+    "decoder_curve",
     "fig4_neuron_boxplots",
     "neuron_kl",
     "fig5_pearson_mu",
@@ -128,6 +133,7 @@ def _bars_section(res):
         claims_section(s, f"claims{res.bars}"),
         _key_numbers(s),
         split_section(s),
+        decoder_section(s),
         noise_section(s),
     ]
     for name in figure_order(res.figures):
