@@ -12,6 +12,8 @@ from musicneurons.analysis.ablation import (
     NOISE_ZEROED,
     ablation_accuracies,
     ablation_windows,
+    decoder_curve,
+    keep_grid,
     model_ablation,
     noise_ablation,
 )
@@ -154,3 +156,37 @@ def test_model_ablation_decodes_a_real_model():
     assert table["token_accuracy"].iloc[1] == (model.decode(z) == events[keep]).mean()
     with pytest.raises(InvalidParameterError, match="decode returned shape"):
         ablation_accuracies(lambda z: np.zeros((len(z), 3)), mu, events[keep], {})
+
+
+def test_the_decoder_curve_finds_the_fewest_neurons_the_decoder_needs():
+    """A stand-in decoder reads 24 neurons, each at 1/24 of the steps: keeping k of them in order keeps k/24."""
+    rng = np.random.default_rng(0)
+    mu = rng.normal(0.0, 1.0, (300, 64))
+    read = rng.permutation(64)[:24]  # the decoder's neurons, in the order "reads"
+    order = np.r_[read, np.setdiff1d(np.arange(64), read)]
+    decode = sign_decoder(read)
+    events = decode(mu)
+    calls = []
+    curve = decoder_curve(
+        lambda z: calls.append(len(z)) or decode(z),
+        mu,
+        events,
+        {"reads": order, "index": np.arange(64)},
+        refine="reads",
+    )
+    # the grid is decoded in one call: full latent + 6 grid points (1 .. 32) for each of the 2 orders
+    assert keep_grid(64).tolist() == [1, 2, 4, 8, 16, 32, 64] and calls[0] == 300 * (1 + 2 * 6)
+    full = curve.full.mean()
+    assert full == 1.0
+    # zeroed neurons decode as "not positive": a kept k < 24 keeps k/24 of the steps exact, and about half the
+    # others (those whose mu is not positive anyway)
+    within_01 = curve.fewest_k("reads", 0.01)
+    within_005 = curve.fewest_k("reads", 0.005)
+    assert within_01 == within_005 == 24  # bisection makes the crossing exact: 23 kept loses ~1/48 > 0.01
+    table = curve.table()
+    assert table.loc[(table["order"] == "reads") & (table["k"] == 23), "accuracy_drop"].iloc[0] > 0.01
+    assert set(table["k"][table["order"] == "reads"]) >= {16, 20, 22, 23, 24, 32, 64}
+    # resampled windows re-read the curve without decoding again
+    assert curve.fewest_k("reads", 0.01, windows=np.arange(150)) == 24 and len(calls) == 1 + 4
+    # the other order is read on the grid only: the first grid point that keeps every neuron the decoder reads
+    assert curve.fewest_k("index", 0.01) == min(g for g in keep_grid(64) if g > read.max())

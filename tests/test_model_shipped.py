@@ -33,7 +33,7 @@ def test_shipped_cards_are_rendered_from_their_metrics_and_say_what_a_study_find
 
     from musicneurons.model.model_card import write_model_card
 
-    said = 'reports the split as not found and the findings that rest on it as "cannot tell"'
+    said = "| music/noise split (the study's rule, `musicneurons.analysis.split`) | "
     for name in SHIPPED:
         folder = tmp_path / name
         folder.mkdir()
@@ -57,10 +57,12 @@ def test_shipped_2bar_model_reconstructs_corpus_windows():
 
 
 HELDOUT = Path(__file__).parent / "fixtures" / "heldout"  # written by scripts/make_heldout_fixture.py
-# The shipped models do not yet reach the acceptance figures (issue 10: their retraining with a recipe whose KL
-# binds runs across sessions, see training/ and the model cards). Strict: the day a shipped model passes, this
-# test fails until the mark is removed, so the figures are then enforced.
-NOT_YET = pytest.mark.xfail(strict=True, reason="shipped models not yet trained to the acceptance figures (issue 10)")
+# The 16-bar model is under-trained: its accuracy (0.77 on this sample, 0.69 on every held-out window) is short
+# of 0.80 and of the always-hold baseline + 0.15. Strict: the day it passes, this test fails until the mark is
+# removed, so the figures are then enforced.
+NOT_YET_16 = pytest.mark.xfail(
+    strict=True, reason="mn-hierdec-mel_16bar fails 'accuracy' and 'margin_over_hold' (under-trained)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,30 +83,61 @@ def acceptance():
 def test_acceptance_figures_are_those_of_the_shipped_models(acceptance):
     """The figures measured for the models shipped today (see the cards): what they pass and what they fail."""
     two, sixteen = acceptance["mn-mel_2bar"], acceptance["mn-hierdec-mel_16bar"]
-    # 2 bars: accurate, and the neurons as wide as the prior are noise (tiny var(mu), free to zero) ...
-    assert two["argmax_accuracy"] > 0.94 and two["n_sigma_below_0.9"] == 39
-    assert two["noise_median_var_mu"] < 0.002 and two["wide_ablation_cost"] < 0.005
-    # ... but a band of partly used neurons (mean sigma 0.43 .. 0.9) sits above the largest jump: no clear split
-    assert two["n_music"] == 16 and two["jump"] < 0.15 and 0.4 < two["min_noise_sigma"] < 0.5
-    assert two["ablation_cost"] > 0.09 and not two["passes"]["clear_split"]
-    # 16 bars: z is read (0.05 above the always-hold baseline, short of the 0.15 margin); 31 neurons below the
-    # largest jump, then 9 partly used ones (mean sigma 0.58 .. 0.9): no clear split; the wider neurons are noise
+    # 2 bars: accurate; 39 music neurons above a pile of 473 at the prior (tiny var(mu), free to zero), the
+    # paper's structure (37 in the paper)
+    assert two["argmax_accuracy"] > 0.94 and two["split_found"] and two["n_music"] == 39
+    assert two["noise_median_var_mu"] < 0.002 and two["ablation_cost"] < 0.005 and two["kl_share_music"] > 0.97
+    assert two["passes"] == dict.fromkeys(two["passes"], True)
+    # 16 bars: z is read (0.05 above the always-hold baseline, short of the 0.15 margin); 32 music neurons above
+    # a pile of 480 that costs nothing to zero
     assert 0.04 < sixteen["argmax_accuracy"] - sixteen["hold_baseline"] < 0.15
-    assert sixteen["n_music"] == 31 and sixteen["n_sigma_below_0.9"] == 40 and 0.5 < sixteen["min_noise_sigma"] < 0.6
-    assert sixteen["noise_median_var_mu"] < 0.001 and sixteen["ablation_cost"] < 0.005
+    assert sixteen["split_found"] and sixteen["n_music"] == 32 and sixteen["ablation_cost"] < 0.005
     assert sixteen["passes"] == {
         "accuracy": False,
         "margin_over_hold": False,
-        "clear_split": False,
+        "split": True,
         "noise_var_mu": True,
         "noise_ablation": True,
     }
-    assert sixteen["n_music"] > two["n_music"]  # more music neurons at 16 bars, as in the paper (77 against 37)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=NOT_YET) for n in SHIPPED])
+@pytest.mark.parametrize("name", ["mn-mel_2bar", pytest.param("mn-hierdec-mel_16bar", marks=NOT_YET_16)])
 def test_shipped_model_meets_the_acceptance_figures_on_held_out_pieces(name, acceptance):
     figures = acceptance[name]
     assert figures["passes"] == dict.fromkeys(figures["passes"], True), figures
-    if name == "mn-hierdec-mel_16bar":
-        assert figures["n_music"] > acceptance["mn-mel_2bar"]["n_music"]
+
+
+def test_the_shipped_2bar_model_shows_the_papers_structure_on_held_out_pieces():
+    """The whole study's reading on 600 held-out windows: a split, inside the decoder's band, noise unused, verdicts."""
+    from musicneurons.analysis import analyse_study, decoder_curve, noise_ablation, split_neurons
+    from musicneurons.analysis.ablation import ablation_windows
+    from musicneurons.features import catalogue, compute_features
+    from musicneurons.melody import random_windows
+
+    model = load_model("mn-mel_2bar")
+    events = np.load(HELDOUT / "heldout_2bar.npy")
+    random_events, random_qpm = random_windows(len(events), bars=2, seed=0)
+    mu, sigma = model.encode(events)
+    random_mu, random_sigma = model.encode(random_events)
+    split = split_neurons(mu, sigma)
+    rows = ablation_windows(len(events), max_windows=512)
+    orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
+    results = analyse_study(
+        mu,
+        sigma,
+        compute_features(events, np.full(len(events), 120.0)),
+        random_mu,
+        random_sigma,
+        None,
+        catalogue(),
+        ablation=noise_ablation(model.decode, mu[rows], events[rows], split),
+        split=split,
+        decoder=decoder_curve(model.decode, mu[rows], events[rows], orders),
+    )
+    s = results.summary
+    assert s["split_found"] and s["music_neurons"] == 38 and not s["sample"]["too_small"]
+    low, high = s["decoder"]["band"]
+    assert low <= s["music_neurons"] <= high and s["decoder"]["agrees"]
+    assert s["noise_test"]["verdict"] == "noise neurons are unused"
+    verdicts = [c["verdict"] for c in s["claims"]["claims"]]
+    assert verdicts[:5] != ["cannot tell"] * 5 and verdicts[0] == "holds"

@@ -35,7 +35,7 @@ NOISE_ZEROED = "noise mu set to 0"
 MUSIC_ZEROED = "music mu set to 0"
 ABLATION_TOKENS = 16384  # decoded steps per condition in the study: 512 2-bar or 64 16-bar windows
 DECODER_TOLERANCES = (0.01, 0.005)  # the decoder's k: fewest neurons kept within this much of the full latent
-_GRID_RATIO = 1.5  # the decoder curve's coarse grid of k: about this ratio between neighbours
+_GRID_RATIO = 2.0  # the decoder curve's coarse grid of k: about this ratio between neighbours
 
 
 def ablation_accuracies(decode, mu, events, neuron_sets):
@@ -121,7 +121,7 @@ def noise_ablation(decode, mu, events, split):
 
 
 def keep_grid(z):
-    """The coarse grid of neurons kept: 1, 2, 3, ... growing by about 1.5x, and z (ndarray of int64, ascending)."""
+    """The coarse grid of neurons kept: 1, 2, 4, ... doubling, and z (ndarray of int64, ascending)."""
     grid = {1, z}
     k = 1.0
     while k < z:

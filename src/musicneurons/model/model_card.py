@@ -12,7 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..analysis.split import detect_split
 from .io import read_folder_config
 from .metrics import ACCEPTANCE
 from .schedules import beta, learning_rate, sampling_probability
@@ -145,6 +144,11 @@ def _phase_line(p, phases):
 def _acceptance(c, acc):
     a, p = ACCEPTANCE, acc["passes"]
     mark = {True: "pass", False: "**fail**"}
+    split = (
+        f"{acc['n_music']} music neurons above a pile of {c.z_size - acc['n_music']} at the prior"
+        if acc["split_found"]
+        else f"none: {acc['split_reason']}"
+    )
     return [
         "| figure | value | target | verdict |",
         "|---|---|---|---|",
@@ -153,29 +157,18 @@ def _acceptance(c, acc):
         f"| margin over the always-hold baseline ({acc['hold_baseline']:.4f}) | "
         f"{acc['argmax_accuracy'] - acc['hold_baseline']:+.4f} | >= {a['min_margin_over_hold']} "
         f"| {mark[p['margin_over_hold']]} |",
-        f"| largest jump in sorted mean sigma (after {acc['n_music']} neurons) | {acc['jump']:.3f} | >= {a['min_jump']} "
-        f"and every neuron above >= {a['min_noise_sigma']} (smallest: {acc['min_noise_sigma']:.3f}) "
-        f"| {mark[p['clear_split']]} |",
+        f"| music/noise split (the study's rule, `musicneurons.analysis.split`) | {split} | a split | "
+        f"{mark[p['split']]} |",
         f"| noise neurons' median var(mu) | {acc['noise_median_var_mu']:.5f} | <= {a['max_noise_var_mu']} "
         f"| {mark[p['noise_var_mu']]} |",
         f"| accuracy cost of zeroing the noise neurons' mu | {acc['ablation_cost']:+.4f} | <= {a['max_ablation_cost']} "
         f"| {mark[p['noise_ablation']]} |",
         "",
         f"Also: {acc['n_sigma_below_0.9']} neurons with mean sigma < 0.9; KL {acc['kl_total']:.1f} nats a window, "
-        f"{100 * acc['kl_share_music']:.1f}% of it in the {acc['n_music']} neurons below the jump; zeroing those "
-        f"neurons' mu instead leaves token accuracy {acc['music_ablation_accuracy']:.4f}; {_wide_cost(c, acc)}"
-        f"{100 * acc['exact_share']:.1f}% of the {acc['n_windows']:,} held-out windows decode exactly.",
+        f"{100 * acc['kl_share_music']:.1f}% of it in the music neurons; zeroing the music neurons' mu instead "
+        f"leaves token accuracy {acc['music_ablation_accuracy']:.4f}; {100 * acc['exact_share']:.1f}% of the "
+        f"{acc['n_windows']:,} held-out windows decode exactly.",
     ]
-
-
-def _wide_cost(c, acc):
-    """The card's clause on zeroing only the neurons as wide as the prior (absent from older metrics files)."""
-    if "wide_ablation_cost" not in acc:
-        return ""
-    return (
-        f"zeroing only the {_n_wide(c, acc)} neurons with mean sigma >= "
-        f"{ACCEPTANCE['min_noise_sigma']} costs {acc['wide_ablation_cost']:+.4f}; "
-    )
 
 
 def _pilots(directory):
@@ -210,7 +203,6 @@ def _limits(c, m, acc):
             )
             + "; with more `--steps` in its run folder it trains on from the checkpoint."
         )
-    lines += _band(c, m, acc)
     lines += [
         f"- Trained on {m.get('data', 'the embedded corpus')}: folk and classical melodic lines, far less and "
         "narrower than the Lakh MIDI data Magenta's models saw; a study on other music should check the "
@@ -220,37 +212,6 @@ def _limits(c, m, acc):
         "",
     ]
     return lines
-
-
-def _n_wide(c, acc):
-    """Neurons as wide as the prior: mean sigma >= ``ACCEPTANCE["min_noise_sigma"]`` (0.9)."""
-    return c.z_size - acc["n_sigma_below_0.9"]
-
-
-def _band(c, m, acc):
-    """A limit line when neurons between the largest jump and the prior's width are partly used (no clear split).
-
-    What a study makes of it is the study's gap rule (:func:`musicneurons.analysis.split.detect_split`) on the
-    held-out profile ``m["mean_sigma_sorted"]``, which is looser than the acceptance's clear split.
-    """
-    n_wide = _n_wide(c, acc)
-    n_band = c.z_size - acc["n_music"] - n_wide
-    if acc["passes"]["clear_split"] or "wide_ablation_cost" not in acc or n_band <= 0:
-        return []
-    study = detect_split(m["mean_sigma_sorted"])
-    verdict = (
-        f"The study's gap rule still finds a split on these windows, after {study.below} neurons (gap "
-        f"{study.gap:.2f}, strength {study.strength:.1f}), so a study judges the paper's claims on those neurons "
-        "alone, beside the caveat that the model is under-trained."
-        if study.found
-        else 'A study on this model reports the split as not found and the findings that rest on it as "cannot tell".'
-    )
-    return [
-        f"- **No clear music/noise split**: above the {acc['n_music']} neurons below the largest jump, {n_band} "
-        f"neurons have mean sigma from {acc['min_noise_sigma']:.2f} to 0.9 and carry music (zeroing every neuron "
-        f"above the jump costs {acc['ablation_cost']:.3f} token accuracy, zeroing only the {n_wide} neurons with "
-        f"mean sigma >= 0.9 costs {acc['wide_ablation_cost']:.4f}). {verdict}"
-    ]
 
 
 def write_model_card(directory):

@@ -67,8 +67,7 @@ FIGURE_FILE = "loss_curve.png"
 METRICS_FILE = "metrics.json"
 EVAL_FIELDS = [
     "n_music",
-    "jump",
-    "min_noise_sigma",
+    "split_found",
     "n_sigma_below_0.9",
     "noise_median_var_mu",
     "ablation_cost",
@@ -260,8 +259,10 @@ def _save_checkpoint(out, model, optimizer, step, wall_s, log, phases=(), sessio
 
 
 def _write_log(path, log):
+    """The log as CSV: LOG_FIELDS, then any column that rows of an older version carry (kept, not dropped)."""
+    older = sorted({k for row in log for k in row} - set(LOG_FIELDS))
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, LOG_FIELDS, restval="")
+        writer = csv.DictWriter(fh, LOG_FIELDS + older, restval="")
         writer.writeheader()
         writer.writerows(log)
 
