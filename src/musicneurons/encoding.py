@@ -78,13 +78,14 @@ def encoding_threads() -> int | None:
     """
     if "OMP_NUM_THREADS" in os.environ:
         return None
-    readings = []
+    readings: list[int] = []
     for k in range(_LOAD_READINGS):
         if k:
             time.sleep(0.002)
-        readings.append(_running_tasks())
-    if None in readings:
-        return None
+        running = _running_tasks()
+        if running is None:
+            return None
+        readings.append(running)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores - sorted(readings)[len(readings) // 2])
 
