@@ -66,7 +66,7 @@ def encoding_threads() -> int | None:
 
     The LSTM encoder's steps are small matrix products, so its threads meet at a barrier every step, and
     a thread that shares its core with other work holds up all the others: on a busy 2-core machine 2
-    threads encoded 4x slower than 1 (BENCHMARKS.md). The count is the cores this process may use (its
+    threads encoded 1.5 to 4 times slower than 1 (BENCHMARKS.md). The count is the cores this process may use (its
     CPU affinity) less the runnable tasks of other processes (the median of a few readings of Linux's
     ``/proc/loadavg``, this process's own threads left out), at least 1.
 
