@@ -191,3 +191,59 @@ def test_benjamini_hochberg_flags_and_the_number_of_tests():
     assert set(table.index[table["above_noise"]]) == {(0, "P1"), (1, "P2")}
     summary = corr.summary()
     assert summary["tests"] == 16 and summary["above_noise"] == 2 and summary["phik_binning"] == "quantile"
+
+
+def test_phik_of_tables_equals_phik_from_table_per_table():
+    from musicneurons.analysis.phik_cross import phik_of_tables
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = np.c_[rng.normal(size=(n, 3)), rng.integers(0, 2, n), rng.integers(0, 3, n)]
+    y = np.c_[x[:, 0] + rng.normal(size=n), x[:, 3], rng.integers(0, 2, n), np.tanh(x[:, 1]), rng.exponential(size=n)]
+    y[rng.random(n) < 0.3, 4] = np.nan
+    tables = contingency_tables(quantile_codes(x), quantile_codes(y), 10)
+    tables[0, 0] = 0
+    tables[0, 0, :2, :2] = [[30, 10], [12, 40]]  # 2 x 2: Yates' correction
+    tables[0, 1] = 0
+    tables[0, 1, 3, :4] = [5, 6, 7, 8]  # one occupied row: NaN
+    one_by_one = np.array([[phik_from_table(t) for t in row] for row in tables])
+    mine = phik_of_tables(tables)
+    assert np.isnan(mine[0, 1]) and mine[3, 1] == 1.0  # a binary column against itself
+    np.testing.assert_array_equal(np.isnan(mine), np.isnan(one_by_one))
+    np.testing.assert_allclose(mine, one_by_one, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["none", "x", "y", "both"])
+def test_contingency_tables_with_complete_sides(missing):
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 5, size=(700, 3))
+    y = rng.integers(0, 5, size=(700, 4))
+    y[:, 3] = 2  # one code only
+    if missing in ("x", "both"):
+        x[rng.random(700) < 0.1, 1] = -1
+    if missing in ("y", "both"):
+        y[rng.random(700) < 0.2, 0] = -1
+    tables = contingency_tables(x, y, 5, chunk=200)
+    for i in range(3):
+        for j in range(4):
+            both = (x[:, i] >= 0) & (y[:, j] >= 0)
+            expected = np.zeros((5, 5), int)
+            np.add.at(expected, (x[both, i], y[both, j]), 1)
+            np.testing.assert_array_equal(tables[i, j], expected)
+
+
+@pytest.mark.parametrize("binning", ["quantile", "uniform"])
+def test_bin_codes_follow_phik_binning_on_many_columns(binning):
+    from phik.binning import bin_data
+
+    from musicneurons.analysis.contingency import bin_codes
+
+    rng = np.random.default_rng(9)
+    values = np.c_[
+        rng.normal(size=(300, 70)), rng.integers(0, 4, 300), np.full(300, 7.0), np.round(rng.exponential(size=300), 1)
+    ]
+    values[rng.random(300) < 0.1, 71] = np.nan
+    frame = pd.DataFrame(values, columns=[f"c{k}" for k in range(values.shape[1])])
+    theirs = bin_data(frame, cols=list(frame.columns), bins=10, quantile=binning == "quantile")
+    expected = np.where(theirs.isna(), -1, theirs.fillna(0).astype(int) - 1)
+    np.testing.assert_array_equal(bin_codes(values, 10, binning), expected)

@@ -4,6 +4,7 @@ import json
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from musicneurons.errors import InvalidParameterError
@@ -150,3 +151,83 @@ def test_split_by_piece_keeps_all_parts_of_a_piece_on_one_side():
     assert 1 <= len(held_pieces) < 8 and not train_set & held_set
     assert held_set == set().union(*(per_piece[f] for f in held_pieces)) - train_set
     assert train_set == set().union(*(w for f, w in per_piece.items() if f not in held_pieces))
+
+
+# The folk windows that ship with the package (data/folk_*bar.parquet): the whole tables' counts and the
+# SHA-256 of their events (first 16 hex digits), as scripts/make_folk_windows.py extracted them.
+SHIPPED_FOLK = {
+    2: {"windows": 18077, "errors": 0, "tunes": 3627, "events_sha256": "ff6d4291f2733437"},
+    16: {"windows": 4407, "errors": 1884, "tunes": 1743, "events_sha256": "430aae7949c4711f"},
+}
+SHIPPED_SUBSET = (31, 160)  # seed and size of the random folk tunes whose extraction the test repeats
+
+
+def _pieces_of(frame, keys):
+    """The rows of ``frame`` whose (file, tune) is in ``keys``, in their order, reindexed."""
+    return frame[np.array([k in keys for k in zip(frame["file"], frame["tune"])], bool)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def shipped_subset_extraction(tmp_path_factory):
+    """Extraction, in an empty cache, of SHIPPED_SUBSET's random folk tunes -> (their keys, collected chunks)."""
+    seed, size = SHIPPED_SUBSET
+    tunes = corpus_tunes()
+    items = [tunes[i] for i in np.sort(np.random.default_rng(seed).choice(len(tunes), size, replace=False))]
+    collected = collect_windows(
+        items, read_corpus_tune, tmp_path_factory.mktemp("cache"), chunk_size=16, progress=False
+    )
+    return {(item["file"], item["tune"]) for item in items}, collected
+
+
+@pytest.mark.parametrize("bars", [2, 16])
+def test_shipped_folk_windows_equal_the_extraction(bars, shipped_subset_extraction, tmp_path):
+    import hashlib
+
+    import music21
+
+    from musicneurons.contracts import Windows
+    from musicneurons.melody.corpus import CORPUS_SOURCE, shipped_folk_windows
+    from musicneurons.tables import load_metadata
+
+    path = resources.files("musicneurons.data").joinpath(f"folk_windows_{bars}bar.parquet")
+    if load_metadata(path)["music21"] != music21.__version__:
+        pytest.skip(f"the shipped windows come from music21 {load_metadata(path)['music21']}")
+    windows, errors = shipped_folk_windows(bars)
+    expected = SHIPPED_FOLK[bars]
+    events = np.stack(windows["events"])
+    assert (len(windows), len(errors), windows.groupby(["file", "tune"]).ngroups) == (
+        expected["windows"],
+        expected["errors"],
+        expected["tunes"],
+    )
+    assert hashlib.sha256(events.tobytes()).hexdigest()[:16] == expected["events_sha256"]
+    assert events.shape == (expected["windows"], 16 * bars) and events.dtype == np.int8
+    keys, collected = shipped_subset_extraction
+    frame, errs = assemble(collected, bars, source=CORPUS_SOURCE)
+    mine, my_errors = _pieces_of(windows, keys), _pieces_of(errors, keys)
+    assert len(frame) > 100 * (bars == 2) + 30 * (bars == 16)
+    np.testing.assert_array_equal(np.stack(mine["events"]), np.stack(frame["events"]))
+    pd.testing.assert_frame_equal(mine.drop(columns="events"), frame.drop(columns="events"), check_exact=True)
+    pd.testing.assert_frame_equal(my_errors, errs, check_exact=True)
+    # the study's melodies table is the same file either way
+    a, b = Windows.from_frame(mine).save(tmp_path / "a.parquet"), Windows.from_frame(frame).save(tmp_path / "b.parquet")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_default_request_reads_the_shipped_windows_without_parsing(tmp_path, monkeypatch):
+    import music21
+
+    from musicneurons.melody import corpus as corpus_module
+    from musicneurons.pipeline import real_windows
+
+    monkeypatch.setenv("MUSICNEURONS_CACHE", str(tmp_path))
+    shipped, _ = corpus_module.shipped_folk_windows(16)
+    windows, errors = real_windows(16, None, 100, None, 0, False)
+    assert len(windows) == 100 and len(errors) == SHIPPED_FOLK[16]["errors"]
+    rows = np.sort(np.random.default_rng(0).choice(len(shipped), 100, replace=False))
+    np.testing.assert_array_equal(windows.events, np.stack(shipped["events"].iloc[rows]))
+    assert list(tmp_path.iterdir()) == []  # nothing was parsed into the cache
+    corpus_melodies(2, max_tunes=3, progress=False)  # any other request extracts
+    assert [p.name for p in tmp_path.iterdir()] == [f"corpus-m21-{music21.__version__}"]
+    monkeypatch.setattr(music21, "__version__", "0.0.0")  # another music21: the shipped tables do not apply
+    assert corpus_module.shipped_folk_windows(2) is None

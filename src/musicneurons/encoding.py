@@ -10,7 +10,10 @@ result of an uninterrupted one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,9 +38,72 @@ __all__ = [
     "encode_windows",
     "latents_key",
     "encode_file",
+    "encoding_threads",
 ]
 
 ENCODE_CHUNK = 2048
+_LOAD_READINGS = 5  # readings of the runnable tasks, 2 ms apart, whose median counts
+
+
+def _running_tasks() -> int | None:
+    """Runnable tasks of other processes now: Linux's ``/proc/loadavg`` less this process's running threads."""
+    try:
+        with open("/proc/loadavg") as f:
+            running = int(f.read().split()[3].split("/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat") as f:
+                    own += f.read().rpartition(")")[2].split()[0] == "R"
+            except OSError:  # the thread ended meanwhile
+                continue
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(running - own, 0)
+
+
+def encoding_threads() -> int | None:
+    """Torch threads for encoding here and now: this process's cores that no other process keeps busy.
+
+    The LSTM encoder's steps are small matrix products, so its threads meet at a barrier every step, and
+    a thread that shares its core with other work holds up all the others: on a busy 2-core machine 2
+    threads encoded 1.5 to 4 times slower than 1 (BENCHMARKS.md). The count is the cores this process may use (its
+    CPU affinity) less the runnable tasks of other processes (the median of a few readings of Linux's
+    ``/proc/loadavg``, this process's own threads left out), at least 1.
+
+    Returns
+    -------
+    int or None
+        None where the choice is the user's (``$OMP_NUM_THREADS`` is set) or cannot be made (no ``/proc``):
+        torch's own setting then stands.
+    """
+    if "OMP_NUM_THREADS" in os.environ:
+        return None
+    readings: list[int] = []
+    for k in range(_LOAD_READINGS):
+        if k:
+            time.sleep(0.002)
+        running = _running_tasks()
+        if running is None:
+            return None
+        readings.append(running)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores - sorted(readings)[len(readings) // 2])
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch threads (None: unchanged), then restore the previous count."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def encode_chunk(model: MusicVAE, events: np.ndarray, device: str = "cpu") -> Latents:
@@ -122,11 +188,17 @@ class EncodePart:
 
 
 def encode_part(part: EncodePart) -> int:
-    """Chunk function of the encoding stage: encode one chunk's windows into its store -> rows written."""
+    """Chunk function of the encoding stage: encode one chunk's windows into its store -> rows written.
+
+    The chunk runs on the torch threads that :func:`encoding_threads` finds free where it runs (this
+    process, a local worker or a cluster's worker).
+    """
     events = part.windows
     if isinstance(events, Path):
         events = Windows.load(events, (part.start, part.stop), ["events"]).events
-    latents = encode_chunk(part.model(), events, part.device)
+    model = part.model()
+    with _torch_threads(encoding_threads() if str(part.device).startswith("cpu") else None):
+        latents = encode_chunk(model, events, part.device)
     part.store.put(part.index, mu=latents.mu, sigma=latents.sigma)
     return len(latents)
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .phik_cross import cross_tables, independence_pvalues, phik_noise_floor, phik_of_tables, phik_significance
+from .contingency import bin_codes, contingency_tables
+from .phik_cross import independence_pvalues, noise_floor_of_codes, phik_of_tables, phik_significance
 
 __all__ = [
     "pearson_matrix",
@@ -242,12 +243,13 @@ def correlate(
         index=pd.Index(np.arange(x.shape[1]) if neurons is None else list(neurons), name="neuron"),
         columns=pd.Index(features.columns, name="feature_id"),
     )
+    cx, cy = bin_codes(x, bins, binning), bin_codes(y, bins, binning)  # once, for the floor and the tables
     floor = (
-        phik_noise_floor(x, y, bins, n_pairs=noise_pairs, random_state=random_state, binning=binning)
+        noise_floor_of_codes(cx, cy, bins, n_pairs=noise_pairs, random_state=random_state)
         if noise_pairs and x.shape[1] and y.shape[1]
         else np.nan
     )
-    tables = cross_tables(x, y, bins, binning)
+    tables = contingency_tables(cx, cy, bins)
     return CrossCorrelation(
         phik=pd.DataFrame(phik_of_tables(tables), **labels),
         spearman=pd.DataFrame(spearman_cross(x, y), **labels),

@@ -17,6 +17,11 @@ string parts. The piece list ships with the package (``data/corpus_index.json``,
 ``scripts/make_corpus_index.py``); the scores are read from the installed music21 and parsed once into a
 cache outside the repository (``$MUSICNEURONS_CACHE`` or ``~/.cache/musicneurons``). The Essen
 collection is licensed for non-commercial use only.
+
+The default request (the folk selection, ``mode="analysis"``, every tune) needs no parsing: its 2- and
+16-bar windows and error rows ship with the package (``data/folk_*bar.parquet``, made by
+``scripts/make_folk_windows.py``), extracted with the music21 release they name; they are used while the
+installed music21 is that release, and equal what the extraction gives (``tests/test_corpus.py``).
 """
 
 import dataclasses
@@ -27,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InvalidParameterError, check_choice
 from .collect import TIME_LIMIT, assemble, collect_windows, require_windows
@@ -48,6 +54,8 @@ __all__ = [
     "scale_note_values",
     "join_voices",
     "cache_dir",
+    "shipped_folk_windows",
+    "shipped_folk_path",
 ]
 
 FOLK_COLLECTIONS = ["essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk", "nottingham-dataset"]
@@ -189,6 +197,43 @@ def read_corpus_tune(item):
     return out
 
 
+def shipped_folk_path(bars, kind):
+    """Path of a shipped folk table: ``kind`` ``'windows'`` or ``'errors'``, of ``bars`` bars (2 or 16)."""
+    check_choice("bars", bars, (2, 16), "shipped_folk_path")
+    check_choice("kind", kind, ("windows", "errors"), "shipped_folk_path")
+    return Path(str(resources.files("musicneurons.data").joinpath(f"folk_{kind}_{bars}bar.parquet")))
+
+
+def shipped_folk_windows(bars):
+    """The folk selection's analysis windows as shipped with the package, or None where they do not apply.
+
+    Parameters
+    ----------
+    bars : {2, 16}
+
+    Returns
+    -------
+    (DataFrame, DataFrame) or None
+        What ``corpus_melodies(bars, with_errors=True)`` extracts: the windows (``WINDOW_COLUMNS`` plus
+        ``events``, int8 arrays of length 16 * bars) and the error rows (``ERROR_COLUMNS``). None when the
+        installed music21 is not the release the tables were extracted with (or they are missing).
+    """
+    import music21
+
+    from ..contracts import Windows
+    from ..tables import load_metadata
+
+    path, errors_path = shipped_folk_path(bars, "windows"), shipped_folk_path(bars, "errors")
+    if not (path.is_file() and errors_path.is_file()):
+        return None
+    if load_metadata(path).get("music21") != music21.__version__:
+        return None
+    windows = Windows.load(path)
+    frame = windows.meta.copy()
+    frame["events"] = list(windows.events)
+    return frame, pd.read_parquet(errors_path)
+
+
 def corpus_melodies(
     bars=2,
     mode="analysis",
@@ -199,6 +244,8 @@ def corpus_melodies(
     progress=True,
     with_errors=False,
     executor=None,
+    *,
+    shipped=True,
 ):
     """Melody windows of the embedded corpus (see :func:`musicneurons.melody.collect.assemble`).
 
@@ -214,6 +261,9 @@ def corpus_melodies(
         :data:`KNOWN_COLLECTIONS`).
     executor : Executor, optional
         Where the pieces are parsed (:mod:`musicneurons.execute`; default a local pool of ``workers``).
+    shipped : bool, default True
+        Answer the default request (folk selection, ``mode="analysis"``, every tune) from the windows that
+        ship with the package (:func:`shipped_folk_windows`) instead of parsing; False always extracts.
 
     Returns
     -------
@@ -223,6 +273,11 @@ def corpus_melodies(
     """
     import music21
 
+    default = isinstance(collections, str) and collections == "folk" and mode == "analysis" and max_tunes is None
+    if shipped and default and bars in (2, 16):
+        found = shipped_folk_windows(bars)
+        if found is not None:
+            return found if with_errors else found[0]
     items = corpus_tunes(max_tunes, collections)
     source = corpus_source(collections)
     work = cache_dir() / f"corpus-m21-{music21.__version__}"
