@@ -1,5 +1,7 @@
 """The paper claim by claim: each rule's verdicts at its edges, and exact verdicts on planted studies."""
 
+import pytest
+
 from musicneurons.analysis import analyse_study, planted_study
 from musicneurons.analysis.claims import (
     FAILS,
@@ -128,6 +130,7 @@ def verdicts(study, **options):
     return [c["verdict"] for c in results.summary["claims"]["claims"]], results
 
 
+@pytest.mark.slow
 def test_verdicts_on_a_planted_clean_split():
     found, results = verdicts(planted_study(n_real=1500, n_random=1500, z=64, n_music=8, n_features=15, seed=0))
     # (d): the two most specific planted neurons both carry a pitch feature most strongly, and the planted
@@ -143,6 +146,7 @@ def test_verdicts_on_a_planted_clean_split():
     assert sample["too_small"] is False and sample["found_share"] == 1.0 and sample["count_interval"] == [8, 8]
 
 
+@pytest.mark.slow
 def test_verdicts_on_a_planted_study_without_a_split():
     found, results = verdicts(
         planted_study(n_real=1500, n_random=1500, z=64, n_music=8, n_features=15, seed=0, sigma_profile="smooth")
@@ -155,6 +159,7 @@ def test_verdicts_on_a_planted_study_without_a_split():
     )
 
 
+@pytest.mark.slow
 def test_a_few_dozen_windows_are_too_small_for_verdicts():
     study = planted_study(n_real=40, n_random=40, z=64, n_music=8, n_features=15, seed=0)
     found, results = verdicts(study)
