@@ -34,6 +34,7 @@ __all__ = [
     "interval",
     "readings",
     "resample_indices",
+    "resample_weights",
     "resampled_means",
     "resampled_medians",
     "resampled_profiles",
@@ -59,32 +60,52 @@ def resample_indices(n, *, n_boot=N_BOOT, random_state=0):
     return np.random.default_rng(random_state).integers(0, n, size=(n_boot, n), dtype=np.int32)
 
 
-def _weights(indices, n):
-    """(B, n) float32: how often each window is drawn in each resample."""
+def resample_weights(indices, n):
+    """How often each window is drawn in each resample.
+
+    Parameters
+    ----------
+    indices : ndarray of shape (B, n), int
+        From :func:`resample_indices`.
+    n : int
+
+    Returns
+    -------
+    ndarray of shape (B, n), dtype=float32
+    """
     out = np.zeros((len(indices), n), dtype=np.float32)
     for b, row in enumerate(indices):
         out[b] = np.bincount(row, minlength=n)
     return out
 
 
-def resampled_means(values, indices):
-    """Mean of each column of ``values`` on each resample.
+def resampled_means(values, weights, *, transform=None):
+    """Mean of each column of ``values`` (or of ``transform(values)``) on each resample.
 
     Parameters
     ----------
     values : ndarray of shape (n,) or (n, k), float or bool
-    indices : ndarray of shape (B, n), int
-        From :func:`resample_indices`.
+    weights : ndarray of shape (B, n), float32
+        From :func:`resample_weights`.
+    transform : callable, optional
+        Applied to each chunk of rows (ndarray of shape (rows, k), float64) before averaging, so that a wide
+        derived table (e.g. products of pairs of columns) is never held whole.
 
     Returns
     -------
-    ndarray of shape (B,) or (B, k), dtype=float64
+    ndarray of shape (B,) or (B, k'), dtype=float64
+        k' columns of ``transform``'s output (k without one).
     """
     values = np.asarray(values, dtype=np.float64)
     flat = values.reshape(len(values), -1)
-    w = _weights(indices, len(values))
-    out = (w.astype(np.float64) @ flat) / len(values)
-    return out.reshape((len(indices),) + values.shape[1:])
+    total = None
+    for lo in range(0, len(flat), _CHUNK):
+        block = flat[lo : lo + _CHUNK]
+        block = block if transform is None else transform(block)
+        part = weights[:, lo : lo + _CHUNK] @ block.astype(np.float32)
+        total = part.astype(np.float64) if total is None else total + part
+    out = total / len(values)
+    return out[:, 0] if values.ndim == 1 and transform is None else out
 
 
 def resampled_medians(values, indices):
@@ -109,7 +130,7 @@ def resampled_profiles(mu, sigma, indices):
     mu = np.asarray(mu, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
     n, z = mu.shape
-    weights = _weights(indices, n)
+    weights = resample_weights(indices, n)
     centre = mu.mean(axis=0)
     sums = np.zeros((4, len(indices), z))
     for lo in range(0, n, _CHUNK):

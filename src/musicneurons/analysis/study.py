@@ -16,6 +16,7 @@ from .bootstrap import (
     N_BOOT,
     interval,
     resample_indices,
+    resample_weights,
     resampled_means,
     resampled_medians,
     resampled_profiles,
@@ -348,19 +349,20 @@ def _evidence(real_sigma, real_mu, split, correlations, attributes, activation, 
     return evidence, windows
 
 
-def _pair_correlations(values, indices, *, max_pairs=1000, random_state=0):
+def _pair_correlations(values, weights, *, max_pairs=1000, random_state=0):
     """|Pearson r| of pairs of columns of ``values`` (n, k) on each resample -> (B, pairs) float64.
 
-    All pairs when there are at most ``max_pairs``, else a seeded sample of that many.
+    All pairs when there are at most ``max_pairs``, else a seeded sample of that many; ``weights`` (B, n) from
+    :func:`~musicneurons.analysis.bootstrap.resample_weights`.
     """
     i, j = np.triu_indices(values.shape[1], 1)
     if i.size > max_pairs:
         pick = np.sort(np.random.default_rng(random_state).choice(i.size, max_pairs, replace=False))
         i, j = i[pick], j[pick]
     centred = values - values.mean(axis=0)
-    first = resampled_means(centred, indices)  # (B, k)
-    second = resampled_means(centred[:, i] * centred[:, j], indices)  # (B, pairs)
-    squares = resampled_means(centred * centred, indices)
+    first = resampled_means(centred, weights)  # (B, k)
+    second = resampled_means(centred, weights, transform=lambda c: c[:, i] * c[:, j])  # (B, pairs)
+    squares = resampled_means(centred, weights, transform=np.square)
     var = np.maximum(squares - first**2, 1e-300)
     cov = second - first[:, i] * first[:, j]
     return np.abs(cov / np.sqrt(var[:, i] * var[:, j]))
@@ -369,9 +371,10 @@ def _pair_correlations(values, indices, *, max_pairs=1000, random_state=0):
 def _resampled_evidence(evidence, windows, real_mu, split, activation, indices, random_indices, random_state):
     """Per resample, the evidence numbers that come from windows (list of B dicts), the split held fixed."""
     n_boot = len(indices)
+    weights = resample_weights(indices, len(real_mu))
     out = [{} for _ in range(n_boot)]
     if windows["shows"] is not None:
-        for o, share in zip(out, resampled_means(windows["shows"]["shows_split"].to_numpy(), indices)):
+        for o, share in zip(out, resampled_means(windows["shows"]["shows_split"].to_numpy(), weights)):
             o["window_share"] = float(share)
     if windows["pairwise"] is not None:
         pairs = windows["pairwise"]
@@ -380,7 +383,7 @@ def _resampled_evidence(evidence, windows, real_mu, split, activation, indices, 
             o["overlap"] = {**evidence["overlap"], "pairwise_median": float(median)}
     music = split.music_neurons
     if music.size >= 2:
-        r = _pair_correlations(real_mu[:, music], indices, random_state=random_state)
+        r = _pair_correlations(real_mu[:, music], weights, random_state=random_state)
         for o, median, q95 in zip(out, np.median(r, axis=1), np.quantile(r, 0.95, axis=1)):
             o["pearson_abs_median"], o["pearson_abs_q95"] = float(median), float(q95)
     medians = {}
