@@ -19,6 +19,7 @@ from musicneurons.analysis.claims import (
     finish_claims,
     judge_claims,
     model_caveats,
+    top_categories,
 )
 
 
@@ -248,3 +249,182 @@ def test_finish_claims_adds_claim_f_and_the_example():
     assert summaries[2]["claims"]["claims"][1]["verdict"] == UNKNOWN
     alone = {2: summary(37, ["pitch", "rhythm"], [], [37])}
     assert finish_claims(alone)[2]["claims"]["claims"][1]["verdict"] == UNKNOWN
+
+
+# What the report prints for each claim: the paper's figure (from shared/paper.md), the title, and ours.
+PAPER = {
+    "a": (
+        "Per-window sigma split",
+        '37 of 512 neurons have sigma < 1 for "Twinkle"; every track shows the same split (Figs. 3-4)',
+    ),
+    "b": ("The same neurons across windows", "the same 37 neurons are the narrow ones for every track (Fig. 4)"),
+    "c": ("Music neurons uncorrelated", "the 37 music neurons are quite uncorrelated (Fig. 5)"),
+    "d": (
+        "Pitch and rhythm in the first two neurons",
+        "neuron 1 carries pitch and neuron 2 rhythm (Fig. 7's caption has them the other way round), each "
+        "non-linearly encoding many features; attribute vectors follow the features less than single neurons",
+    ),
+    "e": (
+        "Random notes excite the noise neurons",
+        "music neurons: real and random both peak at 34-35 of 37; noise neurons: real music excites fewer than "
+        "100, random notes mostly more than 100 (Fig. 11)",
+    ),
+    "f": (
+        "The 16-bar model",
+        "the 16-bar model has 77 music neurons, about twice the 2-bar model's 37; neurons 1-2 carry pitch, 3-4 "
+        "rhythm; melody candidates lower down (23, 30, 43, 62, 68, 72) (Fig. 12)",
+    ),
+}
+
+
+def test_every_claim_says_exactly_what_it_read():
+    evidence = {
+        **_evidence(0.92),
+        "pearson_abs_median": 0.051,
+        "pearson_abs_q95": 0.29,
+        "categories": ["rhythm", "pitch", "melody"],
+        "nonlinear_gaps": [0.12, 0.07, 0.5],
+        "neuron_win_share": 0.625,
+        "overlap": {"k": 37, "pairwise_median": 0.83, "pairwise_q10": 0.61, "to_group_median": 0.9, "pairs": 2000},
+    }
+    claims = judge_claims(evidence)
+    assert [(c["claim"], c["title"], c["paper"]) for c in claims] == [(k, *v) for k, v in PAPER.items()]
+    assert [c["rule"] for c in claims] == [RULES[k] for k in "abcdef"]
+    assert [c["ours"] for c in claims] == [
+        "37 of 512 neurons are music neurons; 92% of windows show the split (median 37 neurons below the pile's "
+        "sigma band)",
+        "median Jaccard overlap of two windows' 37 most specific neurons 0.83 (10th percentile 0.61); with the "
+        "corpus set 0.90",
+        "|Pearson r| between the 37 neurons' mu: median 0.051, 95th percentile 0.290",
+        "strongest categories of neurons 1 and 2: rhythm, pitch; phik - |Spearman|: 0.12, 0.07; a single neuron "
+        "beats the attribute vector on held-out windows for 62% of 8 pitch and rhythm features",
+        "median neurons with |mu| > 0.1, real / random: 34 / 35 of 37 music, 40 / 150 of 475 noise",
+        "needs a 2-bar and a 16-bar model in the same study",
+    ]
+    assert [c["numbers"] for c in claims] == [
+        {"split_found": True, "group_size": 37, "neurons": 512, "window_share": 0.92, "window_median": 37.0},
+        evidence["overlap"],
+        {"abs_median": 0.051, "abs_q95": 0.29, "group_size": 37},
+        {
+            "categories": ["rhythm", "pitch"],
+            "nonlinear_gaps": [0.12, 0.07],
+            "neuron_win_share": 0.625,
+            "compared_features": 8,
+            "parts": [True, True, True],
+        },
+        {
+            "music_real": 34.0,
+            "music_random": 35.0,
+            "noise_real": 40.0,
+            "noise_random": 150.0,
+            "n_music": 37,
+            "n_noise": 475,
+            "parts": [True, True],
+        },
+        {},
+    ]
+    assert [c["verdict"] for c in claims] == [HOLDS] * 5 + [UNKNOWN]
+    two = {"split_found": True, "group_size": 37, "categories": ["pitch", "rhythm"], "melody_ranks": []}
+    sixteen = {
+        "split_found": True,
+        "group_size": 77,
+        "categories": ["pitch", "pitch", "rhythm", "rhythm", "melody"],
+        "melody_ranks": [3, 22, 29],
+    }
+    f = claim_f(two, sixteen)
+    assert f["ours"] == (
+        "77 music neurons against 37 (2.08x); strongest categories of neurons 1-4: pitch, pitch, rhythm, rhythm; "
+        "melody candidates beyond the first four: 23, 30"
+    )
+    assert f["numbers"] == {
+        "ratio": 77 / 37,
+        "categories": ["pitch", "pitch", "rhythm", "rhythm"],
+        "melody_ranks": [23, 30],
+        "parts": [True, True, True],
+    }
+
+
+def test_claims_without_a_split_or_enough_neurons_say_why():
+    assert claim_b(True, None)["ours"] == "no neurons to compare" and claim_b(True, None)["numbers"] == {}
+    c = claim_c(False, 12, 0.05, 0.1)
+    assert c["ours"] == (
+        "no music/noise split: the numbers are those of the first 12 neurons by mean sigma; |Pearson r| between "
+        "the 12 neurons' mu: median 0.050, 95th percentile 0.100"
+    )
+    assert claim_c(True, 1, None, None)["ours"] == "fewer than two neurons to correlate"
+    d = claim_d(True, ["pitch"], [0.2], 1.0, 8)
+    assert d["verdict"] == UNKNOWN and d["ours"] == "the first two neurons have no correlation above the noise floor"
+    assert d["numbers"] == {"categories": ["pitch"]}
+    d = claim_d(False, ["pitch", "rhythm"], [0.1, 0.1], None, 0)
+    assert d["verdict"] == UNKNOWN and d["numbers"]["parts"] == [True, True, False]
+    assert d["ours"].startswith("no music/noise split: the numbers are those of the first analysed neurons")
+    assert d["ours"].endswith("; no pitch or rhythm feature to compare")
+    e = claim_e(False, 12, 52, {"music_real": 3, "music_random": 3, "noise_real": 1, "noise_random": 9})
+    assert e["verdict"] == UNKNOWN and e["ours"].startswith(
+        "no music/noise split: the numbers are those of the first 12"
+    )
+    assert claim_e(True, 0, 475, {})["ours"] == "needs music and noise neurons"
+    missing = claim_f({"split_found": False}, {"split_found": False})
+    assert missing["ours"] == "no music/noise split in the 2-bar and 16-bar model" and missing["verdict"] == UNKNOWN
+
+
+def test_claim_e_edges():
+    medians = {"music_real": 30, "music_random": 34, "noise_real": 40, "noise_random": 80}
+    # |34 - 30| = 4 = 10 % of 40 music neurons: about as many; 80 = 2 x 40 and 80 - 40 >= 5 % of 480
+    assert claim_e(True, 40, 480, medians)["numbers"]["parts"] == [True, True]
+    assert claim_e(True, 40, 480, {**medians, "music_random": 25.75})["numbers"]["parts"] == [False, True]
+    assert claim_e(True, 40, 480, {**medians, "noise_random": 79.5})["numbers"]["parts"] == [True, False]
+    # random - real must also reach 5 % of the noise neurons: 24 - 0 >= 24 holds, 23.5 - 0 does not
+    low = {**medians, "noise_real": 0}
+    assert claim_e(True, 40, 480, {**low, "noise_random": 24})["numbers"]["parts"] == [True, True]
+    assert claim_e(True, 40, 480, {**low, "noise_random": 23.5})["numbers"]["parts"] == [True, False]
+
+
+def test_claim_d_edges():
+    good = {"categories": ["pitch", "rhythm"], "nonlinear_gaps": [0.05, 0.05], "neuron_win_share": 0.5}
+    assert claim_d(True, **good, compared_features=4)["numbers"]["parts"] == [True, True, True]
+    # "every" neuron non-linear: one gap below 0.05 fails the part, as does no gap at all
+    assert (
+        claim_d(True, **{**good, "nonlinear_gaps": [0.2, 0.0499]}, compared_features=4)["numbers"]["parts"][1] is False
+    )
+    assert claim_d(True, **{**good, "nonlinear_gaps": None}, compared_features=4)["numbers"]["parts"][1] is False
+    assert claim_d(True, **{**good, "neuron_win_share": 0.4999}, compared_features=4)["numbers"]["parts"][2] is False
+    assert (
+        claim_d(True, **{**good, "categories": ["pitch", "melody"]}, compared_features=4)["numbers"]["parts"][0]
+        is False
+    )
+
+
+def test_top_categories_reads_the_strongest_cell_above_the_noise_floor():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "neuron": [7, 7, 7, 3, 3, 9, 5],
+            "rank": [0, 0, 0, 1, 1, 2, 3],
+            "category": ["pitch", "rhythm", "melody", "rhythm", "pitch", "pitch", "melody"],
+            "phik": [0.6, 0.9, 0.7, 0.4, 0.3, 0.8, 0.5],
+            "spearman": [0.5, -0.2, 0.6, 0.35, 0.1, 0.8, -0.5],
+            "above_noise": [True, False, True, True, True, False, True],
+        }
+    )
+    categories, gaps = top_categories(table, n=4)
+    # rank 0: the 0.9 cell is below the noise floor, so 0.7 (melody); rank 2 has nothing above it
+    assert categories == ["melody", "rhythm", None, "melody"]
+    assert gaps == [pytest.approx(0.1), pytest.approx(0.05), None, pytest.approx(0.0)]
+    assert top_categories(table, n=2) == (["melody", "rhythm"], [pytest.approx(0.1), pytest.approx(0.05)])
+
+
+def test_model_caveats_say_exactly_why():
+    assert model_caveats("# m\\n\\nStatus: undertrained", None) == [
+        "The model's own card says it is under-trained: its latent space may not have settled into the "
+        "structure the paper describes, and the verdicts below judge this model, not the paper."
+    ]
+    metrics = {"argmax_accuracy": 0.749, "hold_baseline": 0.625}
+    assert model_caveats("# m", metrics, margin=0.125) == [
+        "Its held-out reconstruction (argmax token accuracy from mu 0.749) is below the always-hold baseline "
+        "0.625 + 0.125: the decoder barely reconstructs music."
+    ]
+    assert model_caveats("# m", {**metrics, "argmax_accuracy": 0.75}, margin=0.125) == []  # 0.625 + 0.125
+    assert model_caveats("# m", {"argmax_accuracy": 0.5}) == []  # no baseline: nothing to compare
+    assert len(model_caveats(None, {"argmax_accuracy": 0.9, "hold_baseline": 0.6}, margin=0.31)) == 1

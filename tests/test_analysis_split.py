@@ -270,3 +270,74 @@ def test_planted_kl_sits_in_the_music_neurons():
     study = planted_study(n_real=500, n_random=10, z=64, n_music=8, n_features=3, seed=0)
     kl = neuron_kl(study.real_mu, study.real_sigma)
     assert kl[study.music_order].sum() / kl.sum() > 0.99
+
+
+def test_one_group_by_bic_is_no_split_and_says_so():
+    rng = np.random.default_rng(0)
+    activity = 10 ** rng.normal(-2.3, 0.25, 300)  # one log-normal cloud around the pile's edge
+    detection = detect_split(_profile(activity))
+    assert not detection.found and detection.count == 0 and detection.components == 1
+    assert detection.reason == (
+        "used and unused neurons do not separate on log activity and log KL: one group by BIC (gain 0.0 < 10)"
+    )
+    assert detection.summary() == {
+        "found": False,
+        "count": 0,
+        "reason": detection.reason,
+        "components": 1,
+        "delta_bic": 0.0,
+        "separation_activity": None,
+        "separation_kl": None,
+        "pile_share": None,
+        "pile_sigma": None,
+        "pile_activity": None,
+        "used_activity": None,
+        "rule": sp.RULE,
+    }
+    # a cloud of used neurons alone: every neuron is used, whatever BIC says
+    used = detect_split(_profile(10 ** rng.normal(-0.3, 0.1, 300)))
+    assert used.reason.startswith("every neuron is used: no pile at the prior (only 0 of 300 neurons")
+
+
+def test_the_summary_of_a_split_rounds_its_numbers():
+    mu, sigma, _ = planted_latents("sharp", k=10, z=100, n=800, seed=2)
+    detection = detect_split(neuron_profile(mu, sigma))
+    summary = detection.summary()
+    assert summary["found"] is True and summary["count"] == 10 and summary["components"] == detection.components
+    for key in ("delta_bic", "separation_activity", "separation_kl", "pile_share", "pile_sigma", "pile_activity"):
+        assert summary[key] == round(getattr(detection, key), 6)
+    assert summary["pile_share"] == 0.9 and summary["used_activity"] == round(detection.used_activity, 6)
+    assert detection.rule == sp.RULE
+    for words in ("1-4 components by BIC", ">= 10", "Ashman's D", ">= 0.9", "<= 0.01", ">= 25%", "D >= 2", "1 decade"):
+        assert words in sp.RULE, words
+
+
+def test_the_count_figure_draws_the_counts_the_pile_and_the_band():
+    mu, sigma, _ = planted_latents("graded", k=30, z=200, n=800, seed=4)
+    profile = neuron_profile(mu, sigma)
+    detection = detect_split(profile)
+    fig, ax = sp.plot_split_counts(profile, detection, title="counts")
+    counts = activity_counts(profile.activity)
+    step = ax.lines[0]
+    np.testing.assert_array_equal(step.get_xdata(), counts["threshold"])
+    np.testing.assert_array_equal(step.get_ydata(), counts["neurons_above"])
+    assert ax.lines[1].get_ydata()[0] == 30  # the music neurons' count
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    band = count_band(profile, detection)["plateau"]
+    assert legend == [
+        "neurons above",
+        "the pile (5-95 % of its activity)",
+        "music neurons: 30",
+        f"count within 20 %: {band['count_low']}-{band['count_high']}",
+    ]
+    pile = np.quantile(profile.activity[~detection.used], [0.05, 0.95])
+    spans = [(patch.get_x(), patch.get_x() + patch.get_width()) for patch in ax.patches]
+    assert np.allclose(spans[0], pile) and np.allclose(spans[1], [band["from_activity"], band["to_activity"]])
+    assert ax.get_xscale() == "log" and ax.get_ylim() == (0, 200) and ax.get_title() == "counts"
+    assert ax.get_xlabel() == "threshold on activity (variance of mu over windows)"
+    assert ax.get_ylabel() == "neurons with activity above it"
+    # without a split: no count line, and the legend says so
+    mu, sigma, _ = planted_latents("ramp", z=200, n=800, seed=4)
+    ramp = neuron_profile(mu, sigma)
+    _, ax = sp.plot_split_counts(ramp, detect_split(ramp))
+    assert len(ax.lines) == 1 and ax.get_legend().get_title().get_text() == "no split"

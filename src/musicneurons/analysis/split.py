@@ -250,17 +250,6 @@ def _mixtures(points, random_state):
     return fits[best], float(bics[0] - bics[best])
 
 
-def _boundary(fit, points):
-    """Used neurons (z,) bool above the neighbouring components that separate most (min of D on both axes)."""
-    order = np.argsort(fit.means_[:, 0])
-    means = fit.means_[order]
-    sds = np.sqrt(np.array([np.diag(c) for c in fit.covariances_]))[order]
-    spread = np.sqrt(sds[:-1] ** 2 + sds[1:] ** 2)
-    d = np.sqrt(2.0) * np.abs(np.diff(means, axis=0)) / spread
-    cut = int(np.argmax(d.min(axis=1)))
-    return np.isin(fit.predict(points), order[cut + 1 :])
-
-
 def _no_split_reason(profile):
     """Why a profile without a separated boundary has no split, in words."""
     z = profile.size
