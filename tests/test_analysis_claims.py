@@ -230,7 +230,9 @@ def test_finish_claims_adds_claim_f_and_the_example():
         2: summary(37, ["pitch", "rhythm"], [], [37] * 20),
         16: summary(77, ["pitch", "pitch", "rhythm", "rhythm"], [22], [77] * 20),
     }
-    sigma = [0.1] * 36 + [0.95, 0.5] + [1.0] * 474  # 38 below 0.9; 36 of them among the 37 music neurons
+    # 38 neurons below 0.9 (one more sits exactly at the band's edge, which is not below it); 36 of the 38 are
+    # among the 37 music neurons
+    sigma = [0.1] * 36 + [0.95, 0.5, 0.9] + [1.0] * 473
     finish_claims(summaries, {2: {"title": "Twinkle", "sigma": sigma}})
     for bars in (2, 16):
         f = summaries[bars]["claims"]["claims"][1]
@@ -238,17 +240,38 @@ def test_finish_claims_adds_claim_f_and_the_example():
     a = summaries[2]["claims"]["claims"][0]
     assert a["ours"].endswith("; Twinkle: 37 of 512 neurons below the pile's sigma band, 36 of them music neurons")
     assert a["numbers"]["example_below"] == 37 and a["numbers"]["example_music_below"] == 36
-    # the 16-bar count moves to 2.7x in a quarter of the resamples: (f) is unstable
-    summaries[16]["claims"]["evidence"]["bootstrap"]["counts"] = [77] * 15 + [100] * 5
+    # the 2-bar count falls to 20 in a quarter of the resamples (77 / 20 = 3.85x) and the 16-bar split is lost in
+    # a tenth: (f) is unstable, with three readings
+    summaries[2]["claims"]["evidence"]["bootstrap"]["counts"] = [37] * 15 + [20] * 5
+    summaries[16]["claims"]["evidence"]["bootstrap"]["found"] = [True] * 18 + [False] * 2
     finish_claims(summaries)
     f = summaries[2]["claims"]["claims"][1]
-    assert f["verdict"] == UNSTABLE and f["readings"] == {HOLDS: 0.75, PARTLY: 0.25}
+    # resamples 15-17: partly; 18-19 (no 16-bar split): cannot tell
+    assert f["verdict"] == UNSTABLE and f["readings"] == {HOLDS: 0.75, PARTLY: 0.15, UNKNOWN: 0.1}
+    assert f["whole_sample"] == HOLDS and summaries[16]["claims"]["claims"][1] == f
+    # one length without a bootstrap: no readings
+    del summaries[16]["claims"]["evidence"]["bootstrap"]
+    finish_claims(summaries)
+    assert summaries[2]["claims"]["claims"][1]["readings"] is None
     # a sample too small on either length: (f) cannot tell
     summaries[16]["claims"]["sample"] = {"too_small": True, "reason": "few"}
     finish_claims(summaries)
-    assert summaries[2]["claims"]["claims"][1]["verdict"] == UNKNOWN
+    f = summaries[2]["claims"]["claims"][1]
+    assert f["verdict"] == UNKNOWN and f["ours"].startswith("the sample is too small for verdicts (few); 77 music")
     alone = {2: summary(37, ["pitch", "rhythm"], [], [37])}
     assert finish_claims(alone)[2]["claims"]["claims"][1]["verdict"] == UNKNOWN
+
+
+def test_a_sample_too_small_gives_no_verdict_and_says_why():
+    claims = judge_claims(_evidence(0.95), [{"window_share": 0.95}] * 3, {"too_small": True, "reason": "12 windows"})
+    assert [c["verdict"] for c in claims] == [UNKNOWN] * 6
+    assert [c["whole_sample"] for c in claims] == [HOLDS, HOLDS, HOLDS, HOLDS, HOLDS, UNKNOWN]
+    assert claims[0]["ours"] == (
+        "the sample is too small for verdicts (12 windows); 37 of 512 neurons are music neurons; 95% of windows "
+        "show the split (median 37 neurons below the pile's sigma band)"
+    )
+    assert claims[0]["readings"] == {HOLDS: 1.0} and claims[0]["resamples"] == 3
+    assert judge_claims(_evidence(0.95), (), {"too_small": False, "reason": None})[0]["verdict"] == HOLDS
 
 
 # What the report prints for each claim: the paper's figure (from shared/paper.md), the title, and ours.
@@ -283,7 +306,7 @@ def test_every_claim_says_exactly_what_it_read():
         "pearson_abs_median": 0.051,
         "pearson_abs_q95": 0.29,
         "categories": ["rhythm", "pitch", "melody"],
-        "nonlinear_gaps": [0.12, 0.07, 0.5],
+        "nonlinear_gaps": [0.12, 0.07, 0.01],
         "neuron_win_share": 0.625,
         "overlap": {"k": 37, "pairwise_median": 0.83, "pairwise_q10": 0.61, "to_group_median": 0.9, "pairs": 2000},
     }

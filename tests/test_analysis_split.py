@@ -341,3 +341,27 @@ def test_the_count_figure_draws_the_counts_the_pile_and_the_band():
     ramp = neuron_profile(mu, sigma)
     _, ax = sp.plot_split_counts(ramp, detect_split(ramp))
     assert len(ax.lines) == 1 and ax.get_legend().get_title().get_text() == "no split"
+
+
+def test_the_batched_em_is_the_em_of_a_gaussian_mixture():
+    """From the same start, the resamples' EM reaches the fit scikit-learn's EM reaches (one fixed point)."""
+    from sklearn.mixture import GaussianMixture
+
+    mu, sigma, _ = planted_latents("graded", k=40, z=300, n=600, seed=6)
+    points = sp._points(neuron_profile(mu, sigma))
+    fit, _ = sp._mixtures(points, 0)
+    start = fit.means_ + np.array([0.3, -0.2])  # moved away from the fit
+    ours, means, variances = sp._batched_em(points[None], start, fit.covariances_, fit.weights_, iterations=300)
+    theirs = GaussianMixture(
+        fit.n_components,
+        means_init=start,
+        precisions_init=np.linalg.inv(fit.covariances_),
+        weights_init=fit.weights_,
+        reg_covar=1e-4,
+        tol=1e-10,
+        max_iter=300,
+    ).fit(points)
+    np.testing.assert_allclose(means[0], theirs.means_, atol=1e-4)
+    np.testing.assert_allclose(variances[0], [np.diag(c) for c in theirs.covariances_], atol=1e-4)
+    np.testing.assert_array_equal(ours[0].argmax(axis=1), theirs.predict(points))
+    np.testing.assert_allclose(ours[0].sum(axis=1), 1.0)
