@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENCODE_CHUNK",
     "encode_chunk",
+    "free_threads",
     "encode_part",
     "EncodePart",
     "ModelLoader",
@@ -104,6 +105,17 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+@contextmanager
+def free_threads(device: str = "cpu") -> Iterator[None]:
+    """Run the block on the torch threads :func:`encoding_threads` finds free (on a CPU; unchanged on a GPU).
+
+    For any work made of a recurrent network's small steps: encoding, and the decoding of the noise test and
+    the decoder's proof.
+    """
+    with _torch_threads(encoding_threads() if str(device).startswith("cpu") else None):
+        yield
 
 
 def encode_chunk(model: MusicVAE, events: np.ndarray, device: str = "cpu") -> Latents:
@@ -197,7 +209,7 @@ def encode_part(part: EncodePart) -> int:
     if isinstance(events, Path):
         events = Windows.load(events, (part.start, part.stop), ["events"]).events
     model = part.model()
-    with _torch_threads(encoding_threads() if str(part.device).startswith("cpu") else None):
+    with free_threads(part.device):
         latents = encode_chunk(model, events, part.device)
     part.store.put(part.index, mu=latents.mu, sigma=latents.sigma)
     return len(latents)

@@ -362,12 +362,15 @@ class BarsStudy:
         """Every analysis of the paper, with the noise test's decoder ablation on the real ``events`` (n, T) int8
         -> StudyResults (computed, or read back when the folder verifies)."""
         from .analysis import analyse_study, model_caveats, noise_ablation, split_neurons
-        from .analysis.ablation import ABLATION_TOKENS, ablation_windows, decoder_curve
+        from .analysis.ablation import ABLATION_TOKENS, DECODER_TOKENS, ablation_windows, decoder_curve
+        from .encoding import free_threads
         from .analysis.study import StudyResults
         from .features import catalogue
 
         caveats = model_caveats(self.ref.card, self._held_out_metrics())
-        key = content_key("analysis", upstream, __version__, caveats, ABLATION_TOKENS, self.settings.binning)
+        key = content_key(
+            "analysis", upstream, __version__, caveats, ABLATION_TOKENS, DECODER_TOKENS, self.settings.binning
+        )
         entry = self.entry("analysis", key)
         if entry.verified():
             return StudyResults.load(entry.path)
@@ -378,11 +381,15 @@ class BarsStudy:
             seed = self.settings.seed
             split = split_neurons(mu, sigma, random_state=seed)
             decoded = ablation_windows(len(events), max_windows=ABLATION_TOKENS // events.shape[1], random_state=seed)
-            ablation = noise_ablation(self.model.decode, mu[decoded], events[decoded], split)
+            proof = decoded[
+                ablation_windows(len(decoded), max_windows=DECODER_TOKENS // events.shape[1], random_state=seed)
+            ]
             orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
-            curve = self._timed(
-                "decoder", lambda: decoder_curve(self.model.decode, mu[decoded], events[decoded], orders)
-            )
+            with free_threads(self.settings.client_device):
+                ablation = noise_ablation(self.model.decode, mu[decoded], events[decoded], split)
+                curve = self._timed(
+                    "decoder", lambda: decoder_curve(self.model.decode, mu[proof], events[proof], orders)
+                )
             return analyse_study(
                 mu,
                 sigma,

@@ -17,6 +17,7 @@ from ..errors import InvalidParameterError
 __all__ = [
     "ABLATION_TOKENS",
     "AS_IS",
+    "DECODER_TOKENS",
     "DECODER_TOLERANCES",
     "MUSIC_ZEROED",
     "NOISE_ZEROED",
@@ -34,6 +35,7 @@ AS_IS = "mu as is"
 NOISE_ZEROED = "noise mu set to 0"
 MUSIC_ZEROED = "music mu set to 0"
 ABLATION_TOKENS = 16384  # decoded steps per condition in the study: 512 2-bar or 64 16-bar windows
+DECODER_TOKENS = 8192  # decoded steps per point of the decoder's proof: 256 2-bar or 32 16-bar of those windows
 DECODER_TOLERANCES = (0.01, 0.005)  # the decoder's k: fewest neurons kept within this much of the full latent
 _GRID_RATIO = 2.0  # the decoder curve's coarse grid of k: about this ratio between neighbours
 
