@@ -4,15 +4,15 @@
    (z = 512, 80 features: the inputs of ``bench_analysis.py``), once with this checkout's code and once with
    the package under ``SRC`` (another checkout's ``src``, e.g. the code before the split on log activity), in
    turn, each in a fresh process, ``--runs`` times; prints the seconds of each and the ratio of the medians.
-2. ``--study DIR``: on a default study's run directory (``musicneurons run --out DIR``), per window length, the
-   decoder's proof (:func:`musicneurons.analysis.decoder_curve` with the study's model on the noise test's
-   windows) and the bootstrap (``analyse_study`` with 200 resamples against none, tables only), against the
-   study's total time in ``DIR/summary.json``.
+2. ``--study DIR``: runs the default study into ``DIR`` (``musicneurons run --out DIR``) unless it is there
+   already, then per window length times the decoder's proof (:func:`musicneurons.analysis.decoder_curve` with
+   the study's model on the study's windows) and the bootstrap (``analyse_study`` with 200 resamples against
+   none, tables only), against the study's total time in ``DIR/summary.json``.
 
 Run:
 
     python benchmarks/bench_split.py --baseline /path/to/old/src [--rows 50000] [--runs 2]
-    python benchmarks/bench_split.py --study musicneurons-study
+    python benchmarks/bench_split.py --study /tmp/study      # runs the default study there first
 """
 
 import argparse
@@ -62,12 +62,14 @@ def compare(baseline, rows, runs):
 def study_costs(directory):
     """The decoder's proof and the bootstrap of each length of a run directory, against the study's total."""
     from musicneurons.analysis import analyse_study, decoder_curve, split_neurons
-    from musicneurons.analysis.ablation import ABLATION_TOKENS, ablation_windows
+    from musicneurons.analysis.ablation import decoded_windows
     from musicneurons.contracts import Features, Latents, Windows
     from musicneurons.features import catalogue
     from musicneurons.model import load_model
 
     directory = Path(directory)
+    if not (directory / "summary.json").is_file():
+        subprocess.run(["musicneurons", "run", "--out", str(directory), "--quiet"], check=True)
     summary = json.loads((directory / "summary.json").read_text())
     total = summary["timings_s"]["total"]
     out = {"study_total_s": total}
@@ -79,7 +81,7 @@ def study_costs(directory):
         feats, rfeats = Features.load(d / "features_real.parquet"), Features.load(d / "features_random.parquet")
         model = load_model(model_name)
         split = split_neurons(real.mu, real.sigma)
-        rows = ablation_windows(len(events), max_windows=ABLATION_TOKENS // events.shape[1])
+        _, rows = decoded_windows(len(events), events.shape[1])
         orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
         start = time.perf_counter()
         decoder_curve(model.decode, real.mu[rows], events[rows], orders)

@@ -110,7 +110,7 @@ def test_shipped_model_meets_the_acceptance_figures_on_held_out_pieces(name, acc
 def test_the_shipped_2bar_model_shows_the_papers_structure_on_held_out_pieces():
     """The whole study's reading on 600 held-out windows: a split, inside the decoder's band, noise unused, verdicts."""
     from musicneurons.analysis import analyse_study, decoder_curve, noise_ablation, split_neurons
-    from musicneurons.analysis.ablation import ablation_windows
+    from musicneurons.analysis.ablation import decoded_windows
     from musicneurons.features import catalogue, compute_features
     from musicneurons.melody import random_windows
 
@@ -120,7 +120,7 @@ def test_the_shipped_2bar_model_shows_the_papers_structure_on_held_out_pieces():
     mu, sigma = model.encode(events)
     random_mu, random_sigma = model.encode(random_events)
     split = split_neurons(mu, sigma)
-    rows = ablation_windows(len(events), max_windows=512)
+    rows, proof = decoded_windows(len(events), events.shape[1])
     orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
     results = analyse_study(
         mu,
@@ -132,7 +132,7 @@ def test_the_shipped_2bar_model_shows_the_papers_structure_on_held_out_pieces():
         catalogue(),
         ablation=noise_ablation(model.decode, mu[rows], events[rows], split),
         split=split,
-        decoder=decoder_curve(model.decode, mu[rows], events[rows], orders),
+        decoder=decoder_curve(model.decode, mu[proof], events[proof], orders),
     )
     s = results.summary
     assert s["split_found"] and s["music_neurons"] == 38 and not s["sample"]["too_small"]

@@ -362,7 +362,7 @@ class BarsStudy:
         """Every analysis of the paper, with the noise test's decoder ablation on the real ``events`` (n, T) int8
         -> StudyResults (computed, or read back when the folder verifies)."""
         from .analysis import analyse_study, model_caveats, noise_ablation, split_neurons
-        from .analysis.ablation import ABLATION_TOKENS, DECODER_TOKENS, ablation_windows, decoder_curve
+        from .analysis.ablation import ABLATION_TOKENS, DECODER_TOKENS, decoded_windows, decoder_curve
         from .encoding import free_threads
         from .analysis.study import StudyResults
         from .features import catalogue
@@ -380,10 +380,7 @@ class BarsStudy:
         def make():
             seed = self.settings.seed
             split = split_neurons(mu, sigma, random_state=seed)
-            decoded = ablation_windows(len(events), max_windows=ABLATION_TOKENS // events.shape[1], random_state=seed)
-            proof = decoded[
-                ablation_windows(len(decoded), max_windows=DECODER_TOKENS // events.shape[1], random_state=seed)
-            ]
+            decoded, proof = decoded_windows(len(events), events.shape[1], random_state=seed)
             orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
             with free_threads(self.settings.client_device):
                 ablation = noise_ablation(self.model.decode, mu[decoded], events[decoded], split)

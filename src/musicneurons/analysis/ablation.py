@@ -24,6 +24,7 @@ __all__ = [
     "DecoderCurve",
     "ablation_accuracies",
     "ablation_windows",
+    "decoded_windows",
     "decoder_curve",
     "keep_grid",
     "model_ablation",
@@ -97,6 +98,21 @@ def ablation_windows(n, *, max_windows=None, random_state=0):
     if max_windows is None or max_windows >= n:
         return np.arange(n)
     return np.sort(np.random.default_rng(random_state).choice(n, max_windows, replace=False))
+
+
+def decoded_windows(n, steps, *, random_state=0):
+    """The study's decoded windows of ``n`` windows of ``steps`` steps each.
+
+    Returns
+    -------
+    ablation : ndarray of int64
+        The noise test's seeded windows, at most :data:`ABLATION_TOKENS` steps (:func:`ablation_windows`).
+    proof : ndarray of int64
+        A seeded subset of those, at most :data:`DECODER_TOKENS` steps, for the decoder's proof.
+    """
+    ablation = ablation_windows(n, max_windows=ABLATION_TOKENS // steps, random_state=random_state)
+    keep = ablation_windows(len(ablation), max_windows=DECODER_TOKENS // steps, random_state=random_state)
+    return ablation, ablation[keep]
 
 
 def noise_ablation(decode, mu, events, split):
