@@ -3,7 +3,7 @@
 # with a notice where it does not: steps before 2 Dec 2026's second session ran in float32). Each command resumes
 # from runs/<name>/checkpoint/ when started again, so the runs continue across sessions; their last states are in
 # the history under training/<name>/checkpoint (training/README.md says how to restore one; copy it to runs/ first).
-# Pilot runs and their figures: the model cards and BENCHMARKS.md.
+# Pilot runs and their figures: the model cards and training/JOURNAL.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 common=(--steps 1000000 --threads 1 --bf16 --eval-every 1000 --checkpoint-secs 120 --no-progress)
