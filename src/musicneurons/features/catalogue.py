@@ -18,13 +18,14 @@ import pandas as pd
 __all__ = ["catalogue", "feature_ids", "MUSIC21_IDS"]
 
 _CSV = Path(__file__).with_name("catalogue.csv")
+_BOOL = {"True": True, "False": False}
 
 
 def _read_rows(path):
-    """The catalogue's rows as tuples in file order, ``constant`` as a bool (the CSV writes it ``True``/``False``)."""
+    """The catalogue's column names and its rows as tuples in file order, ``constant`` (``True``/``False``) as a bool."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        rows = [tuple(row[c] == "True" if c == "constant" else row[c] for c in reader.fieldnames) for row in reader]
+        rows = [tuple(_BOOL[row[c]] if c == "constant" else row[c] for c in reader.fieldnames) for row in reader]
     return list(reader.fieldnames), rows
 
 
