@@ -2,7 +2,7 @@
 
 The checkpoint (random weights, real shapes, Adam slots included) is written by TensorFlow with::
 
-    python scripts/make_magenta_fixtures.py /tmp/magenta_big --full-size cat-mel_2bar_big
+    python scripts/fixtures/make_magenta_fixtures.py /tmp/magenta_big --full-size cat-mel_2bar_big
 
 then::
 

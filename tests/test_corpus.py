@@ -154,7 +154,7 @@ def test_split_by_piece_keeps_all_parts_of_a_piece_on_one_side():
 
 
 # The folk windows that ship with the package (data/folk_*bar.parquet): the whole tables' counts and the
-# SHA-256 of their events (first 16 hex digits), as scripts/make_folk_windows.py extracted them.
+# SHA-256 of their events (first 16 hex digits), as scripts/fixtures/make_folk_windows.py extracted them.
 SHIPPED_FOLK = {
     2: {"windows": 18077, "errors": 0, "tunes": 3627, "events_sha256": "ff6d4291f2733437"},
     16: {"windows": 4407, "errors": 1884, "tunes": 1743, "events_sha256": "430aae7949c4711f"},

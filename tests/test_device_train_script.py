@@ -1,4 +1,4 @@
-"""scripts/device_train.sh, run here as a dry run (MN_DEVICE=cpu): it trains, packs the state, and the parts resume."""
+"""scripts/training/device_train.sh, run here as a dry run (MN_DEVICE=cpu): it trains, packs the state, and the parts resume."""
 
 import json
 import os
@@ -11,7 +11,7 @@ from safetensors import safe_open
 
 from musicneurons.model.training_data import save_training_windows
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "device_train.sh"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "training" / "device_train.sh"
 HELDOUT = Path(__file__).parent / "fixtures" / "heldout" / "heldout_2bar.npy"  # real corpus windows
 SMALL = ["--set", "z_size=8", "--set", "enc_sizes=16", "--set", "dec_sizes=16,16", "--eval-windows", "8"]
 

@@ -1,6 +1,10 @@
 """The catalogue matches the implementations and music21's own ids and names."""
 
+import hashlib
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from musicneurons.features import MUSIC21_IDS, catalogue, compute_features, feature_ids
@@ -15,6 +19,61 @@ def random_events():
     """300 random 2-bar windows: 55% holds, 20% note-offs, 25% note-ons of any pitch."""
     p = np.r_[0.55, 0.2, np.full(88, 0.25 / 88)]
     return np.random.default_rng(5).choice(90, size=(300, 32), p=p).astype(np.int8)
+
+
+def test_catalogue_loads_to_the_table_it_was_written_from():
+    # The digest, counts and rows were taken from the table as catalogue.py held it in code, before it
+    # became catalogue.csv: the same columns, dtypes, order and values, to the character.
+    cat = catalogue()
+    assert list(cat.columns) == [
+        "id", "name", "category", "meaning", "music21_id", "jsymbolic_code",
+        "constant", "duplicate_of", "scaled_duplicate_of", "nan_when",
+    ]  # fmt: skip
+    assert cat["constant"].dtype == bool
+    assert all(pd.api.types.is_string_dtype(cat[c]) for c in cat.columns if c != "constant")
+    assert cat.index.equals(pd.RangeIndex(113))
+    assert cat["category"].value_counts(sort=False).to_dict() == {"pitch": 32, "melody": 24, "rhythm": 57}
+    assert (cat["music21_id"] != "").sum() == 50 and cat["constant"].sum() == 7
+    assert (cat["duplicate_of"] != "").sum() == 9 and (cat["scaled_duplicate_of"] != "").sum() == 1
+    assert cat["nan_when"].value_counts().to_dict() == {
+        "": 83,
+        "window has no notes": 14,
+        "window has fewer than 2 notes": 14,
+        "no interval lies in the arpeggio set (music21 raises; jSymbolic gives 0)": 1,
+        "no rising or falling interval": 1,
+    }
+    assert cat.iloc[40].to_dict() == {
+        "id": "M10",
+        "name": "Chromatic Motion",
+        "category": "melody",
+        "meaning": "fraction of 1-semitone intervals",
+        "music21_id": "m10",
+        "jsymbolic_code": "M-10",
+        "constant": False,
+        "duplicate_of": "",
+        "scaled_duplicate_of": "",
+        "nan_when": "window has fewer than 2 notes",
+    }
+    assert cat.iloc[-1].to_dict() == {
+        "id": "R-52",
+        "name": "Variability Across Voices of Combined Rests",
+        "category": "rhythm",
+        "meaning": "sd of total rest across voices; 0 for one voice",
+        "music21_id": "",
+        "jsymbolic_code": "R-52",
+        "constant": True,
+        "duplicate_of": "",
+        "scaled_duplicate_of": "",
+        "nan_when": "",
+    }
+    assert cat.loc[cat["id"] == "M8", "meaning"].item() == (
+        "fraction of intervals in {0,3,4,7,10,11,12,15,16} (0 without intervals)"
+    )  # a quoted field with commas
+    digest = hashlib.sha256(json.dumps(cat.to_dict(orient="split")).encode()).hexdigest()
+    assert digest == "ee50a8353d5cb9ec757d3d931d155d7b07a91108cf9ee50717b778c57516c80c"
+    assert feature_ids() == list(cat["id"])
+    assert MUSIC21_IDS == list(cat.loc[cat["music21_id"] != "", "id"])
+    assert MUSIC21_IDS[:3] == ["P1", "P2", "P3"] and MUSIC21_IDS[-1] == "R36"
 
 
 def test_catalogue_rows_are_the_implemented_features():

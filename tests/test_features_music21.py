@@ -1,7 +1,7 @@
 """The numpy features equal music21's own extractors (one shared DataInstance a window).
 
 Always-run subset: real corpus windows (2 and 16 bars), the paper's random sequences, hand-made
-edge cases. The full check (>= 2,000 corpus windows, 1,000 random) is benchmarks/check_features_music21.py.
+edge cases. The full check (>= 2,000 corpus windows, 1,000 random) is checks/check_features_music21.py.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Imported Magenta checkpoints reproduce TensorFlow's own outputs (fixtures: scripts/make_magenta_fixtures.py)."""
+"""Imported Magenta checkpoints reproduce TensorFlow's own outputs (fixtures: scripts/fixtures/make_magenta_fixtures.py)."""
 
 import json
 import os

@@ -14,7 +14,7 @@ from musicneurons.model.metrics import sigma_jump
 
 HELDOUT = (
     Path(__file__).parent / "fixtures" / "heldout"
-)  # real corpus windows, written by scripts/make_heldout_fixture.py
+)  # real corpus windows, written by scripts/fixtures/make_heldout_fixture.py
 
 
 @pytest.mark.parametrize(("name", "n"), [("mn-mel_2bar", 300), ("mn-hierdec-mel_16bar", 12)])

@@ -14,13 +14,13 @@ score is one instrument, so Magenta's extraction gives one melody per part (high
 onset); every part is read as program 0, because music21's guess of a General MIDI program from a part's
 name (violin 40, cello 42, ...) would make the 2-bar program filter (0..31, written for Lakh MIDI) drop the
 string parts. The piece list ships with the package (``data/corpus_index.json``, made by
-``scripts/make_corpus_index.py``); the scores are read from the installed music21 and parsed once into a
+``scripts/fixtures/make_corpus_index.py``); the scores are read from the installed music21 and parsed once into a
 cache outside the repository (``$MUSICNEURONS_CACHE`` or ``~/.cache/musicneurons``). The Essen
 collection is licensed for non-commercial use only.
 
 The default request (the folk selection, ``mode="analysis"``, every tune) needs no parsing: its 2- and
 16-bar windows and error rows ship with the package (``data/folk_*bar.parquet``, made by
-``scripts/make_folk_windows.py``), extracted with the music21 release they name; they are used while the
+``scripts/fixtures/make_folk_windows.py``), extracted with the music21 release they name; they are used while the
 installed music21 is that release, and equal what the extraction gives (``tests/test_corpus.py``).
 """
 

@@ -64,7 +64,7 @@ def register(sub):
         "--windows",
         help="train on the windows of this .npz (arrays 'train' and 'heldout', int8, and a "
         "'data' description) instead of the corpus, e.g. one written by "
-        "scripts/export_training_windows.py (no corpus parsing: fit for a bare GPU machine)",
+        "scripts/training/export_training_windows.py (no corpus parsing: fit for a bare GPU machine)",
     )
     p.add_argument("--eval-windows", type=int, default=2000, help="held-out windows of each periodic evaluation")
     p.add_argument("--eval-every", type=int, default=1000, help="steps between held-out evaluations")

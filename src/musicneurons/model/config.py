@@ -234,7 +234,7 @@ CONFIGS = {
             sampling_rate=1000.0,
             batch_size=64,
         ),
-        # The 16-bar model's recipe as it now trains (scripts/train_shipped.sh 16bar; its card lists the phases).
+        # The 16-bar model's recipe as it now trains (scripts/training/train_shipped.sh 16bar; its card lists the phases).
         ModelConfig(
             "mn-hierdec-mel_16bar",
             bars=16,

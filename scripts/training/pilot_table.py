@@ -3,7 +3,7 @@
 Each run folder holds config.json and metrics.json as written by ``musicneurons train``; a row gives the
 settings that differ from the base configuration and the run's held-out acceptance figures. Run:
 
-    python scripts/pilot_table.py --base mn-mel_2bar runs/pilot2-* --out src/musicneurons/model/shipped/mn-mel_2bar/pilots.csv
+    python scripts/training/pilot_table.py --base mn-mel_2bar runs/pilot2-* --out src/musicneurons/model/shipped/mn-mel_2bar/pilots.csv
 """
 
 import argparse

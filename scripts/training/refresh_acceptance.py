@@ -5,7 +5,7 @@ The figures go into each folder's ``metrics.json`` (``acceptance``), measured by
 shipped models were trained with); then ``MODEL_CARD.md`` is rendered from the folder. Run after a change to a
 figure's rule:
 
-    python scripts/refresh_acceptance.py src/musicneurons/model/shipped/mn-mel_2bar [FOLDER ...]
+    python scripts/training/refresh_acceptance.py src/musicneurons/model/shipped/mn-mel_2bar [FOLDER ...]
 """
 
 import json

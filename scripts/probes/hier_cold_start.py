@@ -12,7 +12,7 @@ conductor 1x128, core decoder 1x128), argmax reconstruction from mu after each 1
 
 Run (about 4 minutes on one core):
 
-    python scripts/hier_cold_start.py [--steps 600] [--warm-up 300] [--seed 0]
+    python scripts/probes/hier_cold_start.py [--steps 600] [--warm-up 300] [--seed 0]
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """Cross-check of ``musicneurons.melody.read_midi`` against pretty_midi (what Magenta reads MIDI with).
 
 Not a test (pretty_midi is no dependency): ``pip install pretty_midi`` then
-``python benchmarks/check_midi_pretty_midi.py [--files N] [--mutations M]``.
+``python checks/check_midi_pretty_midi.py [--files N] [--mutations M]``.
 
 Writes random multi-track files with mido (overlapping same-pitch notes, notes of zero length, program
 changes inside notes, tempos and time signatures on track 0 and on other tracks, random resolutions and

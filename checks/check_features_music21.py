@@ -4,9 +4,9 @@ For every music21-implemented feature: largest |numpy - music21| over all window
 and the number of windows where exactly one of them is NaN (must be 0). music21 runs with one shared
 DataInstance a window. Exits 1 on any mismatch.
 
-    python benchmarks/check_features_music21.py                      # 2-bar corpus from 500 tunes, 16-bar
+    python checks/check_features_music21.py                      # 2-bar corpus from 500 tunes, 16-bar
                                                                      # from all tunes, 1,000 random
-    python benchmarks/check_features_music21.py --tunes2 100 --tunes16 200 --random 200   # quick
+    python checks/check_features_music21.py --tunes2 100 --tunes16 200 --random 200   # quick
 """
 
 import argparse

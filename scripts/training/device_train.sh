@@ -2,18 +2,18 @@
 # Continue (or start) a training run on a lent GPU (the `device` tool) for MINUTES more, then hand back its
 # resumable state. `musicneurons train` resumes exactly from runs/RUN/checkpoint/ on any machine, so a run started
 # on a GPU continues on a CPU. Usage:
-#   bash scripts/device_train.sh RUN CONFIG WINDOWS MINUTES [musicneurons train options: --set KEY=VALUE, ...]
+#   bash scripts/training/device_train.sh RUN CONFIG WINDOWS MINUTES [musicneurons train options: --set KEY=VALUE, ...]
 # The state comes back as one tar of runs/RUN/checkpoint/ cut into parts of 15 MiB ($OUT/RUN/state.tar.part-aa,
 # -ab, ...): the device tool brings back at most 8 files of 16 MiB, 64 MiB in all, so weights and Adam's two
 # moments fit up to ~5.5 M parameters (the 16-bar model with a hierarchical encoder: 4.9 M, 56 MiB). A
 # larger model is refused before training, from its parameter count.
 #
 # Here, once per data change (a .npz of windows, so the device parses no corpus):
-#   python scripts/export_training_windows.py --bars 16 --collections folk --out runs/windows-16bar.npz
+#   python scripts/training/export_training_windows.py --bars 16 --collections folk --out runs/windows-16bar.npz
 # On the device (carry runs/windows-16bar.npz; timeout_s 600, MINUTES <= 8), e.g. a wider core decoder under the
 # hierarchical encoder of training/mn-hier-mel_16bar (the device has torch, numpy, pandas, safetensors, tqdm and
 # matplotlib; training from a .npz imports nothing else):
-#   bash scripts/device_train.sh p16-hier-dec384 mn-hierdec-mel_16bar runs/windows-16bar.npz 8 \
+#   bash scripts/training/device_train.sh p16-hier-dec384 mn-hierdec-mel_16bar runs/windows-16bar.npz 8 \
 #       --set name=p16-hier-dec384 --set enc_level_lengths=16,16 --set dec_sizes=384 \
 #       --encoder-from training/mn-hier-mel_16bar --eval-windows 500 --bf16
 # A run's state cannot travel back out beside the working tree (64 MiB in all; training/README.md), so a device run
@@ -26,7 +26,7 @@ set -euo pipefail
 run=$1 config=$2 windows=$3 minutes=$4
 shift 4
 out_dir="${OUT:?the device tool sets OUT}/$run"
-src=$(cd "$(dirname "$0")/../src" && pwd)
+src=$(cd "$(dirname "$0")/../../src" && pwd)
 export PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's package, no install; runs/ is under the cwd
 python3 - "$config" "$@" <<'PY'  # refuse before training a state the device tool cannot bring back
 import sys

@@ -1,6 +1,6 @@
 """Yield of the embedded corpus per collection: pieces, melodies, unique 2- and 16-bar windows, errors, time.
 
-``nice -n 10 python scripts/corpus_yield.py --workers 2`` parses every collection of the corpus
+``nice -n 10 python scripts/probes/corpus_yield.py --workers 2`` parses every collection of the corpus
 index (the ``"all"`` selection and Palestrina) once into the corpus cache (so a later
 ``corpus_melodies(collections="all")`` reads it back) and prints a Markdown table for the README.
 ``parse s`` is the wall time of reading a collection's 2-bar

@@ -8,7 +8,7 @@ decoder does not read what the encoder wrote; a probe no better than the decoder
 (the encoder, or a decoder that never asked for more).
 Run:
 
-    python scripts/latent_probe.py RUN [RUN ...] [--ridge 1.0]
+    python scripts/probes/latent_probe.py RUN [RUN ...] [--ridge 1.0]
 """
 
 import argparse

@@ -4,7 +4,7 @@ The held-out pieces are drawn by :func:`musicneurons.model.training_data.held_ou
 piece's name, so a grown corpus keeps every piece on its side). The .npz trains anywhere torch runs, with no
 corpus parsing (e.g. on a bare GPU machine). Run:
 
-    python scripts/export_training_windows.py --bars 2 --collections all --out runs/windows-all-2bar.npz
+    python scripts/training/export_training_windows.py --bars 2 --collections all --out runs/windows-all-2bar.npz
 """
 
 import argparse

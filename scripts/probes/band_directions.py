@@ -5,10 +5,10 @@ signal covariance ``C = cov(mu)`` and mean posterior variance ``N = diag(mean si
 sigma a unit-variance aggregate posterior would have is ``sqrt(1 / (1 + C_ii / N_ii))``; per direction, the same
 with the generalized eigenvalues of ``C v = lambda N v`` (the directions of best signal to noise). If the band
 were a few strong directions rotated across many neurons (as the noise block's leak is:
-``scripts/noise_leak.py``), the directions' profile would show a gap that the neurons' profile lacks; if the
+``scripts/probes/noise_leak.py``), the directions' profile would show a gap that the neurons' profile lacks; if the
 two profiles agree, the neurons already are the code's axes and no rotation opens a split. Run:
 
-    python scripts/band_directions.py mn-mel_2bar [RUN ...] [--neurons 60]
+    python scripts/probes/band_directions.py mn-mel_2bar [RUN ...] [--neurons 60]
 """
 
 import argparse

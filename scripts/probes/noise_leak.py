@@ -6,7 +6,7 @@ lost when the noise block is replaced by only its first r directions ("keep") or
 zeroing it whole. A leak of a few directions smeared over hundreds of neurons costs nothing to keep and all of the
 zeroing cost to drop. Run:
 
-    python scripts/noise_leak.py mn-mel_2bar [RUN/checkpoint ...] [--ranks 1,3,10,30]
+    python scripts/probes/noise_leak.py mn-mel_2bar [RUN/checkpoint ...] [--ranks 1,3,10,30]
 """
 
 import argparse
