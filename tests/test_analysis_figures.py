@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musicneurons.analysis import analyse_study, planted_study
+from musicneurons.analysis import analyse_study, decoder_curve, planted_study, split_neurons
 from musicneurons.melody.plot import plot_piano_roll
 from musicneurons.report.figures import save_figure
 
@@ -25,7 +25,8 @@ EXPECTED = {  # figure stem -> (title fragment, y label of the first axes)
         "Neurons beyond 2 real standard deviations: real and random (test)",
         "share of windows",
     ),
-    "split_counts": ("Neurons below a cut on mean sigma (test)", "neurons with mean sigma below the cut"),
+    "split_counts": ("Neurons above a threshold on activity (test)", "neurons with activity above it"),
+    "decoder_curve": ("How many neurons does the decoder need? (test)", "token accuracy (argmax)"),
     "neuron_kl": ("KL from the prior per neuron (test)", "mean KL (nats)"),
 }
 
@@ -40,6 +41,14 @@ def check_files(paths):
 def written(tmp_path_factory):
     study = planted_study(n_real=800, n_random=800, z=48, n_music=6, n_features=9, seed=1)
     out = tmp_path_factory.mktemp("study")
+    split = split_neurons(study.real_mu, study.real_sigma)
+    read = split.music_neurons  # a decoder stand-in that reads each music neuron's sign at one step
+
+    def decode(z):
+        return (2 + (np.asarray(z)[:, read] > 0)).astype(np.int8)
+
+    orders = {"mean sigma": split.order, "activity": np.argsort(-split.profile.activity, kind="stable")}
+    curve = decoder_curve(decode, study.real_mu[:200], decode(study.real_mu[:200]), orders)
     results = analyse_study(
         study.real_mu,
         study.real_sigma,
@@ -50,6 +59,7 @@ def written(tmp_path_factory):
         study.catalogue,
         out_dir=out,
         label="test",
+        decoder=curve,
     )
     return out, results
 

@@ -372,7 +372,9 @@ def test_traverse_command_on_a_midi_file(tmp_path, capsys):
     with torch.no_grad():
         model.encoder.sigma.bias[:] = 0.5413  # softplus -> sigma 1
         model.encoder.sigma.bias[:3] = -3.0  # three music neurons, sigma 0.05
-        model.encoder.mu.weight.mul_(300)
+        model.encoder.mu.weight[:3].mul_(300)
+        model.encoder.mu.weight[3:].mul_(0.3)  # the rest: a pile at the prior (mu nearly constant)
+        model.encoder.mu.bias[3:] = 0.0
     save_model(model, tmp_path / "tiny")
     (tmp_path / "tune.mid").write_bytes(midi_bytes([{"notes": quarters([60, 62, 64, 65, 67, 69, 71, 72] * 3)}]))
     out = tmp_path / "trav"
