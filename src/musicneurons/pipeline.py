@@ -562,15 +562,17 @@ def write_example(model, bars: int, seed: int, folder: Path) -> dict:
 
 
 def strongest_features(correlations: pd.DataFrame, neurons: pd.DataFrame, n_neurons: int = 5) -> list[dict]:
-    """The strongest feature (highest phik) of each of the first ``n_neurons`` music neurons."""
-    music = neurons.loc[neurons["music"].astype(bool), "neuron"].tolist()[:n_neurons] if "music" in neurons else []
+    """The strongest feature (highest phik) of each of the first ``n_neurons`` music neurons, with their rank
+    (from 0, in the order by mean sigma)."""
+    group = neurons[neurons["music"].astype(bool)].head(n_neurons) if "music" in neurons else neurons.head(0)
     out = []
-    for neuron in music:
+    for neuron, rank in zip(group["neuron"], group["rank"]):
         rows = correlations[correlations["neuron"] == neuron].sort_values("phik", ascending=False)
         if len(rows):
             best = rows.iloc[0]
             out.append(
                 {
+                    "rank": int(rank),
                     "neuron": int(neuron),
                     "feature_id": best["feature_id"],
                     "phik": round(float(best["phik"]), 4),
