@@ -19,6 +19,7 @@ from musicneurons.contracts import KEY_NUMBERS, Latents, Windows
 from musicneurons.encoding import encode_windows
 from musicneurons.model import MusicVAE, get_config, load_model, save_model
 from musicneurons.pipeline import run_study
+from musicneurons.report.labels import name_feature_ids
 from musicneurons.rundir import Entry
 from musicneurons.run_command import closing_table
 from musicneurons.tables import array_column, load_table
@@ -115,9 +116,14 @@ def test_every_stage_and_the_summary(study):
     assert set(s["versions"]) >= {"musicneurons", "torch", "music21"} and s["timings_s"]["total"] > 0
     table = closing_table(s)
     assert "music neurons (detected split)" in table and "2-bar" in table and "16-bar" in table
-    for name, per in s["per_bars"].items():  # one line of verdicts a length, in the claims' order
-        verdicts = "; ".join(f"({c['claim']}) {c['verdict']}" for c in per["claims"]["claims"])
-        assert f"{name}: noise test: {per['noise_test']['verdict']}; the paper's claims: {verdicts}" in table
+    two = s["per_bars"]["2-bar"]
+    lines = table.splitlines()
+    start = lines.index("2-bar:")  # the finding of each length, the report's first lines, then the claims' legend
+    assert lines[start + 1] == "  split: 4 music neurons of 16 (bootstrap interval 4-4); the other 12 sit at the prior."
+    verdicts = ", ".join(f"({c['claim']}) {c['verdict']}" for c in two["claims"]["claims"])
+    assert f"  the paper's claims: 6 cannot tell (of 6 claims: {verdicts})." in lines
+    assert lines[-1] == "claims: " + "; ".join(f"({c['claim']}) {c['title']}" for c in two["claims"]["claims"])
+    assert "  noise neurons: Cannot tell. The 12 noise neurons have mean sigma 1.000 (prior 1)" in table
     for b in (2, 16):
         assert study.results[b].analysis.neurons["music"].sum() == 4
         assert len(study.results[b].windows) == s["per_bars"][f"{b}-bar"]["windows_real"]
@@ -306,6 +312,7 @@ def test_report_in_headless_chromium(study):
         too_small = f"The sample is too small for verdicts: {judged['sample']['reason']}."
         assert section["caveats"] == [*judged["caveats"], too_small] and len(judged["caveats"]) == 1
         assert section["rows"] == [
-            [f"({c['claim']}) {c['title']}", c["paper"], c["ours"], c["verdict"], c["rule"]] for c in judged["claims"]
+            [f"({c['claim']}) {c['title']}", c["paper"], name_feature_ids(c["ours"]), c["verdict"], c["rule"]]
+            for c in judged["claims"]
         ]
     assert text.count("Split found: 4 music neurons (bootstrap interval 4-4). 4 of 16 neurons are used") == 2

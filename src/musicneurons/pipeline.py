@@ -422,14 +422,17 @@ class BarsStudy:
 
     def run(self) -> BarsResult:
         """All stages in order -> BarsResult, with a progress bar over the stages."""
-        from tqdm.auto import tqdm
+        from .progress import progress_bar, stage_line
 
-        bar = tqdm(total=8, desc=f"{self.bars}-bar study", unit="stage", disable=not self.settings.progress)
+        progress = self.settings.progress
+        bar = progress_bar(progress=progress, total=8, desc=f"{self.bars}-bar study", unit="stage")
 
         def step(name, fn, *args):
             bar.set_postfix_str(name)
+            start = time.perf_counter()
             out = fn(*args)
             bar.update()
+            stage_line(f"{self.bars}-bar study: {name} done ({time.perf_counter() - start:.1f} s)", progress=progress)
             return out
 
         windows, errors, real_key = step("melodies", self.melodies)

@@ -400,6 +400,7 @@ def plot_cross_correlation(
     ax = ax[:, 0]
     labels = [neuron_label(ranks[n], n) if ranks and n in ranks else f"n{n}" for n in phik.index]
     cm = __import__("matplotlib").colormaps["viridis"].with_extremes(bad="#dddddd")
+    size = min(7.0, max(5.0, 6.0 * 72 / max(len(labels), 1) / 3.2))  # a value's 4 characters fill its cell
     for axis, name, features in zip(ax, panels, groups):
         values, signs = phik[features].to_numpy().T, rho[features].to_numpy().T
         masked = np.isnan(values) | ((values <= floor) if floor is not None else False)
@@ -411,8 +412,8 @@ def plot_cross_correlation(
         axis.set_title(f"{name} features", loc="left", fontsize=9)
         for i, j in zip(*np.nonzero(~masked)):
             colour = "white" if values[i, j] < 0.55 else "black"
-            axis.text(j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=5.5, color=colour)
-    ax[-1].set_xlabel("neuron: #rank by mean sigma (nindex)")
+            axis.text(j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=size, color=colour)
+    ax[-1].set_xlabel("neuron: #rank by increasing mean sigma (n + index)")
     label = "phik" if floor is None else f"phik (grey: at or below the noise floor {floor:.3f})"
     fig.colorbar(image, ax=list(ax), label=label, shrink=0.5, aspect=40)
     fig.suptitle(title)

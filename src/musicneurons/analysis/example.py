@@ -189,5 +189,7 @@ def plot_example_rolls(example, title="Melody, decoded mu and decoded sample"):
             axis = ax[k * len(spans) + j]
             plot_piano_roll(events, ax=axis, title=f"{name}{bars}", span=span, pitch_range=pitch_range)
             axis.title.set_fontsize(9)
+            axis.set_xlabel("")
+    ax[-1].set_xlabel("step (sixteenth notes)")
     fig.suptitle(title)
     return fig, ax
