@@ -412,7 +412,9 @@ def plot_cross_correlation(
         axis.set_title(f"{name} features", loc="left", fontsize=9)
         for i, j in zip(*np.nonzero(~masked)):
             colour = "white" if values[i, j] < 0.55 else "black"
-            axis.text(j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=size, color=colour)
+            axis.text(
+                j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=size, color=colour
+            )
     ax[-1].set_xlabel("neuron: #rank by increasing mean sigma (n + index)")
     label = "phik" if floor is None else f"phik (grey: at or below the noise floor {floor:.3f})"
     fig.colorbar(image, ax=list(ax), label=label, shrink=0.5, aspect=40)

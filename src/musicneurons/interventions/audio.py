@@ -237,5 +237,7 @@ def render_windows(events, qpm, soundfont, progress=False):
     with AudioRenderer(soundfont) as renderer:
         return [
             encode_ogg(renderer.render(ev, q), renderer.sample_rate)
-            for ev, q in progress_bar(zip(events, qpm), progress=progress, total=len(events), desc="audio", unit="window")
+            for ev, q in progress_bar(
+                zip(events, qpm), progress=progress, total=len(events), desc="audio", unit="window"
+            )
         ]
