@@ -415,6 +415,7 @@ def plot_cross_correlation(
             axis.text(
                 j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=size, color=colour
             )
+    ax[0].set_ylabel("feature (id and name)")
     ax[-1].set_xlabel("neuron: #rank by increasing mean sigma (n + index)")
     label = "phik" if floor is None else f"phik (grey: at or below the noise floor {floor:.3f})"
     fig.colorbar(image, ax=list(ax), label=label, shrink=0.5, aspect=40)

@@ -91,7 +91,7 @@ text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em;white-space:pre-wrap}
 .key{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:.6em}
 .key div{background:#f4f7fb;padding:.6em;border-radius:6px}.key b{display:block;font-size:1.4em}
-table.text td{text-align:left}.card{border-left:3px solid #ddd;padding-left:1em}.card table td{text-align:left}
+table.text td,td.t{text-align:left}.card{border-left:3px solid #ddd;padding-left:1em}.card table td{text-align:left}
 dl.glossary dt{font-weight:600;margin-top:.5em}dl.glossary dd{margin-left:1.5em}
 """
     + CLAIMS_STYLE
@@ -154,6 +154,9 @@ def _shown(df, ranks):
     return df
 
 
+_TEXT = ' class="t"'  # a text cell, left-aligned
+
+
 def _table(df, *, link=None, ranks=None, max_rows=20, order=""):
     """An HTML table of the first ``max_rows`` rows, each column's meaning as a tooltip, the full file linked.
 
@@ -174,7 +177,12 @@ def _table(df, *, link=None, ranks=None, max_rows=20, order=""):
     shown = _shown(df.head(max_rows), ranks)
     head = "".join(f'<th title="{escape(column_meaning(c))}">{escape(str(c))}</th>' for c in shown.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_cell(c, v, ranks))}</td>" for c, v in zip(shown.columns, row)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{_TEXT if isinstance(v, str) else ''}>{escape(_cell(c, v, ranks))}</td>"
+            for c, v in zip(shown.columns, row)
+        )
+        + "</tr>"
         for row in shown.itertuples(index=False)
     )
     note = f"Showing {len(shown):,} of {len(df):,} rows{' ' + order if order else ''}." if len(df) > len(shown) else ""
@@ -249,7 +257,9 @@ def _bars_section(res, root):
         "<h3>A sample of the real windows</h3>",
         _table(sample, link=f"{here}/melodies.parquet", max_rows=10, order="in corpus order"),
     ]
-    parts += ['<h3>Model card</h3><div class="card">', markdown_html(res.model_card, heading_offset=4), "</div>"]
+    card = res.model_card  # a model without a card shows its configuration (JSON) instead
+    shown = f"<pre>{escape(card)}</pre>" if card.lstrip().startswith("{") else markdown_html(card, heading_offset=4)
+    parts += ['<h3>Model card</h3><div class="card">', shown, "</div>"]
     return "\n".join(parts)
 
 
