@@ -12,11 +12,14 @@ from musicneurons.report.figures import save_figure
 
 EXPECTED = {  # figure stem -> (title fragment, y label of the first axes)
     "fig4_neuron_boxplots": ("Spread of sigma and mu per neuron (test)", "sigma"),
-    "fig5_pearson_mu": ("Pearson correlation of mu, first 48 neurons (test)", "neuron (order by mean sigma)"),
+    "fig5_pearson_mu": (
+        "Pearson correlation of mu, first 48 neurons by rank (test)",
+        "neuron: #rank by increasing mean sigma (n + index)",
+    ),
     "fig6_feature_phik": ("phik among features (test)", "feature"),
-    "fig7_neuron_feature_phik": ("phik between music neurons and features (test)", "neuron (order by mean sigma)"),
+    "fig7_neuron_feature_phik": ("phik between music neurons and features (test)", "feature (id and name)"),
     "attribute_vectors": (
-        "Attribute vectors against the best single neuron, held out (test)",
+        "Attribute vectors against the best single neuron, held out",  # the title wraps: "(test)" on line 2
         "|Spearman| of the attribute vector",
     ),
     "fig10_real_random_histograms": ("mu of the first neurons: real and random (test)", "density"),
@@ -98,8 +101,10 @@ def test_piano_roll_draws_each_note(tmp_path):
     fig, ax = plot_piano_roll(twinkle_events(2), title="Twinkle")
     bars = [c for c in ax.collections]
     assert len(bars) == 7 and ax.get_title() == "Twinkle"
-    assert ax.get_xlabel() == "step (sixteenth notes)" and ax.get_ylabel() == "MIDI pitch"
+    assert ax.get_xlabel() == "step (sixteenth notes)" and ax.get_ylabel() == "pitch"
     assert ax.get_xlim() == (0.0, 32.0) and ax.get_ylim() == (58.0, 71.0)
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A3", "C4", "D#4", "F#4", "A4", "C5"]
     check_files(save_figure(fig, tmp_path / "roll"))
 
 

@@ -19,6 +19,8 @@ from musicneurons.contracts import KEY_NUMBERS, Latents, Windows
 from musicneurons.encoding import encode_windows
 from musicneurons.model import MusicVAE, get_config, load_model, save_model
 from musicneurons.pipeline import run_study
+from musicneurons.report.finding import finding_lines
+from musicneurons.report.labels import name_feature_ids
 from musicneurons.rundir import Entry
 from musicneurons.run_command import closing_table
 from musicneurons.tables import array_column, load_table
@@ -115,9 +117,14 @@ def test_every_stage_and_the_summary(study):
     assert set(s["versions"]) >= {"musicneurons", "torch", "music21"} and s["timings_s"]["total"] > 0
     table = closing_table(s)
     assert "music neurons (detected split)" in table and "2-bar" in table and "16-bar" in table
-    for name, per in s["per_bars"].items():  # one line of verdicts a length, in the claims' order
-        verdicts = "; ".join(f"({c['claim']}) {c['verdict']}" for c in per["claims"]["claims"])
-        assert f"{name}: noise test: {per['noise_test']['verdict']}; the paper's claims: {verdicts}" in table
+    two = s["per_bars"]["2-bar"]
+    lines = table.splitlines()
+    start = lines.index("2-bar:")  # the finding of each length, the report's first lines, then the claims' legend
+    assert lines[start + 1] == "  split: 4 music neurons of 16 (bootstrap interval 4-4); the other 12 sit at the prior."
+    verdicts = ", ".join(f"({c['claim']}) {c['verdict']}" for c in two["claims"]["claims"])
+    assert f"  the paper's claims: 6 cannot tell (of 6 claims: {verdicts})." in lines
+    assert lines[-1] == "claims: " + "; ".join(f"({c['claim']}) {c['title']}" for c in two["claims"]["claims"])
+    assert "  noise neurons: Cannot tell. The 12 noise neurons have mean sigma 1.000 (prior 1)" in table
     for b in (2, 16):
         assert study.results[b].analysis.neurons["music"].sum() == 4
         assert len(study.results[b].windows) == s["per_bars"][f"{b}-bar"]["windows_real"]
@@ -286,8 +293,17 @@ def test_report_in_headless_chromium(study):
     ) as (page, errors, requests):
         images = page.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
         text = page.inner_text("body")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        first_screen = page.evaluate("""Array.from(document.querySelectorAll("section.finding")).map(f => {
+            f.scrollIntoView(); const box = f.getBoundingClientRect();
+            return {inside: box.height <= window.innerHeight, heading: f.previousElementSibling.id,
+                    rows: Array.from(f.querySelectorAll("dt")).map(dt => [dt.innerText, dt.nextElementSibling.innerText])};
+        })""")
+        page.evaluate("window.scrollTo(0, 0)")
+        top = page.evaluate("document.querySelector('section.finding').getBoundingClientRect().bottom")
+        links = page.evaluate("Array.from(document.querySelectorAll('p.rule a')).map(a => a.getAttribute('href'))")
         claims = page.evaluate("""Array.from(document.querySelectorAll("h2[id^=bars]")).map(h => {
-            const next = h.nextElementSibling;
+            const next = h.nextElementSibling.nextElementSibling;
             return {bars: h.id, first: next.tagName + " " + next.className,
                     caveats: Array.from(next.querySelectorAll("p.caveat")).map(p => p.innerText),
                     rows: Array.from(next.querySelectorAll("tbody tr")).map(
@@ -297,15 +313,21 @@ def test_report_in_headless_chromium(study):
     assert len(images) >= 16 and all(images)
     on_disk = json.loads((study.directory / "summary.json").read_text())
     assert [section["bars"] for section in claims] == ["bars2", "bars16"]
+    assert top <= 800  # the 2-bar finding is inside the first screen at 1280 x 800, before any table
+    for b, shown in zip((2, 16), first_screen):  # each finding fits one screen and says what summary.json says
+        assert shown["inside"] and shown["heading"] == f"bars{b}"
+        assert shown["rows"] == [[t, x.replace("`", "")] for t, x in finding_lines(on_disk["per_bars"][f"{b}-bar"])]
+    assert "bars2/analysis/correlations.csv" in links and "bars16/analysis/attributes.csv" in links
     for b, section in zip((2, 16), claims):
         s = study.summary["per_bars"][f"{b}-bar"]
         assert f"real windows\n{s['windows_real']}" in text
         assert f"music neurons (detected split)\n{s['music_neurons']} (4-4)" in text
         judged = on_disk["per_bars"][f"{b}-bar"]["claims"]
-        assert section["first"] == "SECTION claims"  # the claims come first, right under the heading
+        assert section["first"] == "SECTION claims"  # the claims come right after the finding
         too_small = f"The sample is too small for verdicts: {judged['sample']['reason']}."
         assert section["caveats"] == [*judged["caveats"], too_small] and len(judged["caveats"]) == 1
         assert section["rows"] == [
-            [f"({c['claim']}) {c['title']}", c["paper"], c["ours"], c["verdict"], c["rule"]] for c in judged["claims"]
+            [f"({c['claim']}) {c['title']}", c["paper"], name_feature_ids(c["ours"]), c["verdict"], c["rule"]]
+            for c in judged["claims"]
         ]
     assert text.count("Split found: 4 music neurons (bootstrap interval 4-4). 4 of 16 neurons are used") == 2

@@ -378,11 +378,13 @@ def fill_store(
     list of dict
         The chunks that failed on every try: ``chunk``, ``first_row``, ``rows``, ``reason``, in chunk order.
     """
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
     todo = [p for p in parts if not store.has(p.index)]
     failed = []
-    with tqdm(total=len(parts), initial=len(parts) - len(todo), desc=desc, unit="chunk", disable=not progress) as bar:
+    with progress_bar(
+        progress=progress, total=len(parts), initial=len(parts) - len(todo), desc=desc, unit="chunk"
+    ) as bar:
         for part, result in executor.map_chunks(fn, todo):
             if isinstance(result, ChunkFailure):
                 failed.append(

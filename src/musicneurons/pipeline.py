@@ -426,14 +426,17 @@ class BarsStudy:
 
     def run(self) -> BarsResult:
         """All stages in order -> BarsResult, with a progress bar over the stages."""
-        from tqdm.auto import tqdm
+        from .progress import progress_bar, stage_line
 
-        bar = tqdm(total=8, desc=f"{self.bars}-bar study", unit="stage", disable=not self.settings.progress)
+        progress = self.settings.progress
+        bar = progress_bar(progress=progress, total=8, desc=f"{self.bars}-bar study", unit="stage")
 
         def step(name, fn, *args):
             bar.set_postfix_str(name)
+            start = time.perf_counter()
             out = fn(*args)
             bar.update()
+            stage_line(f"{self.bars}-bar study: {name} done ({time.perf_counter() - start:.1f} s)", progress=progress)
             return out
 
         windows, errors, real_key = step("melodies", self.melodies)
@@ -566,15 +569,17 @@ def write_example(model, bars: int, seed: int, folder: Path) -> dict:
 
 
 def strongest_features(correlations: pd.DataFrame, neurons: pd.DataFrame, n_neurons: int = 5) -> list[dict]:
-    """The strongest feature (highest phik) of each of the first ``n_neurons`` music neurons."""
-    music = neurons.loc[neurons["music"].astype(bool), "neuron"].tolist()[:n_neurons] if "music" in neurons else []
+    """The strongest feature (highest phik) of each of the first ``n_neurons`` music neurons, with their rank
+    (from 0, in the order by mean sigma)."""
+    group = neurons[neurons["music"].astype(bool)].head(n_neurons) if "music" in neurons else neurons.head(0)
     out = []
-    for neuron in music:
+    for neuron, rank in zip(group["neuron"], group["rank"]):
         rows = correlations[correlations["neuron"] == neuron].sort_values("phik", ascending=False)
         if len(rows):
             best = rows.iloc[0]
             out.append(
                 {
+                    "rank": int(rank),
                     "neuron": int(neuron),
                     "feature_id": best["feature_id"],
                     "phik": round(float(best["phik"]), 4),

@@ -1,9 +1,12 @@
 """The ``musicneurons run`` command: the whole study in one command, resumable."""
 
 import argparse
+from pathlib import Path
 
 from .errors import printable
 from .preflight import positive_int
+from .report.finding import finding_lines
+from .report.labels import neuron_label
 
 __all__ = ["register", "closing_table"]
 
@@ -106,7 +109,7 @@ def run(args):
     print(closing_table(result.summary))
     print(no_window_lines(result.summary))
     print(failed_chunk_lines(result.summary))
-    print(f"\nreport: {result.report}")
+    print(f"\nreport: {Path(result.report).resolve()}")
     return 0
 
 
@@ -156,20 +159,24 @@ def closing_table(summary):
     for name in sorted(set().union(*auc)):
         lines.append(f"{'AUC ' + name:34s}" + "".join(f"{_short(a.get(name)):>24s}" for a in auc))
     lines.append(f"{'total time (s)':34s}{summary['timings_s']['total']:>24.1f}")
-    return "\n".join(lines + [_verdicts(name, s) for name, s in per.items()])
+    for name, s in per.items():
+        lines += ["", f"{name}:", *(printable(f"  {topic}: {text}") for topic, text in finding_lines(s))]
+    return "\n".join(lines + _claim_legend(per))
 
 
-def _verdicts(name, per):
-    """One line of a length's verdicts: the noise test and the paper's claims, (a) to (f)."""
-    claims = (per.get("claims") or {}).get("claims", [])
-    judged = "; ".join(f"({c['claim']}) {c['verdict']}" for c in claims)
-    return (
-        f"{name}: noise test: {(per.get('noise_test') or {}).get('verdict', '-')}; the paper's claims: {judged or '-'}"
-    )
+def _claim_legend(per):
+    """The paper's claims by letter (the titles of the first length that has them), as lines."""
+    claims = next(((s.get("claims") or {}).get("claims") for s in per.values() if s.get("claims")), None)
+    if not claims:
+        return []
+    return ["", "claims: " + "; ".join(f"({c['claim']}) {c['title']}" for c in claims)]
 
 
 def _first(strongest):
-    return f"n{strongest[0]['neuron']}: {strongest[0]['feature_id']} {strongest[0]['phik']:.2f}" if strongest else "-"
+    if not strongest:
+        return "-"
+    s = strongest[0]
+    return f"{neuron_label(s['rank'], s['neuron'])}: {s['feature_id']} {s['phik']:.2f}"
 
 
 def _short(value):

@@ -8,6 +8,8 @@ picked) and scored on the other, held-out half, so neither wins by fitting noise
 scores in-sample. Symbols: ``n`` windows, ``z`` neurons, ``b`` features.
 """
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -120,14 +122,14 @@ def plot_attribute_comparison(table, title="Attribute vectors against the best s
     """
     from ..report.figures import new_figure
 
-    fig, ax = new_figure(figsize=(5.5, 5.0))
+    fig, ax = new_figure(figsize=(7.0, 6.0))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
     ax.scatter(table["neuron_rho"], table["vector_rho"], s=14)
     for _, row in table.iterrows():
         ax.annotate(
             str(row["feature_id"]),
             (row["neuron_rho"], row["vector_rho"]),
-            fontsize=5,
+            fontsize=6,
             xytext=(2, 2),
             textcoords="offset points",
         )
@@ -136,6 +138,6 @@ def plot_attribute_comparison(table, title="Attribute vectors against the best s
         ylim=(0, 1),
         xlabel="|Spearman| of the best single neuron",
         ylabel="|Spearman| of the attribute vector",
-        title=title,
     )
+    ax.set_title(textwrap.fill(title, 60))
     return fig, ax

@@ -167,7 +167,7 @@ def plot_neuron_histograms(real_mu, random_mu, neurons, title="mu of the first n
         edges = np.linspace(both.min(), both.max(), 61)
         axis.hist(real_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="real")
         axis.hist(random_mu[:, neuron], bins=edges, density=True, alpha=0.6, label="random")
-        axis.set_xlabel(f"mu of neuron {neuron} (rank {rank + 1})")
+        axis.set_xlabel(f"mu of #{rank + 1} (n{neuron})")
     ax[0].set_ylabel("density")
     ax[0].legend()
     fig.suptitle(title)

@@ -22,6 +22,7 @@ __all__ = [
     "CrossCorrelation",
     "correlate",
     "FDR",
+    "FIG7_NEURONS",
     "plot_matrix",
     "plot_cross_correlation",
 ]
@@ -276,6 +277,10 @@ def plot_matrix(
     floor=None,
     xlabel="",
     ylabel="",
+    *,
+    max_ticks=40,
+    fontsize=6.0,
+    figsize=None,
 ):
     """A correlation matrix as a heat map, optionally with a +/- sign in each cell above a floor.
 
@@ -283,7 +288,7 @@ def plot_matrix(
     ----------
     matrix : ndarray of shape (a, b)
     row_labels, col_labels : sequence of str
-        Tick labels (thinned to at most 40 ticks per axis).
+        Tick labels (thinned to at most ``max_ticks`` ticks per axis).
     title : str
     ax : Axes, optional
     vmin, vmax : float
@@ -295,6 +300,12 @@ def plot_matrix(
     floor : float, optional
         Values at or below it are shown in grey as noise.
     xlabel, ylabel : str
+    max_ticks : int or (int, int)
+        Most tick labels per axis (rows, columns when a pair); every label when there are no more.
+    fontsize : float
+        Size of the tick labels, in points.
+    figsize : tuple of float, optional
+        Width and height in inches of a new figure; default grows with the matrix.
 
     Returns
     -------
@@ -304,7 +315,8 @@ def plot_matrix(
     from ..report.figures import new_figure
 
     if ax is None:
-        fig, ax = new_figure(figsize=(max(6.0, 0.12 * len(col_labels) + 3), max(5.0, 0.12 * len(row_labels) + 2)))
+        size = figsize or (max(6.0, 0.12 * len(col_labels) + 3), max(5.0, 0.12 * len(row_labels) + 2))
+        fig, ax = new_figure(figsize=size)
     fig = ax.figure
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if matrix.size == 0:
@@ -315,10 +327,11 @@ def plot_matrix(
     image = ax.imshow(shown, vmin=vmin, vmax=vmax, cmap=cm, aspect="auto", interpolation="nearest")
     label = colorbar_label if floor is None else f"{colorbar_label} (grey: at or below noise floor {floor:.3f})"
     fig.colorbar(image, ax=ax, label=label, shrink=0.8)
-    for axis_ticks, labels in ((ax.set_yticks, row_labels), (ax.set_xticks, col_labels)):
-        step = max(1, int(np.ceil(len(labels) / 40)))
+    most = max_ticks if isinstance(max_ticks, tuple) else (max_ticks, max_ticks)
+    for axis_ticks, labels, limit in ((ax.set_yticks, row_labels, most[0]), (ax.set_xticks, col_labels, most[1])):
+        step = max(1, int(np.ceil(len(labels) / limit)))
         idx = np.arange(0, len(labels), step)
-        axis_ticks(idx, [str(labels[i]) for i in idx], fontsize=6)
+        axis_ticks(idx, [str(labels[i]) for i in idx], fontsize=fontsize)
     ax.tick_params(axis="x", labelrotation=90)
     if signs is not None and matrix.size <= 10000:
         for i, j in zip(*np.nonzero(~np.ma.getmaskarray(shown))):
@@ -326,34 +339,87 @@ def plot_matrix(
     return fig, ax
 
 
-def plot_cross_correlation(result, title="phik between music neurons and features", row_prefix="n"):
-    """Paper Fig 7: phik of neurons (rows, in order) against features, Spearman sign in each cell.
+FIG7_NEURONS = 30  # most neurons (columns) in Fig 7: each cell then has room for its value at a readable size
+_PANELS = ("pitch", "rhythm", "melody")
+
+
+def _cell_text(phik, rho):
+    """A Fig 7 cell: phik with Spearman's sign, two decimals, no leading zero (``"+.52"``, ``"\u2212.07"``)."""
+    sign = "+" if rho > 0 else "\u2212" if rho < 0 else "\u00b1"
+    return sign + f"{phik:.2f}".lstrip("0")
+
+
+def plot_cross_correlation(
+    result, title="phik between music neurons and features", *, ranks=None, categories=None, max_neurons=FIG7_NEURONS
+):
+    """Paper Fig 7: phik of features (rows, in pitch, rhythm and melody panels) against neurons (columns, by rank).
+
+    Every feature and every neuron is labelled; each cell above the noise floor prints phik with Spearman's
+    sign (``+.52``), the cells at or below the floor are grey. The figure is 9.5 inches wide, so at a page
+    width of about 1,100 pixels its labels read at about 11 pixels.
 
     Parameters
     ----------
     result : CrossCorrelation
+        Its ``phik`` rows are the neurons in order by rank.
     title : str
-    row_prefix : str
-        Prefix of the row labels (``n`` + neuron index).
+    ranks : dict of int to int, optional
+        Rank of each neuron (from 0) for the labels ``"#r (nI)"``; without it the labels are ``"nI"``.
+    categories : dict of str to str, optional
+        Category of each feature id; without it, the id's first letter (P, R, M).
+    max_neurons : int
+        The first neurons shown; the others are in ``result.table()``.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-    ax : Axes
+    ax : ndarray of Axes
+        One panel per category that has features.
     """
+    from ..report.figures import new_figure
+    from ..report.labels import feature_label, neuron_label
+
+    phik = result.phik.iloc[:max_neurons]
+    rho = result.spearman.loc[phik.index, phik.columns]
     floor = result.noise_floor if np.isfinite(result.noise_floor) else None
-    fig, ax = plot_matrix(
-        result.phik.to_numpy(),
-        [f"{row_prefix}{i}" for i in result.phik.index],
-        list(result.phik.columns),
-        title,
-        vmin=0.0,
-        vmax=1.0,
-        cmap="viridis",
-        colorbar_label="phik",
-        signs=result.spearman.to_numpy(),
-        floor=floor,
-        xlabel="feature",
-        ylabel="neuron (order by mean sigma)",
+    first_letter = {"P": "pitch", "R": "rhythm", "M": "melody"}
+    category = {f: (categories or {}).get(f) or first_letter.get(str(f)[:1], "other") for f in phik.columns}
+    panels = [c for c in (*_PANELS, "other") if any(v == c for v in category.values())]
+    groups = [[f for f in phik.columns if category[f] == c] for c in panels]
+    if not groups:
+        fig, ax = new_figure(figsize=(6.0, 3.0))
+        ax.set_title(title)
+        ax.text(0.5, 0.5, "nothing to show: no features", ha="center", va="center", transform=ax.transAxes)
+        return fig, np.array([ax])
+    heights = [len(g) for g in groups]
+    fig, ax = new_figure(
+        len(groups),
+        1,
+        figsize=(9.5, 0.17 * sum(heights) + 0.4 * len(groups) + 1.6),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
     )
+    ax = ax[:, 0]
+    labels = [neuron_label(ranks[n], n) if ranks and n in ranks else f"n{n}" for n in phik.index]
+    cm = __import__("matplotlib").colormaps["viridis"].with_extremes(bad="#dddddd")
+    size = min(7.0, max(5.0, 6.0 * 72 / max(len(labels), 1) / 3.2))  # a value's 4 characters fill its cell
+    for axis, name, features in zip(ax, panels, groups):
+        values, signs = phik[features].to_numpy().T, rho[features].to_numpy().T
+        masked = np.isnan(values) | ((values <= floor) if floor is not None else False)
+        image = axis.imshow(
+            np.ma.masked_where(masked, values), vmin=0, vmax=1, cmap=cm, aspect="auto", interpolation="nearest"
+        )
+        axis.set_yticks(np.arange(len(features)), [feature_label(f) for f in features], fontsize=7)
+        axis.set_xticks(np.arange(len(labels)), labels if axis is ax[-1] else [], fontsize=7, rotation=90)
+        axis.set_title(f"{name} features", loc="left", fontsize=9)
+        for i, j in zip(*np.nonzero(~masked)):
+            colour = "white" if values[i, j] < 0.55 else "black"
+            axis.text(
+                j, i, _cell_text(values[i, j], signs[i, j]), ha="center", va="center", fontsize=size, color=colour
+            )
+    ax[0].set_ylabel("feature (id and name)")
+    ax[-1].set_xlabel("neuron: #rank by increasing mean sigma (n + index)")
+    label = "phik" if floor is None else f"phik (grey: at or below the noise floor {floor:.3f})"
+    fig.colorbar(image, ax=list(ax), label=label, shrink=0.5, aspect=40)
+    fig.suptitle(title)
     return fig, ax

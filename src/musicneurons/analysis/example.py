@@ -149,8 +149,14 @@ def plot_example_latents(example, n_neurons=100, title="One melody in latent spa
     return fig, ax
 
 
+ROLL_ROW_BARS = 4  # bars per row of a piano roll in Fig 2: a 16-bar melody takes four rows
+
+
 def plot_example_rolls(example, title="Melody, decoded mu and decoded sample"):
     """Paper Fig 2: piano rolls of the melody, of the decoding of mu and of the decoded sample.
+
+    A window longer than :data:`ROLL_ROW_BARS` bars is laid out in rows of that many bars, so a 16-bar
+    melody keeps the scale of a 2-bar one; every row of the three rolls shares one pitch axis.
 
     Parameters
     ----------
@@ -160,15 +166,30 @@ def plot_example_rolls(example, title="Melody, decoded mu and decoded sample"):
     Returns
     -------
     fig : matplotlib.figure.Figure
-    ax : ndarray of 3 Axes
+    ax : ndarray of Axes
+        One per row, the melody's rows first.
     """
+    from ..melody.events import events_to_notes
     from ..melody.plot import plot_piano_roll
     from ..report.figures import new_figure
 
-    fig, ax = new_figure(3, 1, figsize=(max(6.0, example.events.size / 5), 7.5), sharex=True)
+    steps = example.events.size
+    row = min(steps, ROLL_ROW_BARS * STEPS_PER_BAR)
+    spans = [(start, min(start + row, steps)) for start in range(0, steps, row)]
+    rolls = [example.events, example.decoded_mu, example.decoded_sample]
+    pitches = np.concatenate([events_to_notes(r)[:, 2] for r in rolls])
+    pitch_range = (int(pitches.min()), int(pitches.max())) if pitches.size else (60, 72)
+    fig, ax = new_figure(3 * len(spans), 1, figsize=(9.5, 1.6 * 3 * len(spans) + 0.6), squeeze=False)
+    ax = ax[:, 0]
     verdict = "gives the melody back" if example.reconstructs else f"{example.step_accuracy:.0%} of steps right"
-    plot_piano_roll(example.events, ax=ax[0], title="melody")
-    plot_piano_roll(example.decoded_mu, ax=ax[1], title=f"decoded mu ({verdict})")
-    plot_piano_roll(example.decoded_sample, ax=ax[2], title="decoded posterior sample")
+    names = ["melody", f"decoded mu ({verdict})", "decoded posterior sample"]
+    for k, (events, name) in enumerate(zip(rolls, names)):
+        for j, span in enumerate(spans):
+            bars = f", bars {span[0] // STEPS_PER_BAR + 1}-{span[1] // STEPS_PER_BAR}" if len(spans) > 1 else ""
+            axis = ax[k * len(spans) + j]
+            plot_piano_roll(events, ax=axis, title=f"{name}{bars}", span=span, pitch_range=pitch_range)
+            axis.title.set_fontsize(9)
+            axis.set_xlabel("")
+    ax[-1].set_xlabel("step (sixteenth notes)")
     fig.suptitle(title)
     return fig, ax

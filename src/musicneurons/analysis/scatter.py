@@ -6,6 +6,7 @@ hand-chosen indices. LOESS is statsmodels' ``lowess`` (local linear, tricube wei
 (reference features.md §4).
 """
 
+import textwrap
 import warnings
 
 import numpy as np
@@ -89,7 +90,7 @@ def plot_scatter(mu_neuron, features, feature_ids, neuron_label, title=None, max
     feature_ids : sequence of str
         Panels, left to right.
     neuron_label : str
-        E.g. ``"neuron 2 (rank 1)"``, used in the y label.
+        E.g. ``"#1 (n2)"`` (rank, then index), used in the y label.
     title : str, optional
     max_points : int
         Points drawn per panel (a random subset; the curve uses all points).
@@ -101,6 +102,7 @@ def plot_scatter(mu_neuron, features, feature_ids, neuron_label, title=None, max
     ax : ndarray of Axes, one per feature
     """
     from ..report.figures import new_figure
+    from ..report.labels import feature_label
 
     mu_neuron = np.asarray(mu_neuron, dtype=np.float64)
     fig, ax = new_figure(1, len(feature_ids), figsize=(3.2 * len(feature_ids), 3.4), sharey=True, squeeze=False)
@@ -112,7 +114,7 @@ def plot_scatter(mu_neuron, features, feature_ids, neuron_label, title=None, max
         if np.unique(feature[~np.isnan(feature)]).size >= 3:
             xs, ys = loess_curve(feature, mu_neuron)
             axis.plot(xs, ys, color="red", linewidth=1.5)
-        axis.set_xlabel(str(fid))
+        axis.set_xlabel(textwrap.fill(feature_label(fid), 28))
     ax[0].set_ylabel(f"mu of {neuron_label}")
     fig.suptitle(title or f"{neuron_label} against features")
     return fig, ax

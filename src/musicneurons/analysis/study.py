@@ -222,6 +222,7 @@ def melody_candidates(correlations, categories):
 def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, corr, kept, categories):
     """Draw and save every figure; returns {name: [png, svg]}."""
     from ..report.figures import save_figure
+    from ..report.labels import feature_label, neuron_label
 
     out_dir = Path(out_dir)
     shown = split.order[:N_SHOWN]
@@ -229,6 +230,7 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
     real = results.activation[results.activation["set"] == "real"]
     rand = results.activation[results.activation["set"] == "random"]
     n_group, n_other = int(split.music.sum()), int((~split.music).sum())
+    ranks = {int(n): r for r, n in enumerate(split.order)}
     figures = {
         "split_counts": plot_split_counts(
             split.profile, split.detection, title=f"Neurons above a threshold on activity ({label})"
@@ -239,25 +241,33 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
         "neuron_kl": plot_neuron_kl(results.kl, group, title=f"KL from the prior per neuron ({label})")[0],
         "fig5_pearson_mu": plot_matrix(
             results.pearson.to_numpy(),
-            [str(i) for i in shown],
-            [str(i) for i in shown],
-            f"Pearson correlation of mu, first {shown.size} neurons ({label})",
-            xlabel="neuron",
-            ylabel="neuron (order by mean sigma)",
+            [neuron_label(r, i) for r, i in enumerate(shown)],
+            [f"#{r + 1}\nn{i}" for r, i in enumerate(shown)],
+            f"Pearson correlation of mu, first {shown.size} neurons by rank ({label})",
+            xlabel="neuron: #rank by increasing mean sigma, n + index below",
+            ylabel="neuron: #rank by increasing mean sigma (n + index)",
+            max_ticks=20,
+            fontsize=7,
+            figsize=(9.5, 8.5),
         )[0],
         "fig6_feature_phik": plot_matrix(
             results.feature_phik.to_numpy(),
-            list(kept.columns),
+            [feature_label(f) for f in kept.columns],
             list(kept.columns),
             f"phik among features ({label})",
             vmin=0,
             vmax=1,
             cmap="viridis",
             colorbar_label="phik",
-            xlabel="feature",
+            xlabel="feature (in the rows' order)",
             ylabel="feature",
+            max_ticks=(len(kept.columns), 48),
+            fontsize=5.5,
+            figsize=(9.5, 0.13 * len(kept.columns) + 2.5),
         )[0],
-        "fig7_neuron_feature_phik": plot_cross_correlation(corr, f"phik between {group} and features ({label})")[0],
+        "fig7_neuron_feature_phik": plot_cross_correlation(
+            corr, f"phik between {group} and features ({label})", ranks=ranks, categories=categories
+        )[0],
         "attribute_vectors": plot_attribute_comparison(
             results.attributes, f"Attribute vectors against the best single neuron, held out ({label})"
         )[0],
@@ -290,8 +300,8 @@ def _figures(out_dir, label, real_mu, real_sigma, random_mu, split, results, cor
                 real_mu[:, neuron],
                 kept,
                 fids,
-                f"neuron {neuron}",
-                f"Neuron {neuron} against {category} features ({label})",
+                neuron_label(ranks[neuron], neuron),
+                f"{neuron_label(ranks[neuron], neuron)} against {category} features ({label})",
             )[0]
     return {name: save_figure(fig, out_dir / name) for name, fig in figures.items()}
 

@@ -72,7 +72,7 @@ def features_of(events, tempo=None, engine="numpy", chunk=20000, progress=True):
     -------
     Features
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     from ..contracts import Features
     from ..errors import check_choice, check_positive_int
@@ -82,7 +82,7 @@ def features_of(events, tempo=None, engine="numpy", chunk=20000, progress=True):
     check_choice("engine", engine, {"numpy", "music21"}, "features_of")
     check_positive_int("chunk", chunk, "features_of", allow_none=False)
     parts = []
-    with tqdm(total=len(events), unit="window", disable=not progress, desc=f"features ({engine})") as bar:
+    with progress_bar(progress=progress, total=len(events), unit="window", desc=f"features ({engine})") as bar:
         for lo in range(0, len(events), chunk):
             ev, q = events[lo : lo + chunk], None if tempo is None else tempo[lo : lo + chunk]
             if engine == "numpy":

@@ -229,7 +229,7 @@ def render_windows(events, qpm, soundfont, progress=False):
     list of bytes
         One Ogg/Vorbis file per window.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     events = validate_events(events)
     events = events[None] if events.ndim == 1 else events
@@ -237,5 +237,7 @@ def render_windows(events, qpm, soundfont, progress=False):
     with AudioRenderer(soundfont) as renderer:
         return [
             encode_ogg(renderer.render(ev, q), renderer.sample_rate)
-            for ev, q in tqdm(zip(events, qpm), total=len(events), desc="audio", unit="window", disable=not progress)
+            for ev, q in progress_bar(
+                zip(events, qpm), progress=progress, total=len(events), desc="audio", unit="window"
+            )
         ]

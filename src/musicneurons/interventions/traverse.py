@@ -234,10 +234,10 @@ def traverse(decode, mu, directions, grid, anchor_rows=None, qpm=None, progress=
 
 def _decode_chunks(decode, z, progress, chunk=1024):
     """``decode`` over ``z`` (m, z) in chunks, with a progress bar; checks the output shape."""
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     parts = []
-    for start in tqdm(range(0, len(z), chunk), desc="traversals", unit="chunk", disable=not progress):
+    for start in progress_bar(range(0, len(z), chunk), progress=progress, desc="traversals", unit="chunk"):
         block = z[start : start + chunk]
         events = np.asarray(decode(block), dtype=np.int8)
         if events.ndim != 2 or len(events) != len(block):

@@ -365,7 +365,7 @@ def collect_windows(
     Collected
         For :func:`assemble` / :func:`iter_assembled`.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     work_dir = Path(work_dir) / f"v{CACHE_VERSION}"  # another format version keeps its own files
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -377,7 +377,7 @@ def collect_windows(
     todo = [(k, it) for k, it in zip(keys, items) if k not in chunks]
     todo = list(OrderedDict(todo).items())  # one task per distinct item
     batches = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="item", disable=not progress)
+    bar = progress_bar(progress=progress, total=len(items), initial=len(items) - len(todo), desc=desc, unit="item")
     executor = executor or LocalExecutor(workers)
     try:
         with sigterm_as_interrupt():

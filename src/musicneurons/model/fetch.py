@@ -222,7 +222,7 @@ def download(url: str, path: str | os.PathLike, *, progress: bool = True, timeou
         The server cannot be reached or answers with an HTTP error, or the transfer breaks off (what came is
         kept in ``PATH.part`` for the next try).
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     from .. import __version__
 
@@ -260,14 +260,14 @@ def download(url: str, path: str | os.PathLike, *, progress: bool = True, timeou
         got = have
         with (
             open(part, "ab" if have else "wb") as out,
-            tqdm(
+            progress_bar(
+                progress=progress,
                 total=total,
                 initial=have,
                 unit="B",
                 unit_scale=True,
                 unit_divisor=1024,
                 desc=path.name,
-                disable=not progress,
             ) as bar,
         ):
             try:
@@ -329,7 +329,7 @@ def archive_checkpoint(archive: str | os.PathLike) -> Path:
 
 def _download_tfjs(url: str, folder: Path, *, progress: bool) -> None:
     """The files of a magenta.js checkpoint at ``url`` into ``folder``: its config, manifest and shards."""
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     from .tf_checkpoint import path_inside
     from .tfjs import MANIFEST
@@ -345,7 +345,7 @@ def _download_tfjs(url: str, folder: Path, *, progress: bool) -> None:
     except (ValueError, TypeError, KeyError) as exc:
         manifest.unlink()
         raise CheckpointError(manifest, f"not a magenta.js weights manifest ({exc}); removed") from None
-    for shard in tqdm(shards, desc=folder.name, unit="file", disable=not progress):
+    for shard in progress_bar(shards, progress=progress, desc=folder.name, unit="file"):
         target = Path(path_inside(str(folder), shard, str(manifest), "paths"))
         if not target.is_file():
             download(f"{url}/{shard}", target, progress=False)

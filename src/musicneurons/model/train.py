@@ -524,7 +524,7 @@ def train(
     MusicVAE
         The trained model, in eval mode.
     """
-    from tqdm import tqdm
+    from ..progress import progress_bar
 
     borrowed = {part: source for part, source in (("encoder", encoder_from), ("decoder", decoder_from)) if source}
     if warm_start is not None and borrowed:
@@ -563,7 +563,7 @@ def train(
         """The run's sessions, this call's included: steps, minutes, hardware, bf16, command of each."""
         return _with_session(sessions, first_step, step, (time.time() - session_started) / 60, about)
 
-    bar = tqdm(total=steps, initial=step, disable=not progress, desc=config.name, smoothing=0.05)
+    bar = progress_bar(progress=progress, total=steps, initial=step, desc=config.name, smoothing=0.05)
     while step < steps and (max_minutes is None or time.time() - started < 60 * max_minutes):
         model.train()
         idx = batch_indices(len(train_events), config.batch_size, step, seed)

@@ -8,6 +8,8 @@ card says about its training) before the verdicts.
 
 from html import escape
 
+from .labels import name_feature_ids
+
 __all__ = ["STYLE", "claims_section", "contrast_note", "decoder_section", "noise_section", "split_section"]
 
 STYLE = """
@@ -33,6 +35,8 @@ def _num(value, digits=4):
 def claims_section(summary, anchor):
     """The paper claim by claim: caveats first, then one row per claim (paper, ours, verdict, rule).
 
+    Feature ids in this model's findings carry their names (:func:`~musicneurons.report.labels.name_feature_ids`).
+
     Parameters
     ----------
     summary : dict
@@ -57,7 +61,7 @@ def claims_section(summary, anchor):
         )
     rows = "".join(
         f'<tr class="{_verdict_class(c["verdict"])}"><td>({escape(c["claim"])}) {escape(c["title"])}</td>'
-        f'<td>{escape(c["paper"])}</td><td>{escape(c["ours"])}</td><td class="verdict">{escape(c["verdict"])}</td>'
+        f'<td>{escape(c["paper"])}</td><td>{escape(name_feature_ids(c["ours"]))}</td><td class="verdict">{escape(c["verdict"])}</td>'
         f'<td class="rule">{escape(c["rule"])}</td></tr>'
         for c in claims["claims"]
     )
