@@ -451,3 +451,81 @@ def test_model_caveats_say_exactly_why():
     assert model_caveats("# m", {**metrics, "argmax_accuracy": 0.75}, margin=0.125) == []  # 0.625 + 0.125
     assert model_caveats("# m", {"argmax_accuracy": 0.5}) == []  # no baseline: nothing to compare
     assert len(model_caveats(None, {"argmax_accuracy": 0.9, "hold_baseline": 0.6}, margin=0.31)) == 1
+
+
+def test_claims_that_cannot_be_judged_still_name_the_paper():
+    early = [
+        claim_b(True, None),
+        claim_c(True, 1, None, None),
+        claim_d(True, [None, "pitch"], [None, 0.1], 0.5, 4),
+        claim_e(True, 0, 475, {}),
+        claim_f({"split_found": True}, {"split_found": False}),
+        claim_f(),
+    ]
+    assert [(c["claim"], c["title"], c["paper"]) for c in early] == [(k, *PAPER[k]) for k in "bcdeff"]
+    assert [c["numbers"] for c in early] == [{}, {}, {"categories": [None, "pitch"]}, {}, {}, {}]
+    assert [c["verdict"] for c in early] == [UNKNOWN] * 6
+    assert early[4]["ours"] == "no music/noise split in the 16-bar model"
+    b = claim_b(False, overlap(0.9))
+    assert b["ours"].startswith("no music/noise split: the numbers are those of the first 10 neurons by mean sigma;")
+
+
+def test_the_smallest_groups_that_can_be_judged():
+    assert claim_c(True, 2, 0.1, 0.1)["verdict"] == HOLDS  # one pair
+    medians = {"music_real": 1, "music_random": 1, "noise_real": 0, "noise_random": 1}
+    assert claim_e(True, 1, 1, medians)["verdict"] == HOLDS  # one music and one noise neuron
+    # random must exceed real by 5 % of the noise neurons: 20 - 10 = 10 < 24 (480 noise neurons)
+    medians = {"music_real": 30, "music_random": 30, "noise_real": 10, "noise_random": 20}
+    assert claim_e(True, 40, 480, medians)["numbers"]["parts"] == [True, False]
+
+
+def test_claim_f_edges():
+    two = {"split_found": True, "group_size": 20, "categories": [], "melody_ranks": []}
+    sixteen = {"split_found": True, "group_size": 30, "categories": ["pitch", "pitch", "rhythm", "rhythm"]}
+    # the ratio's ends, 1.5 and 2.5, are inside; a melody candidate at rank 5 (index 4) counts, at 4 it does not
+    assert claim_f(two, {**sixteen, "melody_ranks": [4]})["numbers"]["parts"] == [True, True, True]
+    assert claim_f(two, {**sixteen, "group_size": 50, "melody_ranks": [4]})["numbers"]["parts"][0] is True
+    f = claim_f(two, {**sixteen, "melody_ranks": [3]})
+    assert f["numbers"]["parts"] == [True, True, False] and f["ours"].endswith("beyond the first four: none")
+    odd = {**sixteen, "categories": ["pitch", "pitch", "melody", "melody"], "melody_ranks": [4]}
+    assert claim_f(two, odd)["numbers"]["parts"] == [True, False, True]
+    odd = {**sixteen, "categories": ["melody", "pitch", "rhythm", "rhythm"], "melody_ranks": [4]}
+    assert claim_f(two, odd)["numbers"]["parts"] == [True, False, True]
+
+
+def test_top_categories_keeps_the_first_of_equal_cells():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "neuron": [4, 4, 4],
+            "rank": [0, 0, 0],
+            "category": ["rhythm", "pitch", "melody"],
+            "phik": [0.5, 0.5, 0.5],
+            "spearman": [0.1, 0.2, 0.3],
+            "above_noise": [True, True, True],
+        }
+    )
+    assert top_categories(table) == (["rhythm"], [pytest.approx(0.4)])
+
+
+def test_claim_f_readings_follow_each_length_s_resamples():
+    def summary(size, categories, ranks, counts, found):
+        evidence = {
+            "split_found": True,
+            "group_size": size,
+            "categories": categories,
+            "melody_ranks": ranks,
+            "bootstrap": {"counts": counts, "found": found},
+        }
+        return {"neurons": 512, "claims": {"caveats": [], "claims": [claim_f()], "evidence": evidence}}
+
+    cats = ["pitch", "pitch", "rhythm", "rhythm"]
+    # the 16-bar count reaches 100 (2.7x) in resamples 16-19; the 2-bar split is lost in 18-19
+    summaries = {
+        2: summary(37, [], [], [37] * 20, [True] * 18 + [False] * 2),
+        16: summary(77, cats, [22], [77] * 16 + [100] * 4, [True] * 20),
+    }
+    finish_claims(summaries)
+    f = summaries[2]["claims"]["claims"][0]
+    assert f["readings"] == {HOLDS: 0.8, PARTLY: 0.1, UNKNOWN: 0.1}  # 16-17 partly, 18-19 cannot tell

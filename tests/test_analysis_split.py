@@ -365,3 +365,64 @@ def test_the_batched_em_is_the_em_of_a_gaussian_mixture():
     np.testing.assert_allclose(variances[0], [np.diag(c) for c in theirs.covariances_], atol=1e-4)
     np.testing.assert_array_equal(ours[0].argmax(axis=1), theirs.predict(points))
     np.testing.assert_allclose(ours[0].sum(axis=1), 1.0)
+
+
+def test_window_overlap_reads_each_window_s_own_most_specific_neurons():
+    rng = np.random.default_rng(3)
+    sigma = rng.uniform(0.0, 1.0, (40, 50))
+    group = np.zeros(50, dtype=bool)
+    group[[2, 7, 11, 30]] = True
+    out = window_overlap(sigma, group, n_pairs=500, random_state=5)
+    sets = np.zeros_like(sigma, dtype=bool)
+    np.put_along_axis(sets, np.argsort(sigma, axis=1)[:, :4], True, axis=1)  # each window's 4 smallest
+    to_group = (sets & group).sum(axis=1) / (8 - (sets & group).sum(axis=1))
+    assert out["to_group_median"] == pytest.approx(np.median(to_group)) and out["pairs"] == 500
+    draws = np.random.default_rng(5)
+    a = draws.integers(0, 40, 500)
+    b = (a + draws.integers(1, 40, 500)) % 40
+    shared = (sets[a] & sets[b]).sum(axis=1)
+    np.testing.assert_allclose(out["pairwise"], shared / (8 - shared))
+    assert out["pairwise_median"] == pytest.approx(np.median(shared / (8 - shared)))
+    # the smallest inputs it takes: one neuron in the group, two windows (every pair is the two of them)
+    two = np.array([[0.1, 0.5, 0.9], [0.5, 0.1, 0.9]])
+    one = window_overlap(two, np.array([True, False, False]), n_pairs=10)
+    assert one["k"] == 1 and one["pairwise"].tolist() == [0.0] * 10 and one["to_group_median"] == 0.5
+    with pytest.raises(InvalidParameterError) as error:
+        window_overlap(two[:1], np.array([True, False, False]))
+    assert str(error.value) == "window_overlap needs a group of at least 1 neuron and 2 windows. Got 1 and 1."
+    with pytest.raises(InvalidParameterError, match="Got 0 and 2"):
+        window_overlap(two, np.zeros(3, dtype=bool))
+
+
+def test_window_split_counts_per_window_and_needs_both_sides():
+    sigma = np.array([[0.2, 0.3, 1.0, 1.0, 1.0], [0.2, 1.2, 1.0, 1.0, 0.5]])
+    used = np.array([True, True, False, False, False])
+    detection = sp.SplitDetection(True, used, "", 2, 50.0, *[1.0] * 6)
+    table = window_split(sigma, detection)
+    edge = np.quantile(sigma[:, ~used], 0.005)
+    assert table["below_band"].tolist() == [int((row < edge).sum()) for row in sigma] == [2, 2]
+    assert table.columns.tolist() == ["below_band", "music_below", "pile_below", "shows_split"]
+    for used in (np.zeros(5, dtype=bool), np.ones(5, dtype=bool)):
+        with pytest.raises(InvalidParameterError) as error:
+            window_split(sigma, sp.SplitDetection(True, used, "", 2, 50.0, *[1.0] * 6))
+        assert str(error.value) == "window_split needs a detected split (music neurons and a pile)."
+
+
+def test_the_count_figure_s_style():
+    from matplotlib.colors import to_rgba
+
+    mu, sigma, _ = planted_latents("sharp", k=10, z=100, n=600, seed=8)
+    profile = neuron_profile(mu, sigma)
+    fig, ax = sp.plot_split_counts(profile, detect_split(profile))
+    assert tuple(fig.get_size_inches()) == (7.0, 4.0)
+    assert ax.lines[0].get_drawstyle() == "steps-post" and ax.lines[0].get_color() == "tab:blue"
+    assert ax.lines[1].get_color() == "tab:red" and ax.lines[1].get_linestyle() == "--"
+    pile, band = ax.patches
+    assert pile.get_facecolor() == to_rgba("tab:grey", 0.25) and band.get_facecolor() == to_rgba("tab:green", 0.15)
+    legend = ax.get_legend()
+    assert legend._loc == 1 and {t.get_fontsize() for t in legend.get_texts()} == {8.0}
+    # a profile of one group has no boundary: no pile to shade, only the count band
+    rng = np.random.default_rng(0)
+    flat = _profile(10 ** rng.normal(-2.3, 0.25, 300))
+    _, ax = sp.plot_split_counts(flat, detect_split(flat))
+    assert len(ax.patches) == 1 and ax.get_legend().get_title().get_fontsize() == 8.0
