@@ -426,3 +426,39 @@ def test_the_count_figure_s_style():
     flat = _profile(10 ** rng.normal(-2.3, 0.25, 300))
     _, ax = sp.plot_split_counts(flat, detect_split(flat))
     assert len(ax.patches) == 1 and ax.get_legend().get_title().get_fontsize() == 8.0
+
+
+def test_the_judge_of_a_boundary_names_what_fails():
+    # 10 used neurons above a pile of 90 spread over four decades: close on log activity (D < 2) though more
+    # than a decade apart, far apart on log KL
+    activity = np.r_[0.05 * np.linspace(0.5, 2.0, 10), 10 ** np.linspace(-4.5, -0.5, 90)]
+    kl = np.r_[np.full(10, 1.0), np.full(90, 1e-4)]
+    profile = _profile(activity, np.full(100, 0.999), kl)
+    points = sp._points(profile)
+    used = np.r_[np.ones(10, bool), np.zeros(90, bool)]
+    detection = sp._judge(profile, points, used, 3, 80.0)
+    d_a, d_b = ashman_d(points[:10, 0], points[10:, 0]), ashman_d(points[:10, 1], points[10:, 1])
+    assert (detection.separation_activity, detection.separation_kl) == (d_a, d_b) and d_a < 2 < d_b
+    assert not detection.found and (detection.components, detection.delta_bic) == (3, 80.0)
+    assert detection.reason == f"used and unused neurons do not separate: Ashman's D {d_a:.1f} on log activity (< 2)"
+    # a boundary with every neuron on one side is no split
+    for side in (np.zeros(100, bool), np.ones(100, bool)):
+        empty = sp._judge(profile, points, side, 3, 80.0)
+        assert not empty.found and empty.reason == "the clearest boundary leaves every neuron on one side"
+        assert (empty.components, empty.delta_bic) == (3, 80.0) and np.isnan(empty.separation_activity)
+        assert empty.used is side and empty.count == int(side.sum())
+
+
+def test_resamples_of_one_group_are_one_group():
+    rng = np.random.default_rng(0)
+    flat = _profile(10 ** rng.normal(-2.3, 0.25, 300))
+    again = resampled_splits([flat, flat, flat])
+    full = detect_split(flat)
+    assert [d.reason for d in again] == [full.reason] * 2
+    assert all((d.found, d.components, d.delta_bic, d.count) == (False, 1, full.delta_bic, 0) for d in again)
+    mu, sigma, _ = planted_latents("graded", k=30, z=200, n=600, seed=9)
+    profile = neuron_profile(mu, sigma)
+    split = detect_split(profile)
+    assert all(
+        d.components == split.components and d.delta_bic == split.delta_bic for d in resampled_splits([profile] * 3)
+    )
