@@ -91,7 +91,7 @@ text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em;white-space:pre-wrap}
 .key{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:.6em}
 .key div{background:#f4f7fb;padding:.6em;border-radius:6px}.key b{display:block;font-size:1.4em}
-table.text td,td.t{text-align:left}.card{border-left:3px solid #ddd;padding-left:1em}.card table td{text-align:left}
+table.text td,td.t{text-align:left}.card{border-left:3px solid #ddd;padding-left:1em;overflow-x:auto}.card table td{text-align:left}
 dl.glossary dt{font-weight:600;margin-top:.5em}dl.glossary dd{margin-left:1.5em}
 """
     + CLAIMS_STYLE
