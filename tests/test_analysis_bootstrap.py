@@ -35,7 +35,7 @@ def test_resampled_statistics_equal_the_statistics_of_the_drawn_windows():
     shares = resampled_means(mu[:, 0] > 0, weights)
     assert shares.shape == (3,) and shares[0] == pytest.approx((mu[indices[0], 0] > 0).mean(), abs=1e-6)
     np.testing.assert_array_equal(resampled_medians(mu[:, 1], indices), np.median(mu[indices, 1], axis=1))
-    for b, profile in enumerate(resampled_profiles(mu, sigma, indices)):
+    for b, profile in enumerate(resampled_profiles(mu, sigma, weights)):
         direct = neuron_profile(mu[indices[b]], sigma[indices[b]])
         np.testing.assert_allclose(profile.activity, direct.activity, rtol=1e-5)
         np.testing.assert_allclose(profile.kl, direct.kl, rtol=1e-5)

@@ -225,11 +225,11 @@ def test_window_split_thresholds_on_both_sides():
 def test_resampling_the_whole_sample_gives_the_full_detection():
     mu, sigma, _ = planted_latents("graded", k=30, n=800, seed=5)
     full = neuron_profile(mu, sigma)
-    again = resampled_splits([full, full, full])
+    again = resampled_splits(detect_split(full), [full, full])
     assert len(again) == 2 and all(d.found and d.count == 30 for d in again)
     mu, sigma, _ = planted_latents("ramp", n=800, seed=5)
     ramp = neuron_profile(mu, sigma)
-    assert not any(d.found for d in resampled_splits([ramp, ramp]))
+    assert not any(d.found for d in resampled_splits(detect_split(ramp), [ramp]))
 
 
 def test_bad_profiles_are_refused():
@@ -452,13 +452,14 @@ def test_the_judge_of_a_boundary_names_what_fails():
 def test_resamples_of_one_group_are_one_group():
     rng = np.random.default_rng(0)
     flat = _profile(10 ** rng.normal(-2.3, 0.25, 300))
-    again = resampled_splits([flat, flat, flat])
     full = detect_split(flat)
+    again = resampled_splits(full, [flat, flat])
     assert [d.reason for d in again] == [full.reason] * 2
     assert all((d.found, d.components, d.delta_bic, d.count) == (False, 1, full.delta_bic, 0) for d in again)
     mu, sigma, _ = planted_latents("graded", k=30, z=200, n=600, seed=9)
     profile = neuron_profile(mu, sigma)
     split = detect_split(profile)
     assert all(
-        d.components == split.components and d.delta_bic == split.delta_bic for d in resampled_splits([profile] * 3)
+        d.components == split.components and d.delta_bic == split.delta_bic
+        for d in resampled_splits(split, [profile] * 2)
     )

@@ -23,6 +23,7 @@ resamples, or when the count's interval reaches beyond ``MAX_COUNT_SPREAD`` = 20
 
 import numpy as np
 
+from .kl import window_kl
 from .split import NeuronProfile
 
 __all__ = [
@@ -113,13 +114,14 @@ def resampled_medians(values, indices):
     return np.median(np.asarray(values, dtype=np.float64)[indices], axis=1)
 
 
-def resampled_profiles(mu, sigma, indices):
+def resampled_profiles(mu, sigma, weights):
     """The neurons' profile on each resample, from weighted sums over chunks of windows.
 
     Parameters
     ----------
     mu, sigma : ndarray of shape (n, z), float
-    indices : ndarray of shape (B, n), int
+    weights : ndarray of shape (B, n), float32
+        From :func:`resample_weights`.
 
     Returns
     -------
@@ -130,18 +132,17 @@ def resampled_profiles(mu, sigma, indices):
     mu = np.asarray(mu, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
     n, z = mu.shape
-    weights = resample_weights(indices, n)
     centre = mu.mean(axis=0)
-    sums = np.zeros((4, len(indices), z))
+    sums = np.zeros((4, len(weights), z))
     for lo in range(0, n, _CHUNK):
         m, s = mu[lo : lo + _CHUNK] - centre, sigma[lo : lo + _CHUNK]
-        kl = 0.5 * ((m + centre) ** 2 + s * s - 1.0) - np.log(s)
+        kl = window_kl(m + centre, s)
         w = weights[:, lo : lo + _CHUNK]
         for i, block in enumerate((m, m * m, s, kl)):
             sums[i] += w @ block.astype(np.float32)
     mean_mu, mean_sq, mean_sigma, kl = sums / n
     activity = np.maximum(mean_sq - mean_mu**2, 0.0)
-    return [NeuronProfile(mean_sigma[b], activity[b], np.maximum(kl[b], 0.0)) for b in range(len(indices))]
+    return [NeuronProfile(mean_sigma[b], activity[b], np.maximum(kl[b], 0.0)) for b in range(len(weights))]
 
 
 def interval(values):

@@ -10,9 +10,14 @@ import pandas as pd
 
 from .inputs import check_latents
 
-__all__ = ["kl_table", "neuron_kl", "plot_neuron_kl"]
+__all__ = ["kl_table", "neuron_kl", "plot_neuron_kl", "window_kl"]
 
 _CHUNK = 8192  # windows per step: bounds the float64 temporaries to chunk x z
+
+
+def window_kl(mu, sigma):
+    """KL(N(mu, sigma^2) || N(0, 1)) of each window and neuron, elementwise (nats; arrays of one shape, float)."""
+    return 0.5 * (mu * mu + sigma * sigma - 1.0) - np.log(sigma)
 
 
 def neuron_kl(mu, sigma):
@@ -31,8 +36,7 @@ def neuron_kl(mu, sigma):
     mu, sigma = check_latents(mu, sigma, "neuron_kl")
     total = np.zeros(mu.shape[1])
     for lo in range(0, len(mu), _CHUNK):
-        m, s = mu[lo : lo + _CHUNK], sigma[lo : lo + _CHUNK]
-        total += (0.5 * (m * m + s * s - 1.0) - np.log(s)).sum(axis=0)
+        total += window_kl(mu[lo : lo + _CHUNK], sigma[lo : lo + _CHUNK]).sum(axis=0)
     return total / len(mu)
 
 

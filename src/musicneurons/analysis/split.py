@@ -42,7 +42,7 @@ by at most 20 %, and the fewest neurons that hold 95 % and 99 % of the KL.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -179,6 +179,8 @@ class SplitDetection:
     pile_share, pile_sigma, pile_activity, used_activity : float
         The pile's share of the neurons, its median mean sigma and median activity; the used neurons' median
         activity (NaN where a group is empty).
+    mixture : sklearn.mixture.GaussianMixture or None
+        The fitted mixture the boundary came from (None for one group); :func:`resampled_splits` starts from it.
     """
 
     found: bool
@@ -192,6 +194,7 @@ class SplitDetection:
     pile_sigma: float
     pile_activity: float
     used_activity: float
+    mixture: object = field(default=None, repr=False, compare=False)
 
     @property
     def count(self):
@@ -378,7 +381,8 @@ def detect_split(profile, *, random_state=0):
     order = np.argsort(fit.means_[:, 0])
     variances = np.array([np.diag(c) for c in fit.covariances_])
     cut = _clearest_boundary(fit.means_[order], variances[order])
-    return _judge(profile, points, np.isin(fit.predict(points), order[cut + 1 :]), fit.n_components, delta_bic)
+    detection = _judge(profile, points, np.isin(fit.predict(points), order[cut + 1 :]), fit.n_components, delta_bic)
+    return replace(detection, mixture=fit)
 
 
 def _clearest_boundary(means, variances):
@@ -431,37 +435,36 @@ def _batched_em(points, means, covariances, weights, *, iterations=25):
     return resp, np.stack([mx, my], axis=-1), np.stack([sxx, syy], axis=-1)
 
 
-def resampled_splits(profiles, *, random_state=0):
+def resampled_splits(detection, profiles):
     """The split rule on resampled profiles, the mixture refitted on each from the full sample's.
 
-    The number of components is the one the full sample's BIC chose (a one-group full sample gives one group
+    The number of components is the one the full sample's BIC chose (a full sample of one group gives one group
     on every resample); each resample's mixture is refitted by EM from the full sample's fit, all resamples at
     once, and judged by the same conditions as :func:`detect_split`.
 
     Parameters
     ----------
+    detection : SplitDetection
+        :func:`detect_split` of the full sample.
     profiles : list of NeuronProfile
-        The first is the full sample's, the others the resamples'.
-    random_state : int
+        The resamples' profiles.
 
     Returns
     -------
     list of SplitDetection
-        One per resample (the full sample left out).
+        One per resample.
     """
-    full, resamples = profiles[0], profiles[1:]
-    _check_profile(full)
-    fit, delta_bic = _mixtures(_points(full), random_state)
-    if fit.n_components == 1 or delta_bic < MIN_DELTA_BIC:
-        return [_one_group(p, fit.n_components, delta_bic) for p in resamples]
-    points = np.stack([_points(p) for p in resamples])
+    fit, components, delta_bic = detection.mixture, detection.components, detection.delta_bic
+    if fit is None:
+        return [_one_group(p, components, delta_bic) for p in profiles]
+    points = np.stack([_points(p) for p in profiles])
     resp, means, variances = _batched_em(points, fit.means_, fit.covariances_, fit.weights_)
     out = []
-    for b, profile in enumerate(resamples):
+    for b, profile in enumerate(profiles):
         order = np.argsort(means[b, :, 0])
         cut = _clearest_boundary(means[b, order], variances[b, order])
         used = np.isin(resp[b].argmax(axis=1), order[cut + 1 :])
-        out.append(_judge(profile, points[b], used, fit.n_components, delta_bic))
+        out.append(_judge(profile, points[b], used, components, delta_bic))
     return out
 
 

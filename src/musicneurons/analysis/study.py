@@ -378,10 +378,13 @@ def _pair_correlations(values, weights, *, max_pairs=1000, random_state=0):
     return np.abs(cov / np.sqrt(var[:, i] * var[:, j]))
 
 
-def _resampled_evidence(evidence, windows, real_mu, split, activation, indices, random_indices, random_state):
-    """Per resample, the evidence numbers that come from windows (list of B dicts), the split held fixed."""
+def _resampled_evidence(evidence, windows, real_mu, split, activation, resamples, random_state):
+    """Per resample, the evidence numbers that come from windows (list of B dicts), the split held fixed.
+
+    ``resamples``: ``(indices, weights, random_indices)`` of the real windows and the random windows' indices.
+    """
+    indices, weights, random_indices = resamples
     n_boot = len(indices)
-    weights = resample_weights(indices, len(real_mu))
     out = [{} for _ in range(n_boot)]
     if windows["shows"] is not None:
         for o, share in zip(out, resampled_means(windows["shows"]["shows_split"].to_numpy(), weights)):
@@ -446,11 +449,11 @@ def _decoder_summary(curve, split, count_interval, random_state, n_boot):
     return out
 
 
-def _bootstrap_split(real_mu, real_sigma, split, indices, bins, random_state):
-    """The split rule on each resample: ``(summary, counts, found)``, the summary from
+def _bootstrap_split(real_mu, real_sigma, split, weights, bins):
+    """The split rule on each resample (``weights`` (B, n)): ``(summary, counts, found)``, the summary from
     :func:`~musicneurons.analysis.bootstrap.sample_verdict` with the resamples' counts and found shares."""
-    profiles = resampled_profiles(real_mu, real_sigma, indices)
-    resampled = resampled_splits([split.profile, *profiles], random_state=random_state)
+    profiles = resampled_profiles(real_mu, real_sigma, weights)
+    resampled = resampled_splits(split.detection, profiles)
     found = np.array([d.found for d in resampled], dtype=bool)
     counts = np.array([d.count for d in resampled], dtype=np.int64)
     detection = split.detection
@@ -462,7 +465,7 @@ def _bootstrap_split(real_mu, real_sigma, split, indices, bins, random_state):
         resampled_found=found,
         resampled_counts=counts,
     )
-    return {**sample, "resamples": len(indices)}, counts, found
+    return {**sample, "resamples": len(weights)}, counts, found
 
 
 def analyse_study(
@@ -593,12 +596,13 @@ def analyse_study(
     count_interval = [split.detection.count] * 2
     if n_boot:
         indices = resample_indices(len(real_mu), n_boot=n_boot, random_state=random_state)
+        weights = resample_weights(indices, len(real_mu))
         random_indices = resample_indices(len(random_mu), n_boot=n_boot, random_state=random_state + 3)
-        sample, counts, found = _bootstrap_split(real_mu, real_sigma, split, indices, bins, random_state)
+        sample, counts, found = _bootstrap_split(real_mu, real_sigma, split, weights, bins)
         count_interval = sample["count_interval"]
         evidence["bootstrap"] = {"counts": counts.tolist(), "found": found.tolist()}
         resampled = _resampled_evidence(
-            evidence, windows, real_mu, split, activation, indices, random_indices, random_state
+            evidence, windows, real_mu, split, activation, (indices, weights, random_indices), random_state
         )
     noise = noise_test(noise_statistics(real_mu, real_sigma, ~split.music), ablation, split_found=split.is_split)
     total_kl = float(kl["kl"].sum())
